@@ -1,0 +1,163 @@
+"""Fixtures: a migrated real database (SQLite, and PostgreSQL where TEST_DATABASE_URL names one),
+an app per test, a test client that sends CSRF tokens like a browser, and factories for data."""
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from webapp import create_app
+from webapp.extensions import db
+from webapp.models import Role, User
+
+TEST_PASSWORD = "correct-horse-battery"
+FAST_HASH = "pbkdf2:sha256:1000"  # the real default (scrypt, 64 MiB) is checked in test_auth
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+def _config(url: str, tmp: Path) -> dict:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "test-secret-key",
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "UPLOAD_FOLDER": str(tmp / "uploads"),
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory) -> str:
+    """A database migrated from empty by the real migrations, once per backend per run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app(_config(url, tmp_path_factory.mktemp("migrate")))
+    with app.app_context():
+        from flask_migrate import upgrade
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_all_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in tables:
+            db.session.execute(table.delete())
+    db.session.commit()
+
+
+class Client(FlaskClient):
+    """Sends the CSRF token with every change, as our pages do; ``csrf=False`` leaves it out.
+
+    ``htmx=True`` adds the headers htmx 4 sends for a partial request.
+    """
+
+    def open(self, *args, csrf: bool = True, htmx: bool = False, **kwargs):
+        method = kwargs.get("method", "GET").upper()
+        headers = dict(kwargs.pop("headers", None) or {})
+        if csrf and method not in ("GET", "HEAD", "OPTIONS"):
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+        if htmx:
+            headers.update({"HX-Request": "true", "HX-Request-Type": "partial"})
+        kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        with self.session_transaction() as session:
+            raw = session.setdefault("csrf_token", hashlib.sha1(os.urandom(64)).hexdigest())
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def login(self, user_or_email, password: str = TEST_PASSWORD):
+        email = getattr(user_or_email, "email", user_or_email)
+        response = self.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return response
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    app = create_app(_config(database_url, tmp_path))
+    app.test_client_class = Client
+    with app.app_context():
+        _empty_all_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_all_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services and models directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app) -> Client:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: ``make_user(Role.MANAGER)`` creates an active user with TEST_PASSWORD."""
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.MANAGER, *, email: str | None = None, full_name: str | None = None,
+             active: bool = True, position: str = "") -> User:
+        n = next(counter)
+        with app.app_context():
+            user = User(email=email or f"{role.value}{n}@example.test",
+                        full_name=full_name or f"Тестов{n} Тест Тестович", role=role, active=active,
+                        position=position or role.label)
+            user.set_password(TEST_PASSWORD, FAST_HASH)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, make_user):
+    """``login_as(Role.ADMIN)`` makes a user of that role and logs the test client in."""
+
+    def login(role: Role = Role.MANAGER, **kwargs) -> User:
+        user = make_user(role, **kwargs)
+        client.login(user)
+        return user
+
+    return login
+
+
+def messages(response) -> list[str]:
+    """The validation and alert messages a user would read on the page."""
+    html = response.get_data(as_text=True)
+    found = re.findall(r'class="invalid-feedback[^"]*">([^<]+)<', html)
+    found += re.findall(r'role="alert"[^>]*>\s*([^<]+?)\s*<', html)
+    return [m.strip() for m in found]

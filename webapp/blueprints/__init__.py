@@ -1,0 +1,38 @@
+"""The HTTP face of AccountDesk: one package per area, registered here with the navigation."""
+
+from dataclasses import dataclass
+
+from flask import Flask
+
+from webapp.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: str
+    roles: frozenset[Role]
+    area: str  # the blueprint that marks the item active
+
+
+_ALL = frozenset(Role)
+
+# Areas appear here as they are built; an unbuilt area is not shown at all.
+NAVIGATION = [
+    NavItem("dashboard.index", "Мой день", _ALL, "dashboard"),
+    NavItem("admin.users", "Администрирование", frozenset({Role.ADMIN}), "admin"),
+]
+
+
+def nav_items(user) -> list[NavItem]:
+    return [item for item in NAVIGATION if user.role in item.roles]
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.admin import bp as admin_bp
+    from webapp.blueprints.auth import bp as auth_bp
+    from webapp.blueprints.dashboard import bp as dashboard_bp
+    from webapp.blueprints.health import bp as health_bp
+
+    for bp in (auth_bp, dashboard_bp, admin_bp, health_bp):
+        app.register_blueprint(bp)

@@ -1,0 +1,140 @@
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app, flash, request, url_for
+from flask_login import current_user
+
+from webapp import htmx
+from webapp.blueprints.admin import bp
+from webapp.blueprints.admin.forms import CompanyForm, NewUserForm, ResetPasswordForm, UserForm
+from webapp.extensions import db
+from webapp.forms import submit
+from webapp.formatting import day_start
+from webapp.models import AuditEvent, CompanyProfile, Role, User
+from webapp.permissions import allow
+from webapp.services import company as company_service
+from webapp.services import users as user_service
+
+admin_only = allow(Role.ADMIN)
+
+
+@bp.get("/users")
+@admin_only
+def users():
+    """Staff accounts, filtered by role, activity and a search string."""
+    q = request.args.get("q", "").strip()[:100]
+    role = request.args.get("role", "")
+    state = request.args.get("state", "active")
+    query = sa.select(User).order_by(User.active.desc(), User.full_name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.full_name).like(like), User.email.like(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    if state == "active":
+        query = query.where(User.active.is_(True))
+    elif state == "inactive":
+        query = query.where(User.active.is_(False))
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_only
+def new_user():
+    """Create a staff account."""
+    form = NewUserForm()
+    created: list[User] = []
+    outcome = submit(form, lambda: created.append(user_service.create_user(
+        email=form.email.data, full_name=form.full_name.data, role=Role(form.role.data),
+        password=form.password.data, position=form.position.data or "", phone=form.phone.data or "")))
+    if outcome.saved:
+        flash(f"Пользователь «{created[0].full_name}» создан.", "success")
+        return htmx.redirect(url_for("admin.users"))
+    return htmx.render("admin/user_new.html", form=form, status=outcome.status)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def edit_user(user_id: int):
+    """Edit an account: name, role, activity (deactivating ends its sessions)."""
+    user = db.get_or_404(User, user_id)
+    form = UserForm(obj=user, data={"role": user.role.value})
+    outcome = submit(form, lambda: user_service.update_user(user, {
+        "email": form.email.data, "full_name": form.full_name.data, "position": form.position.data or "",
+        "phone": form.phone.data or "", "role": Role(form.role.data), "active": form.active.data,
+    }, form.version.data, acting=current_user))
+    if outcome.saved:
+        flash("Изменения сохранены.", "success")
+        return htmx.redirect(url_for("admin.edit_user", user_id=user.id))
+    return htmx.render("admin/user_edit.html", user=user, form=form, password_form=ResetPasswordForm(),
+                       conflict=outcome.conflict, status=outcome.status)
+
+
+@bp.post("/users/<int:user_id>/password")
+@admin_only
+def reset_password(user_id: int):
+    """Set a new password for an account; its sessions end."""
+    user = db.get_or_404(User, user_id)
+    password_form = ResetPasswordForm()
+    outcome = submit(password_form, lambda: user_service.reset_password(user, password_form.password.data))
+    if outcome.saved:
+        flash(f"Пароль пользователя «{user.full_name}» изменён, его сеансы завершены.", "success")
+        return htmx.redirect(url_for("admin.edit_user", user_id=user.id))
+    form = UserForm(obj=user, data={"role": user.role.value}, formdata=None)
+    return htmx.render("admin/user_edit.html", user=user, form=form, password_form=password_form,
+                       conflict=[], status=outcome.status)
+
+
+@bp.route("/company", methods=["GET", "POST"])
+@admin_only
+def company():
+    """Our requisites, signatory, VAT and default hourly rate."""
+    profile = CompanyProfile.get()
+    form = CompanyForm(obj=profile, data={"vat_mode": profile.vat_mode.value if profile.vat_mode else "on_top"})
+    outcome = submit(form, lambda: company_service.update_company(profile, form.values(), form.version.data))
+    if outcome.saved:
+        flash("Профиль компании сохранён.", "success")
+        return htmx.redirect(url_for("admin.company"))
+    return htmx.render("admin/company.html", form=form, profile=profile, conflict=outcome.conflict,
+                       status=outcome.status)
+
+
+AUDIT_ACTIONS = {
+    "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход",
+    "logout": "выход", "login_failed": "неудачный вход", "deactivate": "отключение",
+    "activate": "включение", "password_reset": "сброс пароля", "password_change": "смена пароля",
+}
+
+
+@bp.get("/audit")
+@admin_only
+def audit():
+    """The audit log: who changed what and when, filtered by actor, record, action and dates."""
+    args = request.args
+    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
+    if (actor := args.get("actor", "")).isdigit():
+        query = query.where(AuditEvent.actor_id == int(actor))
+    if entity_type := args.get("entity_type", "")[:60]:
+        query = query.where(AuditEvent.entity_type == entity_type)
+    if (entity_id := args.get("entity_id", "")).isdigit():
+        query = query.where(AuditEvent.entity_id == int(entity_id))
+    if (action := args.get("action", "")) in AUDIT_ACTIONS:
+        query = query.where(AuditEvent.action == action)
+    date_from, date_to = _parse_date(args.get("from")), _parse_date(args.get("to"))
+    if date_from:
+        query = query.where(AuditEvent.created_at >= day_start(date_from))
+    if date_to:
+        query = query.where(AuditEvent.created_at < day_start(date_to) + timedelta(days=1))
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
+    entity_types = db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)).all()
+    return htmx.render("admin/audit.html", block="results", page=page, actors=actors,
+                       entity_types=entity_types, actions=AUDIT_ACTIONS, filters=args)
+
+
+def _parse_date(value: str | None):
+    try:
+        return datetime.strptime(value or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None

@@ -1,0 +1,89 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+
+from webapp import htmx
+from webapp.blueprints.auth import bp
+from webapp.blueprints.auth.forms import ChangePasswordForm, LoginForm
+from webapp.extensions import db, limiter
+from webapp.permissions import allow, public
+from webapp.services import ServiceError
+from webapp.services import users as user_service
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _account_key() -> str:
+    return "account:" + request.form.get("email", "").strip().lower()[:254]
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("dashboard.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, scope="login-address")
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, key_func=_account_key,
+               scope="login-account")
+def login():
+    """Log in with e-mail and password."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        user = user_service.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        db.session.commit()
+        if user is not None:
+            login_user(user)
+            return htmx.redirect(_safe_next(request.args.get("next")), full_reload=True)
+        form.password.errors = ["Неверный e-mail или пароль, либо учётная запись отключена."]
+        status = 401
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@allow()
+def logout():
+    """Log out everywhere: every session of this user ends."""
+    user_service.logout(current_user)
+    db.session.commit()
+    logout_user()
+    flash("Вы вышли из AccountDesk.", "info")
+    return htmx.redirect(url_for("auth.login"), full_reload=True)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@allow()
+def account():
+    """Your account: who you are, and a new password."""
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user_service.change_own_password(current_user, form.current_password.data, form.password.data)
+        except ServiceError as error:
+            getattr(form, error.field or "password").errors = [error.message]
+            db.session.rollback()
+            status = 422
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on with the new token; others end
+            flash("Пароль изменён. На других устройствах нужно войти заново.", "success")
+            return htmx.redirect(url_for("auth.account"))
+    elif form.is_submitted():
+        status = 422
+    return render_template("auth/account.html", form=form), status

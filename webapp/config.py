@@ -1,0 +1,59 @@
+"""Default configuration.
+
+Overridden, in this order, by ``instance/config.py`` and by ``ACCOUNTDESK_*`` environment variables
+(``ACCOUNTDESK_DATABASE_URL=postgresql+psycopg://…`` sets ``DATABASE_URL``; values are parsed as JSON
+where they can be, so ``ACCOUNTDESK_SESSION_COOKIE_SECURE=true`` is a boolean).
+"""
+
+# Database: None means the SQLite file instance/accountdesk.sqlite3.
+DATABASE_URL: str | None = None
+
+# Werkzeug's scrypt with N=2**16 (64 MiB, about 0.1 s a hash): above OWASP's minimum for scrypt.
+PASSWORD_HASH_METHOD = "scrypt:65536:8:1"
+PASSWORD_MIN_LENGTH = 10
+
+# Sessions and cookies. Secure cookies need HTTPS: switch on behind the company's TLS proxy.
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+SESSION_COOKIE_NAME = "accountdesk_session"
+PERMANENT_SESSION_LIFETIME = 12 * 3600
+REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_SAMESITE = "Lax"
+
+# CSRF: tokens live as long as the session.
+WTF_CSRF_TIME_LIMIT = None
+WTF_CSRF_HEADERS = ["X-CSRFToken"]
+
+# Uploads: a voice message or a scanned act fits; a video does not.
+MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+MAX_FORM_MEMORY_SIZE = 512 * 1024
+MAX_FORM_PARTS = 200
+UPLOAD_EXTENSIONS = [
+    "pdf", "doc", "docx", "xls", "xlsx", "odt", "ods", "txt", "rtf", "csv",
+    "png", "jpg", "jpeg", "gif", "webp",
+    "ogg", "oga", "opus", "mp3", "m4a", "wav", "webm", "zip",
+]
+
+# Failed logins, counted per address and per account (memory:// is per process; point it at Redis
+# with several gunicorn workers, e.g. "redis://127.0.0.1:6379").
+RATELIMIT_STORAGE_URI = "memory://"
+LOGIN_FAILURE_LIMIT = "20 per minute"
+RATELIMIT_HEADERS_ENABLED = False
+
+# Presentation.
+TIMEZONE = "Europe/Moscow"
+LOCALE = "ru_RU"
+PER_PAGE = 50
+
+# Security headers.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'self'; object-src 'none'"
+)
+HSTS = False  # send Strict-Transport-Security; only behind HTTPS
+
+# Where `flask backup` finds pg_dump / pg_restore when PostgreSQL is used.
+PG_DUMP = "pg_dump"
+PG_RESTORE = "pg_restore"

@@ -1,0 +1,94 @@
+"""Dates, times, numbers and money the Russian way (Babel), for templates and documents."""
+
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as _format_date, format_datetime as _format_datetime
+from babel.numbers import format_currency, format_decimal
+
+LOCALE = "ru_RU"
+CENT = Decimal("0.01")
+_timezone = ZoneInfo("Europe/Moscow")
+
+
+def set_timezone(name: str) -> None:
+    """The installation's zone (config ``TIMEZONE``): times are stored in UTC and shown in it."""
+    global _timezone
+    _timezone = ZoneInfo(name)
+
+
+def money(value: Decimal | int | None, currency: bool = True) -> str:
+    """«1 234,50 ₽» (non-breaking space between thousands)."""
+    if value is None:
+        return "—"
+    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    if currency:
+        return format_currency(amount, "RUB", locale=LOCALE)
+    return format_decimal(amount, format="#,##0.00", locale=LOCALE)
+
+
+def number(value: Decimal | int | float | None, digits: int = 2) -> str:
+    """«1 234,5»: hours and quantities, trailing zeros dropped."""
+    if value is None:
+        return "—"
+    pattern = "#,##0" + ("." + "#" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def long_date(value: date | datetime | None) -> str:
+    """«26 ноября 2026 г.»"""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = local(value).date()
+    return _format_date(value, format="long", locale=LOCALE)
+
+
+def short_date(value: date | datetime | None) -> str:
+    """«26.11.2026»"""
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        value = local(value).date()
+    return _format_date(value, format="dd.MM.yyyy", locale=LOCALE)
+
+
+def date_time(value: datetime | None) -> str:
+    """«26.11.2026 14:05» in the installation's time zone."""
+    if value is None:
+        return "—"
+    return _format_datetime(value, format="dd.MM.yyyy HH:mm", tzinfo=_timezone, locale=LOCALE)
+
+
+def local(value: datetime) -> datetime:
+    return value.astimezone(_timezone)
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of ``day`` in the installation's zone (for filters by calendar day)."""
+    return datetime.combine(day, time.min, tzinfo=_timezone)
+
+
+def today() -> date:
+    """Today in the installation's zone (not the server's, not UTC)."""
+    return datetime.now(_timezone).date()
+
+
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural: 1 день, 2 дня, 5 дней."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+FILTERS = {
+    "money": money,
+    "number": number,
+    "long_date": long_date,
+    "short_date": short_date,
+    "date_time": date_time,
+}

@@ -1,0 +1,138 @@
+"""The audit log: one row per change of an audited record, written in the same transaction."""
+
+import enum
+from collections.abc import Callable
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.types import UTCDateTime, utcnow
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (sa.Index("ix_audit_events_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    actor_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    entity_type: Mapped[str] = mapped_column(sa.String(60))
+    entity_id: Mapped[int | None] = mapped_column(sa.Integer)
+    entity_label: Mapped[str] = mapped_column(sa.String(300), default="")
+    action: Mapped[str] = mapped_column(sa.String(40), index=True)
+    # {"field": [old, new]}; values are JSON-ready strings, numbers, booleans or null.
+    changes: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+
+
+
+# --- the one mechanism that writes audit rows -------------------------------------------------
+
+ActorProvider = Callable[[], tuple[int | None, str]]
+
+
+def _no_actor() -> tuple[int | None, str]:
+    return None, "система"
+
+
+_actor_provider: ActorProvider = _no_actor
+
+
+def set_actor_provider(provider: ActorProvider) -> None:
+    """The web layer tells us who acts (the logged-in user); the CLI leaves «система»."""
+    global _actor_provider
+    _actor_provider = provider
+
+
+def tag_action(obj: object, action: str, **extra: Any) -> None:
+    """Name the next logged change of ``obj`` (e.g. ``deactivate`` instead of ``update``)."""
+    session = sa.orm.object_session(obj) or db.session()
+    session.info.setdefault("audit_tags", {})[id(obj)] = (action, extra)
+
+
+def log_event(entity_type: str, entity_id: int | None, label: str, action: str,
+              changes: dict[str, Any] | None = None) -> None:
+    """Log an event that changes no audited column (a login, a failed login, a password reset
+    e-mail): inserted at once, committed with the caller's transaction."""
+    _insert_rows(db.session(), [dict(entity_type=entity_type, entity_id=entity_id,
+                                     entity_label=label[:300], action=action,
+                                     changes=changes or {})])
+
+
+def _insert_rows(session: sa.orm.Session, rows: list[dict[str, Any]]) -> None:
+    actor_id, actor_name = _actor_provider()
+    now = utcnow()
+    for row in rows:
+        row.update(created_at=now, actor_id=actor_id, actor_name=actor_name)
+    session.connection().execute(sa.insert(AuditEvent.__table__), rows)
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _changes(obj: Any, *, created: bool = False, deleted: bool = False) -> dict[str, list]:
+    state = sa.inspect(obj)
+    changes: dict[str, list] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in obj.__audit_exclude__:
+            continue
+        if deleted:
+            old, new = state.attrs[key].loaded_value, None
+            if old is sa.orm.base.NO_VALUE or old is None:
+                continue
+        else:
+            history = state.attrs[key].history
+            if not history.has_changes():
+                continue
+            old = history.deleted[0] if history.deleted else None
+            new = history.added[0] if history.added else None
+            if created and new is None or old == new:
+                continue
+        if key in obj.__audit_secret__:
+            changes[key] = [None if created else "***", "***"]
+        else:
+            changes[key] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+@sa.event.listens_for(sa.orm.Session, "after_flush")
+def _write_audit_rows(session: sa.orm.Session, flush_context) -> None:
+    from webapp.models.base import Audited
+
+    tags = session.info.get("audit_tags", {})
+    rows = []
+    for kind, objects in (("create", session.new), ("update", session.dirty),
+                          ("delete", session.deleted)):
+        for obj in objects:
+            if not isinstance(obj, Audited):
+                continue
+            changes = _changes(obj, created=kind == "create", deleted=kind == "delete")
+            action, extra = tags.pop(id(obj), (kind, {}))
+            if kind == "update" and not changes and not extra:
+                continue
+            changes.update({k: [None, _jsonable(v)] for k, v in extra.items()})
+            rows.append(dict(entity_type=obj.__tablename__, entity_id=sa.inspect(obj).mapper.primary_key_from_instance(obj)[0],
+                             entity_label=obj.audit_label[:300], action=action, changes=changes))
+    if rows:
+        _insert_rows(session, rows)
+
+
+@sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
+def _forget_tags(session: sa.orm.Session, previous_transaction) -> None:
+    session.info.pop("audit_tags", None)

@@ -1,0 +1,80 @@
+"""Our own legal requisites and defaults: one row, edited by an admin, printed on every document."""
+
+import enum
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from webapp.extensions import db
+from webapp.models.base import Audited, Versioned
+from webapp.models.types import Money, Rate
+
+
+class VatMode(enum.StrEnum):
+    ON_TOP = "on_top"
+    INCLUDED = "included"
+    NONE = "none"
+
+    @property
+    def label(self) -> str:
+        return VAT_MODE_LABELS[self]
+
+
+VAT_MODE_LABELS = {
+    VatMode.ON_TOP: "НДС сверху",
+    VatMode.INCLUDED: "НДС в том числе",
+    VatMode.NONE: "Без НДС (УСН)",
+}
+
+DEFAULT_VAT_RATE = Decimal("22.00")  # standard rate from 2026-01-01
+
+
+class CompanyProfile(Versioned, Audited, db.Model):
+    __tablename__ = "company_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), default="")
+    legal_name: Mapped[str] = mapped_column(sa.String(500), default="")
+    inn: Mapped[str] = mapped_column(sa.String(12), default="")
+    kpp: Mapped[str] = mapped_column(sa.String(9), default="")
+    ogrn: Mapped[str] = mapped_column(sa.String(15), default="")
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    bank_name: Mapped[str] = mapped_column(sa.String(300), default="")
+    bik: Mapped[str] = mapped_column(sa.String(9), default="")
+    account: Mapped[str] = mapped_column(sa.String(20), default="")
+    corr_account: Mapped[str] = mapped_column(sa.String(20), default="")
+    signatory_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_position: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_basis: Mapped[str] = mapped_column(sa.String(200), default="Устава")
+    vat_mode: Mapped[VatMode] = mapped_column(
+        sa.Enum(VatMode, name="vat_mode", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e]),
+        default=VatMode.ON_TOP,
+    )
+    vat_rate: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_VAT_RATE)
+    default_hourly_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("3000.00"))
+    act_number_format: Mapped[str] = mapped_column(sa.String(60), default="{year}-{seq:04d}")
+    minutes_number_format: Mapped[str] = mapped_column(sa.String(60), default="П-{year}-{seq:03d}")
+
+    def __str__(self) -> str:
+        return self.name or "Профиль компании"
+
+    @classmethod
+    def get(cls) -> "CompanyProfile":
+        """The single profile row; before the first save, an unsaved one holding the defaults.
+
+        Reading never inserts (no GET changes data); ``services.company`` adds it on first save.
+        """
+        profile = db.session.scalar(sa.select(cls).order_by(cls.id).limit(1))
+        if profile is None:
+            defaults = {
+                column.key: column.default.arg
+                for column in cls.__table__.columns
+                if column.default is not None and not callable(column.default.arg)
+            }
+            defaults.pop("version", None)
+            profile = cls(**defaults)
+        return profile

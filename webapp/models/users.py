@@ -1,0 +1,93 @@
+"""Staff accounts and their roles."""
+
+import enum
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.extensions import db
+from webapp.models.base import Audited, Versioned
+from webapp.models.types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    LEAD = "lead"
+    SPECIALIST = "specialist"
+    ACCOUNTANT = "accountant"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Администратор",
+    Role.MANAGER: "Аккаунт-менеджер",
+    Role.LEAD: "Руководитель производства",
+    Role.SPECIALIST: "Специалист",
+    Role.ACCOUNTANT: "Бухгалтер",
+}
+
+
+def new_session_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class User(Versioned, Audited, UserMixin, db.Model):
+    __tablename__ = "users"
+    __audit_exclude__ = frozenset({"version", "session_token", "last_login_at"})
+    __audit_secret__ = frozenset({"password_hash"})
+    __unversioned__ = frozenset({"session_token", "last_login_at"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[str] = mapped_column(sa.String(200), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(Role, name="role", native_enum=False, create_constraint=True, length=20,
+                values_callable=lambda e: [m.value for m in e])
+    )
+    active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(300))
+    # Part of the login cookie: rotating it ends every session of the user at once.
+    session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str, method: str) -> None:
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        self.session_token = new_session_token()
+
+    @property
+    def short_name(self) -> str:
+        """«Иванова Мария Сергеевна» → «М.С. Иванова», as signature blocks print it."""
+        parts = self.full_name.split()
+        if len(parts) < 2:
+            return self.full_name
+        initials = "".join(f"{p[0]}." for p in parts[1:3])
+        return f"{initials} {parts[0]}"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles

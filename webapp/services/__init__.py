@@ -1,0 +1,52 @@
+"""The operations of AccountDesk, one module per area.
+
+A service checks what it accepts, changes the records in one transaction and leaves the audit to
+``models.audit``. It never touches ``request``; routes turn these errors into responses.
+"""
+
+from typing import Any
+
+
+class ServiceError(Exception):
+    """A refusal with a message for the user (Russian)."""
+
+    status = 422
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class PermissionDenied(ServiceError):
+    status = 403
+
+
+class StaleVersion(ServiceError):
+    """The record changed since the form was drawn: the user decides, we never overwrite."""
+
+    status = 409
+
+    def __init__(self, record: Any):
+        super().__init__("Запись изменил другой пользователь, пока вы её редактировали.")
+        self.record = record
+
+
+def check_version(record: Any, version: int | str | None) -> None:
+    """Refuse a save made against another version of ``record`` than the stored one."""
+    try:
+        submitted = int(version)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ServiceError("Форма устарела: обновите страницу.", field="version") from None
+    if submitted != record.version:
+        raise StaleVersion(record)
+
+
+def apply_changes(record: Any, data: dict[str, Any]) -> list[str]:
+    """Copy ``data`` onto ``record``; return the names of the fields that really changed."""
+    changed = []
+    for key, value in data.items():
+        if getattr(record, key) != value:
+            setattr(record, key, value)
+            changed.append(key)
+    return changed

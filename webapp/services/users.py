@@ -1,0 +1,120 @@
+"""Accounts: creating staff, roles, activation, passwords, and who may log in."""
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from webapp.extensions import db
+from webapp.models import Role, User
+from webapp.models.audit import log_event, tag_action
+from webapp.models.types import utcnow
+from webapp.services import ServiceError, apply_changes, check_version
+
+log = logging.getLogger("accountdesk.auth")
+
+
+def _hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
+def check_password_rules(password: str) -> None:
+    """One rule for every place a password is set."""
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise ServiceError(f"Пароль должен быть не короче {minimum} символов.", field="password")
+    if len(password) > 200:
+        raise ServiceError("Пароль длиннее 200 символов.", field="password")
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def create_user(*, email: str, full_name: str, role: Role, password: str,
+                position: str = "", phone: str = "") -> User:
+    """A new account; e-mail is the login and is unique regardless of case."""
+    email = email.strip().lower()
+    if find_by_email(email) is not None:
+        raise ServiceError("Пользователь с таким e-mail уже есть.", field="email")
+    check_password_rules(password)
+    user = User(email=email, full_name=full_name.strip(), role=Role(role),
+                position=position.strip(), phone=phone.strip(), active=True)
+    user.set_password(password, _hash_method())
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, data: dict, version: int | str | None, *, acting: User) -> list[str]:
+    """Change name, position, role or activity. An admin cannot demote or lock themselves out."""
+    check_version(user, version)
+    if user.id == acting.id and (data.get("role", user.role) != Role.ADMIN or not data.get("active", True)):
+        raise ServiceError("Нельзя снять с себя роль администратора или отключить свою учётную запись.",
+                           field="role")
+    if "email" in data:
+        data["email"] = data["email"].strip().lower()
+        other = find_by_email(data["email"])
+        if other is not None and other.id != user.id:
+            raise ServiceError("Пользователь с таким e-mail уже есть.", field="email")
+    was_active = user.active
+    changed = apply_changes(user, data)
+    if was_active and not user.active:
+        user.end_sessions()
+        tag_action(user, "deactivate")
+    elif not was_active and user.active:
+        tag_action(user, "activate")
+    return changed
+
+
+def reset_password(user: User, password: str) -> None:
+    """An admin sets a new password: every session of the user ends."""
+    check_password_rules(password)
+    user.set_password(password, _hash_method())
+    user.end_sessions()
+    tag_action(user, "password_reset")
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    """The user changes their password: they must know the old one; other sessions end."""
+    if not user.check_password(current):
+        raise ServiceError("Текущий пароль неверен.", field="current_password")
+    if current == new:
+        raise ServiceError("Новый пароль совпадает с текущим.", field="password")
+    check_password_rules(new)
+    user.set_password(new, _hash_method())
+    user.end_sessions()
+    tag_action(user, "password_change")
+
+
+def authenticate(email: str, password: str, address: str) -> User | None:
+    """The active user with these credentials, or None; a failure is logged and audited."""
+    user = find_by_email(email)
+    if user is not None and user.active and user.check_password(password):
+        user.last_login_at = utcnow()
+        log_event("users", user.id, user.full_name, "login", {"address": [None, address]})
+        return user
+    if user is None:
+        # Spend the same time as a real check, so response time does not reveal accounts.
+        User(password_hash=_dummy_hash()).check_password(password)
+    log.warning("failed login for %r from %s", email[:254], address)
+    log_event("users", user.id if user else None, email[:254], "login_failed",
+              {"address": [None, address]})
+    return None
+
+
+def logout(user: User) -> None:
+    """Logging out ends every session of the user, on every device."""
+    user.end_sessions()
+    log_event("users", user.id, user.full_name, "logout")
+
+
+_dummy: dict[str, str] = {}
+
+
+def _dummy_hash() -> str:
+    method = _hash_method()
+    if method not in _dummy:
+        from werkzeug.security import generate_password_hash
+        _dummy[method] = generate_password_hash("dummy-password", method=method)
+    return _dummy[method]

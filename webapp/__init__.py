@@ -11,19 +11,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, abort, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import formatting, htmx, permissions
+from webapp import formatting, htmx, permissions, querycount
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True,  # ACCOUNTDESK_INSTANCE_PATH: another folder (absolute)
+                instance_path=os.environ.get("ACCOUNTDESK_INSTANCE_PATH") or None)
     app.config.from_object("webapp.config")
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env("ACCOUNTDESK")
@@ -48,12 +49,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.blueprints import register_blueprints
     register_blueprints(app)
     app.before_request(permissions.check_request)
+    app.before_request(_refuse_nul_in_url)
     app.after_request(_security_headers)
     _register_error_pages(app)
     _register_template_helpers(app)
 
     from webapp import cli
     cli.register(app)
+    if app.config.get("QUERY_COUNT_HEADER"):  # benchmarks: SQL statements per request in X-Query-Count
+        querycount.install(app)
     logging.getLogger("accountdesk").setLevel(logging.INFO)
     return app
 
@@ -108,6 +112,14 @@ def _configure_login(app: Flask) -> None:
         return None, "система"
 
     set_actor_provider(lambda: actor() if request else (None, "система"))
+
+
+def _refuse_nul_in_url():
+    """A NUL byte in a query or path value would reach PostgreSQL as text and fail there (500);
+    forms refuse control characters themselves (``BaseForm``)."""
+    values = [*(v for vs in request.args.listvalues() for v in vs), *(request.view_args or {}).values()]
+    if any(isinstance(value, str) and "\x00" in value for value in values):
+        abort(400, "Адрес содержит недопустимые символы.")
 
 
 def _security_headers(response):
@@ -186,7 +198,38 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    _register_macros(app)
+
     @app.context_processor
     def navigation():
         from webapp.blueprints import nav_items
         return {"nav_items": nav_items(current_user) if current_user.is_authenticated else []}
+
+
+class _Macro:
+    """A macro of templates/_macros/, looked up at call time (so template reloads apply)."""
+
+    def __init__(self, environment, template: str, name: str):
+        self.environment, self.template, self.name = environment, template, name
+
+    def __call__(self, *args, **kwargs):
+        return getattr(self.environment.get_template(self.template).module, self.name)(*args, **kwargs)
+
+
+def _register_macros(app: Flask) -> None:
+    """Every macro in templates/_macros/ becomes a Jinja global.
+
+    A block rendered alone for an htmx request (jinja2-fragments) does not run its template's
+    top-level imports; globals are always there, so page and fragment use the same macros.
+    """
+    from jinja2 import nodes
+
+    environment = app.jinja_env
+    for name in sorted(environment.list_templates(filter_func=lambda n: n.startswith("_macros/"))):
+        source, _, _ = environment.loader.get_source(environment, name)
+        for macro in environment.parse(source).find_all(nodes.Macro):
+            if macro.name.startswith("_"):
+                continue
+            if macro.name in environment.globals:
+                raise RuntimeError(f"macro {macro.name} of {name} is defined twice")
+            environment.globals[macro.name] = _Macro(environment, name, macro.name)

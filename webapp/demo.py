@@ -1,13 +1,24 @@
-"""Demo data: a company, one user per role; later areas add theirs here.
+"""Demo data: a company, one user per role, a dozen clients with their people and contact history;
+later areas add theirs here.
 
 Loaded by `flask seed-demo` (and `make run`) into an empty database, through the services, so the
 demo has an audit trail like real data.
 """
 
+import random
+from dataclasses import astuple
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from webapp.models import CompanyProfile, Role, VatMode
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.formatting import from_local, today
+from webapp.models.clients import cadence_dates, cadence_state
+from webapp.models.types import utcnow
+from webapp.models import Channel, ClientStatus, CompanyProfile, Role, User, VatMode
 from webapp.requisites import make_inn, make_ogrn, with_account_key
+from webapp.services import clients as client_service
 from webapp.services import company as company_service
 from webapp.services import users as user_service
 
@@ -36,6 +47,7 @@ def seed() -> None:
     for email, name, position, role in DEMO_USERS:
         user_service.create_user(email=email, full_name=name, role=role, password=DEMO_PASSWORD,
                                  position=position, phone="+7 (495) 123-45-67")
+    seed_clients()
 
 
 def seed_company() -> None:
@@ -60,3 +72,140 @@ def seed_company() -> None:
         "vat_rate": Decimal("22.00"),
         "default_hourly_rate": Decimal("3500.00"),
     }, version=None)
+
+
+# (short name, legal name, address, manager e-mail, status, the cadence state the last contact
+#  should leave it in today (None: never contacted), planned next contact in days or None,
+#  contacts: (name, position, what a decision maker decides or None))
+DEMO_CLIENTS = [
+    ("Ромашка", "Общество с ограниченной ответственностью «Ромашка»", "г. Москва, ул. Цветочная, д. 7",
+     "manager@demo.local", ClientStatus.ACTIVE, "ok", None, [
+         ("Ковалёва Анна Сергеевна", "Генеральный директор", "scope cost payment acceptance"),
+         ("Жуков Олег Петрович", "Главный бухгалтер", "payment"),
+         ("Лаптев Игорь Васильевич", "Руководитель склада", None)]),
+    ("СтройИнвест", "Акционерное общество «СтройИнвест»", "г. Москва, Варшавское ш., д. 35, стр. 2",
+     "manager@demo.local", ClientStatus.ACTIVE, "due", None, [
+         ("Баранов Сергей Иванович", "Финансовый директор", "cost payment"),
+         ("Егорова Дарья Максимовна", "Помощник руководителя", None)]),
+    ("Вектор Логистик", "Общество с ограниченной ответственностью «Вектор Логистик»",
+     "г. Подольск, ул. Индустриальная, д. 12", "manager@demo.local", ClientStatus.ACTIVE, "overdue", None, [
+         ("Мельников Артём Юрьевич", "Директор по логистике", "scope acceptance"),
+         ("Соловьёва Ирина Андреевна", "Бухгалтер", None),
+         ("Гусев Павел Олегович", "ИТ-специалист", None)]),
+    ("Северная Мануфактура", "Общество с ограниченной ответственностью «Северная Мануфактура»",
+     "г. Ярославль, пр-т Октября, д. 44", "manager@demo.local", ClientStatus.ACTIVE, "critical", None, [
+         ("Воронцов Дмитрий Алексеевич", "Генеральный директор", "scope cost payment acceptance"),
+         ("Титова Елена Викторовна", "Главный бухгалтер", "payment"),
+         ("Никитин Роман Сергеевич", "Начальник производства", "scope"),
+         ("Белова Ольга Николаевна", "Экономист", None)]),
+    ("ТД Альфа-Трейд", "Общество с ограниченной ответственностью «Торговый дом «Альфа-Трейд»",
+     "г. Москва, ул. Складочная, д. 1, стр. 18", "manager@demo.local", ClientStatus.ACTIVE, "ok", 8, [
+         ("Рябов Константин Игоревич", "Коммерческий директор", "scope cost"),
+         ("Фомина Светлана Павловна", "Главный бухгалтер", "payment acceptance")]),
+    ("ПромТехСнаб", "Общество с ограниченной ответственностью «ПромТехСнаб»",
+     "г. Тула, ул. Оружейная, д. 3", "manager@demo.local", ClientStatus.PROSPECT, None, None, [
+         ("Киселёв Андрей Викторович", "Директор", "scope cost payment acceptance")]),
+    ("МЦ «Здоровье»", "Общество с ограниченной ответственностью «Медицинский центр «Здоровье»",
+     "г. Москва, Ленинский пр-т, д. 90", "manager2@demo.local", ClientStatus.ACTIVE, "ok", None, [
+         ("Денисова Наталья Игоревна", "Главный врач", "scope acceptance"),
+         ("Орехов Виктор Семёнович", "Финансовый директор", "cost payment"),
+         ("Павлова Юлия Андреевна", "Администратор", None)]),
+    ("Уральский хлебозавод", "Акционерное общество «Уральский хлебозавод»",
+     "г. Екатеринбург, ул. Хлебная, д. 21", "manager2@demo.local", ClientStatus.ACTIVE, "due", None, [
+         ("Шубин Геннадий Фёдорович", "Генеральный директор", "cost payment"),
+         ("Калинина Марина Олеговна", "Главный бухгалтер", "acceptance"),
+         ("Зайцев Илья Романович", "Начальник ИТ-отдела", "scope")]),
+    ("АгроПродукт", "Общество с ограниченной ответственностью «АгроПродукт»",
+     "г. Воронеж, ул. Полевая, д. 5", "manager2@demo.local", ClientStatus.ACTIVE, "critical", None, [
+         ("Ефимов Степан Андреевич", "Директор", "scope cost payment acceptance"),
+         ("Лебедева Анастасия Игоревна", "Бухгалтер", None)]),
+    ("Фармация Плюс", "Общество с ограниченной ответственностью «Фармация Плюс»",
+     "г. Москва, ул. Аптекарская, д. 14", "manager2@demo.local", ClientStatus.ACTIVE, "ok", None, [
+         ("Голубева Вера Михайловна", "Управляющая", "scope cost acceptance"),
+         ("Сафонов Антон Юрьевич", "Главный бухгалтер", "payment")]),
+    ("Автосервис Драйв", "Общество с ограниченной ответственностью «Драйв»",
+     "г. Химки, Ленинградское ш., вл. 8", "manager2@demo.local", ClientStatus.PROSPECT, "overdue", None, [
+         ("Тарасов Михаил Евгеньевич", "Владелец", "scope cost payment acceptance")]),
+    ("Сладкий край", "Общество с ограниченной ответственностью «Кондитерская фабрика «Сладкий край»",
+     "г. Рязань, ул. Фабричная, д. 2", "manager@demo.local", ClientStatus.PAUSED, "critical", None, [
+         ("Миронова Людмила Петровна", "Генеральный директор", "scope cost payment acceptance"),
+         ("Кудрявцев Егор Дмитриевич", "Технолог", None)]),
+]
+
+SUMMARIES = [
+    ("Обсудили загрузку остатков в 1С:УТ, клиент пришлёт файл до пятницы.", "Проверить файл остатков"),
+    ("Клиент прислал голосовое: не печатается счёт-фактура. Передали в сопровождение.", "Сообщить о решении"),
+    ("Согласовали приоритеты накопившихся задач, отчёт по продажам — первым.", "Выслать оценку по отчёту"),
+    ("Выслал оценку доработки: 16 ч. Ждём согласования стоимости от финансового директора.", "Получить согласование"),
+    ("Планёрка на площадке клиента: прошли по списку задач, протокол отправлен.", "Подготовить следующую планёрку"),
+    ("Напомнил об оплате акта за октябрь, бухгалтерия обещала оплатить до конца недели.", "Проверить поступление"),
+    ("Уточнили ТЗ на обмен с сайтом, договорились о тестовом стенде.", "Передать ТЗ в разработку"),
+    ("Звонок-контроль: всё работает, замечаний нет.", ""),
+]
+
+DECIDES = {"scope": "decides_scope", "cost": "decides_cost", "payment": "decides_payment",
+           "acceptance": "decides_acceptance"}
+BANKS = [("ПАО Сбербанк", "044525225", "30101810400000000225"),
+         ("АО «Альфа-Банк»", "044525593", "30101810200000000593"),
+         ("Банк ВТБ (ПАО)", "044525187", "30101810700000000187")]
+
+
+def seed_clients() -> None:
+    """Clients in every cadence state: on schedule, due, overdue, critical, never contacted."""
+    rng = random.Random(7)
+    users = {u.email: u for u in db.session.scalars(sa.select(User))}
+    day = today()
+    for n, (short, legal, address, manager_email, status, state, planned, people) in enumerate(DEMO_CLIENTS):
+        manager = users[manager_email]
+        deputy = users["manager2@demo.local" if manager_email == "manager@demo.local" else "manager@demo.local"]
+        bank, bik, corr = BANKS[n % len(BANKS)]
+        client = client_service.create_client({
+            "short_name": short, "legal_name": legal, "address": address,
+            "inn": make_inn(f"77{n + 10:02d}{rng.randrange(10**5):05d}"), "kpp": f"77{n + 10:02d}01001",
+            "ogrn": make_ogrn(f"11677{n + 10:02d}{rng.randrange(10**5):05d}"),
+            "bank_name": bank, "bik": bik, "corr_account": corr,
+            "account": with_account_key(bik, f"4070281{n:01d}0{rng.randrange(10**10):010d}"),
+            "contract_number": f"{n + 1:02d}/С-2026", "contract_date": date(2026, 1 + n % 9, 10 + n),
+            "manager_id": manager.id, "deputy_id": deputy.id, "status": status,
+            "hourly_rate": Decimal("3500.00") if n % 3 else Decimal("3200.00"),
+            "contact_cadence_days": 3 if n % 4 else 4,
+        }, acting=users["admin@demo.local"])
+        client.created_at = from_local(datetime.combine(day - timedelta(days=40), time(9, 0)))
+        contacts = []
+        for k, (name, position, decides) in enumerate(people):
+            flags = {DECIDES[key]: True for key in (decides or "").split()}
+            contacts.append(client_service.add_contact(client, {
+                "full_name": name, "position": position, "phone": f"+7 (9{n:02d}) {rng.randrange(100, 999)}-{rng.randrange(10, 99)}-{k:02d}",
+                "email": f"{['director', 'buh', 'it', 'office'][k % 4]}@{_latin(short)}.ru",
+                "messenger": "Telegram" if k % 2 == 0 else "", "is_decision_maker": bool(decides), **flags,
+            }, acting=manager))
+        if state is None:
+            client_service.refresh_cadence(client)
+            continue
+        last = _days_ago_for(state, client.contact_cadence_days, day)
+        # A few weeks of history, then the last contact «last» days ago.
+        offsets = sorted({last + 4 * i + rng.randrange(0, 3) for i in range(1, 6)} | {last}, reverse=True)
+        for offset in offsets:
+            summary, next_step = SUMMARIES[rng.randrange(len(SUMMARIES))]
+            when = min(from_local(datetime.combine(day - timedelta(days=offset), time(10 + offset % 7, 15))),
+                       utcnow() - timedelta(minutes=5))
+            planned_on = day + timedelta(days=planned) if planned and offset == last else None
+            client_service.log_touchpoint(
+                client, channel=[Channel.CALL, Channel.VISIT, Channel.MESSAGE, Channel.EMAIL][offset % 4],
+                summary=summary, next_step=next_step, occurred_at=when, acting=manager,
+                contact_ids=[contacts[offset % len(contacts)].id], next_contact_on=planned_on)
+
+
+def _days_ago_for(state: str, interval: int, day: date) -> int:
+    """How long ago the last contact must be for the client to be in ``state`` today, whatever
+    the weekday and holidays: the demo shows every state on any day it is loaded."""
+    matching = [k for k in range(0, 45)
+                if cadence_state(day, *astuple(cadence_dates(day - timedelta(days=k), interval))) == state]
+    if state == "ok":
+        return matching[-1] if len(matching) > 1 and matching[-1] <= 4 else matching[0]
+    return matching[0] + (2 if state == "critical" else 0)
+
+
+def _latin(name: str) -> str:
+    table = str.maketrans("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "abvgdeejzijklmnoprstufhccss_y_eua")
+    return "".join(ch for ch in name.lower().translate(table) if ch.isalnum()) or "client"

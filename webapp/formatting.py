@@ -70,6 +70,11 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=_timezone)
 
 
+def from_local(value: datetime) -> datetime:
+    """A naive wall-clock time typed by a user (datetime-local input) → aware, in our zone."""
+    return value.replace(tzinfo=_timezone)
+
+
 def today() -> date:
     """Today in the installation's zone (not the server's, not UTC)."""
     return datetime.now(_timezone).date()

@@ -28,9 +28,11 @@ def render(template: str, block: str | None = None, status: int = 200, **context
     return response
 
 
-def render_fragment(template: str, block: str, status: int = 200, **context: Any) -> Response:
-    """Always just ``block`` (an inline form or row that has no page of its own to fall back to)."""
-    response = make_response(render_block(template, block, **context), status)
+def render_fragment(template: str, *blocks: str, status: int = 200, **context: Any) -> Response:
+    """Always just these blocks, in order (an inline form or row that has no page of its own; a
+    second block may be an out-of-band swap, e.g. the record's new version)."""
+    body = "".join(render_block(template, block, **context) for block in blocks)
+    response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
 
@@ -44,14 +46,19 @@ def redirect(url: str, *, full_reload: bool = False) -> Response:
     return flask_redirect(url, code=303)
 
 
-def trigger(response: Response, event: str, detail: Any = None) -> Response:
-    """Add a client event to HX-Trigger, merging with any already there."""
+def trigger(response: Response, event: str, detail: dict[str, Any] | None = None,
+            target: str = "body") -> Response:
+    """Add a client event to HX-Trigger, merging with any already there.
+
+    htmx 4 fires it after the swap on the requesting element, which an outerHTML swap has just
+    replaced; aiming it at ``body`` lets ``hx-trigger="event from:body"`` listeners hear it.
+    """
     events: dict[str, Any] = {}
     if existing := response.headers.get("HX-Trigger"):
         try:
             events = json.loads(existing)
         except ValueError:
             events = {name.strip(): None for name in existing.split(",")}
-    events[event] = detail
+    events[event] = {**(detail or {}), "target": target}
     response.headers["HX-Trigger"] = json.dumps(events)
     return response

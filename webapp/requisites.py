@@ -104,5 +104,9 @@ def make_inn(nine_digits: str) -> str:
 
 
 def make_ogrn(twelve_digits: str) -> str:
-    """A valid 13-digit ОГРН from its first twelve digits."""
-    return twelve_digits + _ogrn.calc_check_digit(twelve_digits)
+    """A valid 13-digit ОГРН from its first twelve digits.
+
+    (stdnum's ``calc_check_digit`` wants the whole number, check digit included, and reads the
+    length from it: handed twelve digits it applies the 15-digit ОГРНИП rule.)
+    """
+    return twelve_digits + str(int(twelve_digits) % 11 % 10)

@@ -20,6 +20,7 @@ _ALL = frozenset(Role)
 # Areas appear here as they are built; an unbuilt area is not shown at all.
 NAVIGATION = [
     NavItem("dashboard.index", "Мой день", _ALL, "dashboard"),
+    NavItem("clients.index", "Клиенты", _ALL, "clients"),
     NavItem("admin.users", "Администрирование", frozenset({Role.ADMIN}), "admin"),
 ]
 
@@ -31,8 +32,9 @@ def nav_items(user) -> list[NavItem]:
 def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.admin import bp as admin_bp
     from webapp.blueprints.auth import bp as auth_bp
+    from webapp.blueprints.clients import bp as clients_bp
     from webapp.blueprints.dashboard import bp as dashboard_bp
     from webapp.blueprints.health import bp as health_bp
 
-    for bp in (auth_bp, dashboard_bp, admin_bp, health_bp):
+    for bp in (auth_bp, dashboard_bp, clients_bp, admin_bp, health_bp):
         app.register_blueprint(bp)

@@ -1,7 +1,10 @@
 """The domain model, one module per area. Importing this package registers every table."""
 
 from webapp.models.audit import AuditEvent
+from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
+                                   touchpoint_contacts)
 from webapp.models.company import CompanyProfile, VatMode
 from webapp.models.users import Role, User
 
-__all__ = ["AuditEvent", "CompanyProfile", "Role", "User", "VatMode"]
+__all__ = ["AuditEvent", "CadenceState", "Channel", "Client", "ClientStatus", "CompanyProfile",
+           "Contact", "Role", "Touchpoint", "User", "VatMode", "touchpoint_contacts"]

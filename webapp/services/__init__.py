@@ -22,6 +22,12 @@ class PermissionDenied(ServiceError):
     status = 403
 
 
+class NotFound(ServiceError):
+    """Absent, or outside what the user may see: both answer 404, so scope leaks nothing."""
+
+    status = 404
+
+
 class StaleVersion(ServiceError):
     """The record changed since the form was drawn: the user decides, we never overwrite."""
 

@@ -32,3 +32,10 @@
     }
   }, true);
 })();
+
+// «Отмена» in a form opened in place (the quick contact log on «Мой день») just closes it.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-close-form]");
+  var form = button && button.closest("form");
+  if (form) { event.preventDefault(); form.remove(); }
+});

@@ -1,0 +1,144 @@
+from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField,
+                     SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from webapp import requisites
+from webapp.forms import BaseForm, EmailAddress, MoneyField, Requisite, VersionField, choices
+from webapp.models import Channel, ClientStatus
+
+STATUS_CHOICES = choices((s.value, s.label) for s in ClientStatus)
+CHANNEL_CHOICES = choices((c.value, c.label) for c in Channel)
+
+
+def optional_id(value):
+    """Select value → user id or None (the empty option)."""
+    return int(value) if value not in (None, "", "None") else None
+
+
+class RequisitesForm(BaseForm):
+    """The client's legal requisites (one inline block of the card)."""
+
+    legal_name = StringField("Полное наименование", validators=[Optional(), Length(max=500)])
+    inn = StringField("ИНН", validators=[Optional(), Length(max=20), Requisite(requisites.check_inn)])
+    kpp = StringField("КПП", validators=[Optional(), Length(max=20), Requisite(requisites.check_kpp)])
+    ogrn = StringField("ОГРН", validators=[Optional(), Length(max=20), Requisite(requisites.check_ogrn)])
+    address = StringField("Юридический адрес", validators=[Optional(), Length(max=500)])
+    bank_name = StringField("Банк", validators=[Optional(), Length(max=300)])
+    bik = StringField("БИК", validators=[Optional(), Length(max=20), Requisite(requisites.check_bik)])
+    account = StringField("Расчётный счёт", validators=[
+        Optional(), Length(max=30), Requisite(requisites.check_account, other="bik")])
+    corr_account = StringField("Корр. счёт", validators=[
+        Optional(), Length(max=30), Requisite(requisites.check_corr_account, other="bik")])
+    version = VersionField()
+
+    FIELDS = ("legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik", "account", "corr_account")
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+
+
+class TermsForm(BaseForm):
+    """How we work with the client: contract, team, status, rate, cadence (one inline block)."""
+
+    short_name = StringField("Название", validators=[DataRequired("Введите название клиента."),
+                                                     Length(max=200)])
+    status = SelectField("Статус", choices=STATUS_CHOICES, default=ClientStatus.ACTIVE.value)
+    contract_number = StringField("Номер договора", validators=[Optional(), Length(max=60)])
+    contract_date = DateField("Дата договора", validators=[Optional()],
+                              render_kw={"max": "2100-12-31"})
+    manager_id = SelectField("Аккаунт-менеджер", coerce=optional_id, validate_choice=True)
+    deputy_id = SelectField("Заместитель", coerce=optional_id, validate_choice=True)
+    hourly_rate = MoneyField("Ставка часа, ₽", validators=[Optional(), NumberRange(0, 10**7, "Ставка от 0 до 10 000 000 ₽.")],
+                             description="Пусто — ставка компании по умолчанию.")
+    contact_cadence_days = IntegerField("Связываться каждые, рабочих дней", default=3, validators=[
+        InputRequired("Укажите, как часто связываться."), NumberRange(1, 30, "От 1 до 30 рабочих дней.")])
+    notes = TextAreaField("Заметки", validators=[Optional(), Length(max=5000)])
+    version = VersionField()
+
+    FIELDS = ("short_name", "status", "contract_number", "contract_date", "manager_id", "deputy_id",
+              "hourly_rate", "contact_cadence_days", "notes")
+
+    def set_team_choices(self, managers, *, can_reassign: bool) -> None:
+        self.manager_id.choices = choices((u.id, u.full_name) for u in managers)
+        self.deputy_id.choices = choices([("", "— нет —")] + [(u.id, u.full_name) for u in managers])
+        if not can_reassign:
+            del self.manager_id
+
+    def values(self) -> dict:
+        data = {name: getattr(self, name).data for name in self.FIELDS if name in self}
+        data["status"] = ClientStatus(data["status"])
+        for key in ("contract_number", "notes"):
+            data[key] = data[key] or ""
+        return data
+
+
+class ClientForm(TermsForm, RequisitesForm):
+    """A new client: the terms and the requisites at once."""
+
+    submit = SubmitField("Добавить клиента")
+
+    FIELDS = TermsForm.FIELDS + RequisitesForm.FIELDS
+
+    def values(self) -> dict:
+        return {**RequisitesForm.values(self), **TermsForm.values(self)}
+
+
+class ContactForm(BaseForm):
+    full_name = StringField("ФИО", validators=[DataRequired("Введите ФИО."), Length(max=200)])
+    position = StringField("Должность", validators=[Optional(), Length(max=200)])
+    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    email = EmailField("E-mail", validators=[Optional(), Length(max=254), EmailAddress()])
+    messenger = StringField("Мессенджер", validators=[Optional(), Length(max=100)],
+                            description="Telegram, WhatsApp… с ником или номером.")
+    is_decision_maker = BooleanField("ЛПР (принимает решения)")
+    decides_scope = BooleanField("объём работ")
+    decides_cost = BooleanField("стоимость")
+    decides_payment = BooleanField("оплату")
+    decides_acceptance = BooleanField("приёмку")
+    notes = TextAreaField("Заметки", validators=[Optional(), Length(max=2000)])
+    version = VersionField()
+
+    FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",
+              "decides_scope", "decides_cost", "decides_payment", "decides_acceptance", "notes")
+
+    def validate_phone(self, field):
+        digits = "".join(ch for ch in field.data or "" if ch.isdigit())
+        if field.data and not 5 <= len(digits) <= 15:
+            raise ValidationError("Телефон: от 5 до 15 цифр, например +7 (912) 345-67-89.")
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data if getattr(self, name).data is not None else ""
+                for name in self.FIELDS}
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class TouchpointForm(BaseForm):
+    """The quick contact log: a few seconds from the card or the dashboard."""
+
+    channel = SelectField("Канал", choices=CHANNEL_CHOICES, default=Channel.CALL.value)
+    occurred_at = DateTimeLocalField("Когда", format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                     description="Пусто — сейчас.")
+    contact_ids = MultiCheckboxField("С кем", coerce=int, validate_choice=True)
+    summary = TextAreaField("О чём поговорили", validators=[
+        DataRequired("Коротко запишите, о чём поговорили."), Length(max=5000)])
+    next_step = StringField("Следующий шаг", validators=[Optional(), Length(max=500)])
+    next_contact_on = DateField("Следующий контакт", validators=[Optional()],
+                                description="Если договорились на конкретную дату.")
+    submit = SubmitField("Записать контакт")
+
+    def set_contacts(self, contacts) -> None:
+        self.contact_ids.choices = choices((c.id, c.full_name + (" (ЛПР)" if c.is_decision_maker else ""))
+                                           for c in contacts)
+
+
+class HandoverForm(BaseForm):
+    from_user = SelectField("От кого", coerce=optional_id, validators=[InputRequired("Выберите менеджера.")])
+    to_user = SelectField("Кому", coerce=optional_id, validators=[InputRequired("Выберите менеджера.")])
+    as_deputy = BooleanField("Передать и клиентов, где он заместитель", default=True)
+    submit = SubmitField("Передать клиентов")
+

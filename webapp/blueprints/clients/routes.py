@@ -1,0 +1,273 @@
+import sqlalchemy as sa
+from flask import abort, current_app, flash, request, url_for
+from flask_login import current_user
+
+from webapp import htmx
+from webapp.blueprints.clients import bp
+from webapp.blueprints.clients.forms import (ClientForm, ContactForm, HandoverForm, RequisitesForm,
+                                             TermsForm, TouchpointForm)
+from webapp.extensions import db
+from webapp.formatting import from_local, today
+from webapp.forms import choices, submit
+from webapp.models import Channel, Client, Role, User
+from webapp.permissions import allow
+from webapp.services import clients as client_service
+
+EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
+DETAIL = "clients/detail.html"
+
+
+def _load(client_id: int) -> Client:
+    """The client if the user may see it; otherwise 404 (scope leaks nothing)."""
+    client = db.session.scalar(client_service.visible_clients(current_user).where(Client.id == client_id))
+    if client is None:
+        abort(404)
+    return client
+
+
+def _require_edit(client: Client) -> None:
+    if not client_service.can_edit(current_user, client):
+        abort(403)
+
+
+def _managers() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(
+        User.active.is_(True), User.role.in_([Role.MANAGER, Role.ADMIN])).order_by(User.full_name)))
+
+
+def _card_context(client: Client, **extra) -> dict:
+    return dict(client=client, today=today(), can_edit=client_service.can_edit(current_user, client),
+                **extra)
+
+
+# --- list and creation ------------------------------------------------------------------------
+
+
+@bp.get("/")
+@allow()
+def index():
+    """All clients the user may see: active search, filters, sorting, pagination."""
+    args = request.args
+    filters = client_service.ClientFilters(q=args.get("q", "")[:100], manager=args.get("manager", ""),
+                                           status=args.get("status", "open"),
+                                           cadence=args.get("cadence", ""), sort=args.get("sort", "name"))
+    query = client_service.client_list_query(current_user, filters, today())
+    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    return htmx.render("clients/list.html", block="results", page=page, filters=filters,
+                       managers=_managers(), today=today(),
+                       can_create=client_service.can_create(current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.MANAGER)
+def new():
+    """Add a client; the manager who adds it leads it."""
+    form = ClientForm()
+    form.set_team_choices(_managers(), can_reassign=current_user.role == Role.ADMIN)
+    if request.method == "GET":
+        if "manager_id" in form:
+            form.manager_id.data = current_user.id
+        form.hourly_rate.data = None
+    created: list[Client] = []
+    outcome = submit(form, lambda: created.append(client_service.create_client(form.values(),
+                                                                               acting=current_user)))
+    if outcome.saved:
+        flash(f"Клиент «{created[0].short_name}» добавлен.", "success")
+        return htmx.redirect(url_for("clients.detail", client_id=created[0].id))
+    return htmx.render("clients/new.html", form=form, status=outcome.status)
+
+
+# --- the card -----------------------------------------------------------------------------------
+
+
+@bp.get("/<int:client_id>")
+@allow()
+def detail(client_id: int):
+    """The client card: requisites, terms, contacts and the timeline, each editable in place."""
+    client = _load(client_id)
+    entries = client_service.timeline(client)
+    form = TouchpointForm(prefix=f"c{client.id}", formdata=None)
+    form.set_contacts(client.contacts)
+    return htmx.render(DETAIL, **_card_context(client, entries=entries, log_form=form,
+                                               contact_form=ContactForm(prefix="new-contact", formdata=None)))
+
+
+@bp.route("/<int:client_id>/edit/<block>", methods=["GET", "POST"])
+@allow(Role.ADMIN, Role.MANAGER)
+def edit_block(client_id: int, block: str):
+    """Inline edit of one block of the card (click → form → save → the block, new version)."""
+    client = _load(client_id)
+    _require_edit(client)
+    if block not in EDIT_BLOCKS:
+        abort(404)
+    form = EDIT_BLOCKS[block](obj=client, data={"status": client.status.value} if block == "terms" else None)
+    if block == "terms":
+        form.set_team_choices(_managers(), can_reassign=current_user.role == Role.ADMIN)
+    if request.method == "GET":
+        form.version.data = client.version
+    outcome = submit(form, lambda: client_service.update_client(client, form.values(), form.version.data,
+                                                                acting=current_user))
+    context = _card_context(client, form=form, conflict=outcome.conflict)
+    if outcome.saved:
+        return htmx.render_fragment(DETAIL, f"{block}_view", "version", "badges", badges_oob=True, **context)
+    return htmx.render_fragment(DETAIL, f"{block}_form", "version", status=outcome.status, **context)
+
+
+@bp.get("/<int:client_id>/show/<block>")
+@allow()
+def show_block(client_id: int, block: str):
+    """One block of the card as displayed (the «Отмена» of an inline edit)."""
+    client = _load(client_id)
+    if block not in EDIT_BLOCKS:
+        abort(404)
+    return htmx.render_fragment(DETAIL, f"{block}_view", **_card_context(client))
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+
+def _contacts_block(client: Client, form: ContactForm | None = None, status: int = 200, **extra):
+    db.session.refresh(client, ["contacts"])
+    return htmx.render_fragment(DETAIL, "contacts", status=status, **_card_context(
+        client, contact_form=form or ContactForm(prefix="new-contact", formdata=None), **extra))
+
+
+@bp.post("/<int:client_id>/contacts")
+@allow(Role.ADMIN, Role.MANAGER)
+def add_contact(client_id: int):
+    """Add a person on the client's side."""
+    client = _load(client_id)
+    _require_edit(client)
+    form = ContactForm(prefix="new-contact")
+    outcome = submit(form, lambda: client_service.add_contact(client, form.values(), acting=current_user))
+    if outcome.saved:
+        return _contacts_block(client)
+    return _contacts_block(client, form, outcome.status, adding=True)
+
+
+@bp.route("/<int:client_id>/contacts/<int:contact_id>", methods=["GET", "POST"])
+@allow()
+def contact(client_id: int, contact_id: int):
+    """A contact's row: GET shows it (or its form with ?edit=1), POST saves it."""
+    client = _load(client_id)
+    person = client_service.get_contact(client, contact_id)
+    editing = request.method == "POST" or request.args.get("edit") == "1"
+    if not editing:
+        return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
+    _require_edit(client)
+    form = ContactForm(obj=person, prefix=f"contact{person.id}")
+    outcome = submit(form, lambda: client_service.update_contact(person, form.values(), form.version.data,
+                                                                 acting=current_user))
+    if outcome.saved:
+        return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
+    return htmx.render_fragment(DETAIL, "contact_form_row", status=outcome.status,
+                                **_card_context(client, contact=person, form=form, conflict=outcome.conflict))
+
+
+@bp.post("/<int:client_id>/contacts/<int:contact_id>/delete")
+@allow(Role.ADMIN, Role.MANAGER)
+def delete_contact(client_id: int, contact_id: int):
+    """Remove a contact (the version guards against removing one just edited by someone else)."""
+    client = _load(client_id)
+    person = client_service.get_contact(client, contact_id)
+    client_service.remove_contact(person, request.form.get("version"), acting=current_user)
+    db.session.commit()
+    return _contacts_block(client)
+
+
+# --- touchpoints --------------------------------------------------------------------------------
+
+
+def _log_form(client: Client) -> TouchpointForm:
+    form = TouchpointForm(prefix=f"c{client.id}")
+    form.set_contacts(client.contacts)
+    return form
+
+
+@bp.get("/<int:client_id>/touchpoints/new")
+@allow(Role.ADMIN, Role.MANAGER)
+def new_touchpoint(client_id: int):
+    """The quick log form, opened in place (from «Мой день» or the client list)."""
+    client = _load(client_id)
+    _require_edit(client)
+    form = _log_form(client)
+    return htmx.render_fragment(DETAIL, "log_form", **_card_context(
+        client, log_form=form, origin=request.args.get("origin", "card")))
+
+
+@bp.post("/<int:client_id>/touchpoints")
+@allow(Role.ADMIN, Role.MANAGER)
+def log_touchpoint(client_id: int):
+    """Record a contact; the client's cadence moves at once."""
+    client = _load(client_id)
+    _require_edit(client)
+    form = _log_form(client)
+    origin = request.form.get("origin", "card")
+    outcome = submit(form, lambda: client_service.log_touchpoint(
+        client, channel=Channel(form.channel.data), summary=form.summary.data, acting=current_user,
+        occurred_at=from_local(form.occurred_at.data) if form.occurred_at.data else None,
+        contact_ids=form.contact_ids.data or [], next_step=form.next_step.data or "",
+        next_contact_on=form.next_contact_on.data))
+    if not outcome.saved:
+        return htmx.render_fragment(DETAIL, "log_form", status=outcome.status,
+                                    **_card_context(client, log_form=form, origin=origin))
+    if not htmx.is_htmx():
+        flash("Контакт записан.", "success")
+        return htmx.redirect(url_for("clients.detail", client_id=client.id))
+    if origin == "dashboard":
+        # The row leaves the due list; the dashboard counts refresh on the event.
+        return htmx.trigger(htmx.render_fragment("dashboard/index.html", "logged_row", client=client,
+                                                 today=today()), "contact-logged", {"client": client.id})
+    fresh = TouchpointForm(prefix=f"c{client.id}", formdata=None)
+    fresh.set_contacts(client.contacts)
+    return htmx.render_fragment(DETAIL, "log_form", "timeline", "badges", **_card_context(
+        client, entries=client_service.timeline(client), log_form=fresh, logged=True,
+        timeline_oob=True, badges_oob=True))
+
+
+@bp.post("/<int:client_id>/touchpoints/<int:touchpoint_id>/delete")
+@allow(Role.ADMIN, Role.MANAGER)
+def delete_touchpoint(client_id: int, touchpoint_id: int):
+    """Remove a contact logged by mistake."""
+    client = _load(client_id)
+    touchpoint = client_service.get_touchpoint(client, touchpoint_id)
+    client_service.delete_touchpoint(touchpoint, request.form.get("version"), acting=current_user)
+    db.session.commit()
+    form = TouchpointForm(prefix=f"c{client.id}", formdata=None)
+    form.set_contacts(client.contacts)
+    return htmx.render_fragment(DETAIL, "history", "badges", **_card_context(
+        client, entries=client_service.timeline(client), log_form=form, badges_oob=True))
+
+
+@bp.get("/<int:client_id>/timeline")
+@allow()
+def timeline(client_id: int):
+    """Older entries of the timeline («Показать ещё»)."""
+    client = _load(client_id)
+    before = request.args.get("before", type=int)
+    entries = client_service.timeline(client, before_id=before)
+    return htmx.render_fragment(DETAIL, "timeline_entries", **_card_context(client, entries=entries))
+
+
+# --- handover -----------------------------------------------------------------------------------
+
+
+@bp.route("/handover", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def handover():
+    """Move a manager's clients to another manager (vacation, leaving)."""
+    form = HandoverForm()
+    everyone = list(db.session.scalars(sa.select(User).where(
+        User.role.in_([Role.MANAGER, Role.ADMIN])).order_by(User.active.desc(), User.full_name)))
+    form.from_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name + ("" if u.active else " (отключён)")) for u in everyone])
+    form.to_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name) for u in everyone if u.active])
+    moved: list[int] = []
+    outcome = submit(form, lambda: moved.append(client_service.hand_over(
+        db.session.get(User, form.from_user.data), db.session.get(User, form.to_user.data),
+        acting=current_user, as_deputy=form.as_deputy.data)))
+    if outcome.saved:
+        flash(f"Передано клиентов: {moved[0]}.", "success")
+        return htmx.redirect(url_for("clients.index", manager=form.to_user.data))
+    counts = dict(db.session.execute(sa.select(Client.manager_id, sa.func.count()).group_by(Client.manager_id)).all())
+    return htmx.render("clients/handover.html", form=form, managers=everyone, counts=counts,
+                       status=outcome.status)

@@ -1,0 +1,253 @@
+"""Clients, the people on their side, and every contact we had with them.
+
+The «every 3–4 days» promise lives here as data: each client stores the dates on which it becomes
+due, overdue and critical, recomputed whenever a contact is logged or the cadence changes, so a list
+of thousands of clients filters and sorts by cadence with plain indexed comparisons.
+"""
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from webapp.extensions import db
+from webapp.models.base import Audited, Versioned
+from webapp.models.types import Money, UTCDateTime, utcnow
+from webapp.models.users import User
+from webapp.workcalendar import add_working_days, on_or_after
+
+
+class ClientStatus(enum.StrEnum):
+    PROSPECT = "prospect"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"prospect": "Потенциальный", "active": "Активный", "paused": "Приостановлен",
+                "closed": "Закрыт"}[self.value]
+
+    @property
+    def badge(self) -> str:
+        return {"prospect": "info", "active": "success", "paused": "warning", "closed": "secondary"}[self.value]
+
+
+class CadenceState(enum.StrEnum):
+    OK = "ok"
+    DUE = "due"
+    OVERDUE = "overdue"
+    CRITICAL = "critical"
+
+    @property
+    def label(self) -> str:
+        return {"ok": "в графике", "due": "пора связаться", "overdue": "просрочен",
+                "critical": "критично"}[self.value]
+
+    @property
+    def badge(self) -> str:
+        return {"ok": "success", "due": "warning", "overdue": "danger", "critical": "dark"}[self.value]
+
+
+class Channel(enum.StrEnum):
+    CALL = "call"
+    VISIT = "visit"
+    MESSAGE = "message"
+    EMAIL = "email"
+    MEETING = "meeting"
+
+    @property
+    def label(self) -> str:
+        return {"call": "Звонок", "visit": "Визит", "message": "Мессенджер", "email": "Письмо",
+                "meeting": "Встреча"}[self.value]
+
+
+def _enum(cls, name: str) -> sa.Enum:
+    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
+                   values_callable=lambda e: [m.value for m in e])
+
+
+CRITICAL_AFTER_DAYS = 10  # calendar days without contact: «a client left alone for ten days»
+DEFAULT_CADENCE_DAYS = 3
+
+
+@dataclass(frozen=True)
+class CadenceDates:
+    due_on: date
+    overdue_on: date
+    critical_on: date
+
+
+def cadence_dates(base: date, interval: int, planned: date | None = None) -> CadenceDates:
+    """When a client becomes due, overdue and critical.
+
+    ``base`` is the day of the last contact (or the day the client was added). Due: ``interval``
+    working days later; a planned next contact, if later, takes precedence. Overdue: one working
+    day after due. Critical: ten calendar days after the last contact, moved to a working day, and
+    never before the working day after overdue (a planned date pushes it too). Working days follow
+    the Russian production calendar, so holidays on which nobody calls make nobody overdue.
+    """
+    due = add_working_days(base, max(interval, 1))
+    if planned is not None and planned > due:
+        due = on_or_after(planned)
+    overdue = add_working_days(due, 1)
+    critical = max(on_or_after(base + timedelta(days=CRITICAL_AFTER_DAYS)), add_working_days(overdue, 1))
+    return CadenceDates(due, overdue, critical)
+
+
+def cadence_state(today: date, due_on: date | None, overdue_on: date | None,
+                  critical_on: date | None) -> CadenceState:
+    if critical_on is not None and today >= critical_on:
+        return CadenceState.CRITICAL
+    if overdue_on is not None and today >= overdue_on:
+        return CadenceState.OVERDUE
+    if due_on is not None and today >= due_on:
+        return CadenceState.DUE
+    return CadenceState.OK
+
+
+def phone_digits(phone: str) -> str:
+    """«+7 (912) 345-67-89» and «8 912 345 67 89» → «79123456789»: one form for search."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 11 and digits[0] == "8":
+        digits = "7" + digits[1:]
+    if len(digits) == 10:
+        digits = "7" + digits
+    return digits
+
+
+class Client(Versioned, Audited, db.Model):
+    __tablename__ = "clients"
+    # Bookkeeping recomputed by services: never makes a user's open form stale.
+    __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
+                                 "critical_on", "search_text"})
+    __audit_exclude__ = frozenset({"version", "search_text", "last_contact_at", "next_contact_on",
+                                   "due_on", "overdue_on", "critical_on"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    short_name: Mapped[str] = mapped_column(sa.String(200))
+    legal_name: Mapped[str] = mapped_column(sa.String(500), default="")
+    inn: Mapped[str] = mapped_column(sa.String(12), default="", index=True)
+    kpp: Mapped[str] = mapped_column(sa.String(9), default="")
+    ogrn: Mapped[str] = mapped_column(sa.String(15), default="")
+    address: Mapped[str] = mapped_column(sa.String(500), default="")
+    bank_name: Mapped[str] = mapped_column(sa.String(300), default="")
+    bik: Mapped[str] = mapped_column(sa.String(9), default="")
+    account: Mapped[str] = mapped_column(sa.String(20), default="")
+    corr_account: Mapped[str] = mapped_column(sa.String(20), default="")
+    contract_number: Mapped[str] = mapped_column(sa.String(60), default="")
+    contract_date: Mapped[date | None] = mapped_column(sa.Date)
+    manager_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    deputy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: Mapped[ClientStatus] = mapped_column(_enum(ClientStatus, "client_status"),
+                                                 default=ClientStatus.ACTIVE, index=True)
+    hourly_rate: Mapped[Decimal | None] = mapped_column(Money)
+    contact_cadence_days: Mapped[int] = mapped_column(sa.Integer, default=DEFAULT_CADENCE_DAYS)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Kept by services.clients in the same transaction as the change that moves them.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_contact_on: Mapped[date | None] = mapped_column(sa.Date)
+    due_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    overdue_on: Mapped[date | None] = mapped_column(sa.Date)
+    critical_on: Mapped[date | None] = mapped_column(sa.Date)
+    search_text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    manager: Mapped[User] = relationship(foreign_keys=[manager_id], lazy="joined", innerjoin=True)
+    deputy: Mapped[User | None] = relationship(foreign_keys=[deputy_id], lazy="joined")
+    contacts: Mapped[list["Contact"]] = relationship(
+        back_populates="client", order_by="(Contact.is_decision_maker.desc(), Contact.full_name)",
+        cascade="all, delete-orphan", lazy="select")
+
+    def __str__(self) -> str:
+        return self.short_name
+
+    def cadence(self, today: date) -> CadenceState:
+        return cadence_state(today, self.due_on, self.overdue_on, self.critical_on)
+
+    def days_since_contact(self, today: date) -> int | None:
+        if self.last_contact_at is None:
+            return None
+        from webapp.formatting import local
+        return (today - local(self.last_contact_at).date()).days
+
+    def is_on_team(self, user: User) -> bool:
+        return user.id in (self.manager_id, self.deputy_id)
+
+
+class Contact(Versioned, Audited, db.Model):
+    """A person on the client's side; a decision maker (ЛПР) says what they decide."""
+
+    __tablename__ = "contacts"
+    __audit_exclude__ = frozenset({"version", "phone_digits"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    position: Mapped[str] = mapped_column(sa.String(200), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    phone_digits: Mapped[str] = mapped_column(sa.String(20), default="", index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    messenger: Mapped[str] = mapped_column(sa.String(100), default="")
+    is_decision_maker: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    decides_scope: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    decides_cost: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    decides_payment: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    decides_acceptance: Mapped[bool] = mapped_column(sa.Boolean, default=False)
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+
+    client: Mapped[Client] = relationship(back_populates="contacts")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.full_name} (клиент #{self.client_id})"
+
+    @property
+    def decides(self) -> list[str]:
+        """What this decision maker decides, in words."""
+        labels = [("decides_scope", "объём работ"), ("decides_cost", "стоимость"),
+                  ("decides_payment", "оплату"), ("decides_acceptance", "приёмку")]
+        return [label for key, label in labels if getattr(self, key)]
+
+
+touchpoint_contacts = sa.Table(
+    "touchpoint_contacts",
+    db.metadata,
+    sa.Column("touchpoint_id", sa.ForeignKey("touchpoints.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("contact_id", sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+)
+
+
+class Touchpoint(Versioned, Audited, db.Model):
+    """One contact with a client: when, who, how, with whom, what was agreed and what's next."""
+
+    __tablename__ = "touchpoints"
+    __table_args__ = (sa.Index("ix_touchpoints_client_occurred", "client_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.CALL)
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    next_step: Mapped[str] = mapped_column(sa.Text, default="")
+    next_contact_on: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    user: Mapped[User | None] = relationship(lazy="joined")
+    contacts: Mapped[list[Contact]] = relationship(secondary=touchpoint_contacts, lazy="selectin",
+                                                   order_by=Contact.full_name)
+
+    @property
+    def audit_label(self) -> str:
+        return f"Контакт с клиентом #{self.client_id}"

@@ -1,0 +1,381 @@
+"""Clients, their contacts and the contact log; the cadence bookkeeping that keeps lists fast.
+
+Every write here keeps the client's stored cadence dates and search text in step, in the same
+transaction, so lists and the dashboard filter with plain comparisons instead of per-row work.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from webapp.extensions import db
+from webapp.formatting import local
+from webapp.models import Role, User
+from webapp.models.audit import tag_action
+from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
+                                   cadence_dates, phone_digits)
+from webapp.models.types import utcnow
+from webapp.services import NotFound, ServiceError, apply_changes, check_version
+from webapp.services.access import READ_ALL, require
+
+# --- scope --------------------------------------------------------------------------------------
+
+
+def visible_clients(user: User) -> sa.Select:
+    """The clients ``user`` may see. A specialist sees the clients of their assigned backlog
+    items; until the backlog exists they have none."""
+    query = sa.select(Client)
+    if user.role in READ_ALL:
+        return query
+    return query.where(sa.false())
+
+
+def get_client(user: User, client_id: int) -> Client:
+    client = db.session.scalar(visible_clients(user).where(Client.id == client_id))
+    if client is None:
+        raise NotFound("Клиент не найден.")
+    return client
+
+
+def can_edit(user: User, client: Client) -> bool:
+    """Admins edit every client; a manager edits the clients they lead or stand in for."""
+    return user.role == Role.ADMIN or (user.role == Role.MANAGER and client.is_on_team(user))
+
+
+def can_create(user: User) -> bool:
+    return user.role in (Role.ADMIN, Role.MANAGER)
+
+
+def _require_edit(user: User, client: Client) -> None:
+    require(can_edit(user, client), "Изменять клиента могут его аккаунт-менеджер, заместитель "
+                                    "и администратор.")
+
+
+# --- cadence and search bookkeeping ----------------------------------------------------------
+
+
+def cadence_interval(client: Client) -> int:
+    """Working days between contacts: the client's own setting (the regulation in force takes
+    over once regulations exist)."""
+    return client.contact_cadence_days
+
+
+def refresh_cadence(client: Client) -> None:
+    """Recompute the dates on which the client becomes due, overdue and critical."""
+    base = local(client.last_contact_at or client.created_at or utcnow()).date()
+    dates = cadence_dates(base, cadence_interval(client), client.next_contact_on)
+    client.due_on, client.overdue_on, client.critical_on = dates.due_on, dates.overdue_on, dates.critical_on
+
+
+def refresh_search_text(client: Client) -> None:
+    """One lower-case string holding all a search can match: names, ИНН, contacts, phones, e-mails."""
+    parts = [client.short_name, client.legal_name, client.inn, client.contract_number]
+    for contact in client.contacts:
+        parts += [contact.full_name, contact.email, contact.phone_digits, contact.messenger]
+    client.search_text = " ".join(p for p in parts if p).lower()
+
+
+def _refresh_last_contact(client: Client) -> None:
+    """The newest touchpoint sets the last contact and the planned next contact."""
+    newest = db.session.scalar(
+        sa.select(Touchpoint).where(Touchpoint.client_id == client.id)
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1))
+    client.last_contact_at = newest.occurred_at if newest else None
+    client.next_contact_on = newest.next_contact_on if newest else None
+    refresh_cadence(client)
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+CLIENT_FIELDS = ("short_name", "legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik",
+                 "account", "corr_account", "contract_number", "contract_date", "manager_id",
+                 "deputy_id", "status", "hourly_rate", "contact_cadence_days", "notes")
+
+
+def _check_team(data: dict[str, Any]) -> None:
+    for key in ("manager_id", "deputy_id"):
+        if data.get(key) is None:
+            continue
+        user = db.session.get(User, data[key])
+        if user is None or not user.active or user.role not in (Role.MANAGER, Role.ADMIN):
+            raise ServiceError("Выберите активного аккаунт-менеджера.", field=key)
+    if data.get("deputy_id") is not None and data.get("deputy_id") == data.get("manager_id"):
+        raise ServiceError("Заместитель должен отличаться от аккаунт-менеджера.", field="deputy_id")
+
+
+def create_client(data: dict[str, Any], *, acting: User) -> Client:
+    """A new client; a manager who adds one leads it unless they name someone else."""
+    require(can_create(acting), "Добавлять клиентов могут аккаунт-менеджеры и администратор.")
+    data = {k: v for k, v in data.items() if k in CLIENT_FIELDS}
+    data.setdefault("manager_id", acting.id)
+    if data.get("manager_id") is None:
+        data["manager_id"] = acting.id
+    _check_team(data)
+    _check_unique_inn(data.get("inn"), None)
+    client = Client(**data)
+    client.created_at = utcnow()
+    db.session.add(client)
+    refresh_search_text(client)
+    refresh_cadence(client)
+    db.session.flush()
+    return client
+
+
+def _check_unique_inn(inn: str | None, client_id: int | None) -> None:
+    if not inn:
+        return
+    query = sa.select(Client.short_name).where(Client.inn == inn)
+    if client_id is not None:
+        query = query.where(Client.id != client_id)
+    if other := db.session.scalar(query.limit(1)):
+        raise ServiceError(f"Клиент с таким ИНН уже есть: «{other}».", field="inn")
+
+
+def update_client(client: Client, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
+    """Save one block of the client card. Only an admin reassigns the account manager."""
+    _require_edit(acting, client)
+    check_version(client, version)
+    data = {k: v for k, v in data.items() if k in CLIENT_FIELDS}
+    if "manager_id" in data and data["manager_id"] != client.manager_id:
+        require(acting.role == Role.ADMIN, "Сменить аккаунт-менеджера может администратор "
+                                           "(передача клиентов).")
+    team = {"manager_id": data.get("manager_id", client.manager_id),
+            "deputy_id": data.get("deputy_id", client.deputy_id)}
+    _check_team(team)
+    if "inn" in data:
+        _check_unique_inn(data["inn"], client.id)
+    changed = apply_changes(client, data)
+    if changed:
+        refresh_search_text(client)
+        refresh_cadence(client)
+    return changed
+
+
+@dataclass
+class ClientFilters:
+    q: str = ""
+    manager: str = ""          # a user id, "me", or "" for everyone
+    status: str = ""           # a ClientStatus value, "open" (not closed) or ""
+    cadence: str = ""          # a CadenceState value or ""
+    sort: str = "name"
+
+
+_PHONE_QUERY = re.compile(r"^[\d\s()+\-]+$")
+
+SORTS = {
+    "name": (Client.short_name,),
+    "last_contact": (Client.last_contact_at.asc().nulls_first(), Client.short_name),
+    "-last_contact": (Client.last_contact_at.desc().nulls_last(), Client.short_name),
+    "due": (Client.due_on.asc(), Client.short_name),
+}
+
+
+def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Select:
+    """The client list: scoped, searched, filtered, sorted — one query, whatever the row count."""
+    query = visible_clients(user).options(selectinload(Client.contacts).load_only(Contact.id))
+    if q := filters.q.strip().lower():
+        conditions = [Client.search_text.contains(q, autoescape=True)]
+        digits = re.sub(r"\D", "", q)
+        if _PHONE_QUERY.match(q) and len(digits) >= 5:
+            # «+7 (912) 345-67-89», «8 912…» and «9123456789» all find the stored «79123456789»
+            needle = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
+            conditions.append(Client.search_text.contains(needle, autoescape=True))
+        query = query.where(sa.or_(*conditions))
+    if filters.manager == "me":
+        query = query.where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+    elif filters.manager.isdigit():
+        query = query.where(Client.manager_id == int(filters.manager))
+    if filters.status == "open":
+        query = query.where(Client.status != ClientStatus.CLOSED)
+    elif filters.status in ClientStatus.__members__.values():
+        query = query.where(Client.status == ClientStatus(filters.status))
+    query = query.where(*cadence_condition(filters.cadence, today))
+    return query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
+
+
+def cadence_condition(state: str, today: date) -> list:
+    """SQL for «clients in this cadence state today», on the stored dates."""
+    if state == CadenceState.CRITICAL:
+        return [Client.critical_on <= today]
+    if state == CadenceState.OVERDUE:
+        return [Client.overdue_on <= today, Client.critical_on > today]
+    if state == CadenceState.DUE:
+        return [Client.due_on <= today, Client.overdue_on > today]
+    if state == CadenceState.OK:
+        return [Client.due_on > today]
+    if state == "attention":  # due, overdue or critical
+        return [Client.due_on <= today]
+    return []
+
+
+def due_clients(user: User, today: date, *, everyone: bool = False) -> list[Client]:
+    """«Мой день»: active clients that need a contact today, most neglected first."""
+    query = (visible_clients(user)
+             .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+                    *cadence_condition("attention", today))
+             .order_by(Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.short_name))
+    if not everyone:
+        query = query.where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+    return list(db.session.scalars(query))
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+CONTACT_FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",
+                  "decides_scope", "decides_cost", "decides_payment", "decides_acceptance", "notes")
+
+
+def _contact_data(data: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if k in CONTACT_FIELDS}
+    if not data.get("is_decision_maker", True):
+        for key in ("decides_scope", "decides_cost", "decides_payment", "decides_acceptance"):
+            data[key] = False
+    return data
+
+
+def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contact:
+    _require_edit(acting, client)
+    contact = Contact(client=client, **_contact_data(data))
+    contact.phone_digits = phone_digits(contact.phone)
+    db.session.add(contact)
+    db.session.flush()
+    refresh_search_text(client)
+    return contact
+
+
+def update_contact(contact: Contact, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
+    _require_edit(acting, contact.client)
+    check_version(contact, version)
+    changed = apply_changes(contact, _contact_data(data))
+    contact.phone_digits = phone_digits(contact.phone)
+    refresh_search_text(contact.client)
+    return changed
+
+
+def remove_contact(contact: Contact, version: Any, *, acting: User) -> None:
+    """Remove a contact; touchpoints that named them keep their text."""
+    client = contact.client
+    _require_edit(acting, client)
+    check_version(contact, version)
+    client.contacts.remove(contact)
+    db.session.delete(contact)
+    db.session.flush()
+    refresh_search_text(client)
+
+
+def get_contact(client: Client, contact_id: int) -> Contact:
+    contact = db.session.scalar(sa.select(Contact).where(Contact.id == contact_id,
+                                                         Contact.client_id == client.id))
+    if contact is None:
+        raise NotFound("Контакт не найден.")
+    return contact
+
+
+# --- touchpoints --------------------------------------------------------------------------------
+
+
+def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: User,
+                   occurred_at: datetime | None = None, contact_ids: list[int] | None = None,
+                   next_step: str = "", next_contact_on: date | None = None) -> Touchpoint:
+    """Record a contact with the client; it moves the client's cadence at once."""
+    _require_edit(acting, client)
+    now = utcnow()
+    occurred_at = occurred_at or now
+    if occurred_at > now:
+        raise ServiceError("Контакт не может быть в будущем: для плана укажите дату следующего "
+                           "контакта.", field="occurred_at")
+    if next_contact_on is not None and next_contact_on < local(occurred_at).date():
+        raise ServiceError("Следующий контакт не может быть раньше этого.", field="next_contact_on")
+    contacts = []
+    if contact_ids:
+        contacts = list(db.session.scalars(sa.select(Contact).where(
+            Contact.id.in_(contact_ids), Contact.client_id == client.id)))
+        if len(contacts) != len(set(contact_ids)):
+            raise ServiceError("Выберите контакты этого клиента.", field="contact_ids")
+    touchpoint = Touchpoint(client_id=client.id, user_id=acting.id, occurred_at=occurred_at,
+                            channel=channel, summary=summary.strip(), next_step=next_step.strip(),
+                            next_contact_on=next_contact_on, contacts=contacts)
+    db.session.add(touchpoint)
+    db.session.flush()
+    _refresh_last_contact(client)
+    return touchpoint
+
+
+def delete_touchpoint(touchpoint: Touchpoint, version: Any, *, acting: User) -> None:
+    """Remove a contact logged by mistake (its author or an admin); the cadence follows."""
+    client = touchpoint.client
+    _require_edit(acting, client)
+    require(acting.role == Role.ADMIN or touchpoint.user_id == acting.id,
+            "Удалить запись может её автор или администратор.")
+    check_version(touchpoint, version)
+    db.session.delete(touchpoint)
+    db.session.flush()
+    _refresh_last_contact(client)
+
+
+def get_touchpoint(client: Client, touchpoint_id: int) -> Touchpoint:
+    touchpoint = db.session.scalar(sa.select(Touchpoint).where(
+        Touchpoint.id == touchpoint_id, Touchpoint.client_id == client.id))
+    if touchpoint is None:
+        raise NotFound("Запись не найдена.")
+    return touchpoint
+
+
+@dataclass
+class TimelineEntry:
+    """One event in a client's history; later areas (meetings, acts…) add their own kinds."""
+
+    kind: str
+    at: datetime
+    title: str
+    body: str
+    user: User | None
+    record: Any
+
+
+def timeline(client: Client, limit: int = 30, before_id: int | None = None) -> list[TimelineEntry]:
+    """Everything that happened with the client, newest first."""
+    query = (sa.select(Touchpoint).where(Touchpoint.client_id == client.id)
+             .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(limit))
+    if before_id is not None:
+        anchor = db.session.get(Touchpoint, before_id)
+        if anchor is not None:
+            query = query.where(sa.tuple_(Touchpoint.occurred_at, Touchpoint.id)
+                                < sa.tuple_(anchor.occurred_at, anchor.id))
+    return [TimelineEntry("touchpoint", t.occurred_at, t.channel.label, t.summary, t.user, t)
+            for t in db.session.scalars(query)]
+
+
+# --- handover -----------------------------------------------------------------------------------
+
+
+def hand_over(from_user: User, to_user: User, *, acting: User, as_deputy: bool = True,
+              client_ids: list[int] | None = None) -> int:
+    """Move a manager's clients to another manager (vacation, leaving); each move is audited."""
+    require(acting.role == Role.ADMIN, "Передавать клиентов может администратор.")
+    if from_user.id == to_user.id:
+        raise ServiceError("Выберите другого менеджера.", field="to_user")
+    if not to_user.active or to_user.role not in (Role.MANAGER, Role.ADMIN):
+        raise ServiceError("Принять клиентов может только активный аккаунт-менеджер.", field="to_user")
+    condition = Client.manager_id == from_user.id
+    if as_deputy:
+        condition = sa.or_(condition, Client.deputy_id == from_user.id)
+    query = sa.select(Client).where(condition)
+    if client_ids is not None:
+        query = query.where(Client.id.in_(client_ids))
+    moved = 0
+    for client in db.session.scalars(query):
+        if client.manager_id == from_user.id:
+            client.manager_id = to_user.id
+            if client.deputy_id == to_user.id:
+                client.deputy_id = None
+        if as_deputy and client.deputy_id == from_user.id:
+            client.deputy_id = None if client.manager_id == to_user.id else to_user.id
+        tag_action(client, "handover", **{"from": from_user.full_name, "to": to_user.full_name})
+        moved += 1
+    db.session.flush()
+    return moved

@@ -54,6 +54,9 @@ CONTENT_SECURITY_POLICY = (
 )
 HSTS = False  # send Strict-Transport-Security; only behind HTTPS
 
+# Benchmarks: count the SQL statements of each request into the X-Query-Count header (never in production).
+QUERY_COUNT_HEADER = False
+
 # Where `flask backup` finds pg_dump / pg_restore when PostgreSQL is used.
 PG_DUMP = "pg_dump"
 PG_RESTORE = "pg_restore"

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, PasswordField, StringField, SubmitField, TextAreaField
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import SelectChoice
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 
 from webapp import requisites
 from webapp.extensions import db
@@ -87,6 +87,10 @@ class MoneyField(StringField):
             self.data = None
             raise ValueError("Слишком большое число.")
         self.data = value.quantize(Decimal(1).scaleb(-self.places))
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()  # «not a number» says it all; no range message on top
 
     def _value(self):
         if self.raw_data:

@@ -16,8 +16,8 @@ from webapp.extensions import db
 from webapp.formatting import local
 from webapp.models import Role, User
 from webapp.models.audit import tag_action
-from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
-                                   cadence_dates, phone_digits)
+from webapp.models.clients import (DEFAULT_CADENCE_DAYS, CadenceState, Channel, Client, ClientStatus,
+                                   Contact, Touchpoint, cadence_dates, phone_digits)
 from webapp.models.types import utcnow
 from webapp.services import NotFound, ServiceError, apply_changes, check_version
 from webapp.services.access import READ_ALL, require
@@ -111,9 +111,9 @@ def create_client(data: dict[str, Any], *, acting: User) -> Client:
     """A new client; a manager who adds one leads it unless they name someone else."""
     require(can_create(acting), "Добавлять клиентов могут аккаунт-менеджеры и администратор.")
     data = {k: v for k, v in data.items() if k in CLIENT_FIELDS}
-    data.setdefault("manager_id", acting.id)
-    if data.get("manager_id") is None:
-        data["manager_id"] = acting.id
+    data["manager_id"] = data.get("manager_id") or acting.id
+    data.setdefault("status", ClientStatus.ACTIVE)
+    data["contact_cadence_days"] = data.get("contact_cadence_days") or DEFAULT_CADENCE_DAYS
     _check_team(data)
     _check_unique_inn(data.get("inn"), None)
     client = Client(**data)

@@ -54,8 +54,9 @@ class CompanyForm(BaseForm):
     signatory_basis = StringField("Действует на основании", validators=[Optional(), Length(max=200)],
                                   description="Например: Устава; доверенности № 5 от 10.01.2026.")
     vat_mode = SelectField("НДС", choices=choices((m.value, VAT_MODE_LABELS[m]) for m in VatMode))
+    # «%%»: NumberRange %-formats its message (a bare «%» made every refused rate a 500).
     vat_rate = MoneyField("Ставка НДС, %", validators=[InputRequired("Укажите ставку."),
-                                                       NumberRange(0, 99, "Ставка от 0 до 99 %.")])
+                                                       NumberRange(0, 99, "Ставка от 0 до 99 %%.")])
     default_hourly_rate = MoneyField("Ставка часа по умолчанию, ₽", validators=[
         InputRequired("Укажите ставку."), NumberRange(0, 10**7, "Ставка от 0 до 10 000 000 ₽.")])
     version = VersionField()

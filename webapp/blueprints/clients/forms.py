@@ -35,7 +35,7 @@ class RequisitesForm(BaseForm):
     FIELDS = ("legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik", "account", "corr_account")
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+        return {name: getattr(self, name).data or "" for name in RequisitesForm.FIELDS}
 
 
 class TermsForm(BaseForm):
@@ -66,7 +66,7 @@ class TermsForm(BaseForm):
             del self.manager_id
 
     def values(self) -> dict:
-        data = {name: getattr(self, name).data for name in self.FIELDS if name in self}
+        data = {name: getattr(self, name).data for name in TermsForm.FIELDS if name in self}
         data["status"] = ClientStatus(data["status"])
         for key in ("contract_number", "notes"):
             data[key] = data[key] or ""
@@ -77,8 +77,6 @@ class ClientForm(TermsForm, RequisitesForm):
     """A new client: the terms and the requisites at once."""
 
     submit = SubmitField("Добавить клиента")
-
-    FIELDS = TermsForm.FIELDS + RequisitesForm.FIELDS
 
     def values(self) -> dict:
         return {**RequisitesForm.values(self), **TermsForm.values(self)}

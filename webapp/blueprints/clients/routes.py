@@ -109,7 +109,7 @@ def edit_block(client_id: int, block: str):
                                                                 acting=current_user))
     context = _card_context(client, form=form, conflict=outcome.conflict)
     if outcome.saved:
-        return htmx.render_fragment(DETAIL, f"{block}_view", "version", "badges", badges_oob=True, **context)
+        return htmx.render_fragment(DETAIL, f"{block}_view", "version", "heading", heading_oob=True, **context)
     return htmx.render_fragment(DETAIL, f"{block}_form", "version", status=outcome.status, **context)
 
 
@@ -220,9 +220,9 @@ def log_touchpoint(client_id: int):
                                                  today=today()), "contact-logged", {"client": client.id})
     fresh = TouchpointForm(prefix=f"c{client.id}", formdata=None)
     fresh.set_contacts(client.contacts)
-    return htmx.render_fragment(DETAIL, "log_form", "timeline", "badges", **_card_context(
+    return htmx.render_fragment(DETAIL, "log_form", "timeline", "heading", **_card_context(
         client, entries=client_service.timeline(client), log_form=fresh, logged=True,
-        timeline_oob=True, badges_oob=True))
+        timeline_oob=True, heading_oob=True))
 
 
 @bp.post("/<int:client_id>/touchpoints/<int:touchpoint_id>/delete")
@@ -235,8 +235,8 @@ def delete_touchpoint(client_id: int, touchpoint_id: int):
     db.session.commit()
     form = TouchpointForm(prefix=f"c{client.id}", formdata=None)
     form.set_contacts(client.contacts)
-    return htmx.render_fragment(DETAIL, "history", "badges", **_card_context(
-        client, entries=client_service.timeline(client), log_form=form, badges_oob=True))
+    return htmx.render_fragment(DETAIL, "history", "heading", **_card_context(
+        client, entries=client_service.timeline(client), log_form=form, heading_oob=True))
 
 
 @bp.get("/<int:client_id>/timeline")

@@ -1,38 +1,114 @@
 """Generated data for benchmarks: large, reproducible, fast to insert.
 
-Bulk inserts bypass the audit on purpose: this is load for measuring pages, not history.
+Bulk inserts bypass the services and the audit on purpose (this is load for measuring pages, not
+history), but fill the same denormalised columns the services keep: cadence dates, search text.
 """
 
 import random
+from datetime import timedelta
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
 from webapp.extensions import db
-from webapp.models import AuditEvent, Role, User
+from webapp.formatting import local, today
+from webapp.models import AuditEvent, Client, Contact, Role, Touchpoint, User, touchpoint_contacts
+from webapp.models.clients import cadence_dates, phone_digits
 from webapp.models.types import utcnow
+from webapp.requisites import make_inn
 
 FIRST = ["Анна", "Иван", "Ольга", "Сергей", "Елена", "Дмитрий", "Наталья", "Алексей", "Мария", "Павел"]
 LAST = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров"]
+WORDS = ["Ромашка", "Вектор", "Альфа", "Север", "Прогресс", "Гранит", "Олимп", "Меридиан", "Восток", "Орбита"]
+KINDS = ["Логистик", "Трейд", "Строй", "Агро", "Фарм", "Маркет", "Инвест", "Снаб", "Пром", "Сервис"]
 
 BENCH_PASSWORD = "bench-password"
+CONTACTS_PER_CLIENT = 5
+TOUCHPOINTS_PER_CLIENT = 50
+CHUNK = 5000
+
+
+def _insert(table: sa.Table, rows: list[dict]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        db.session.execute(sa.insert(table), rows[start:start + CHUNK])
+
+
+def _max_id(model) -> int:
+    return db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(model.id), 0)))
 
 
 def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     rng = random.Random(random_seed)
+    now = utcnow()
+    day = today()
     password_hash = generate_password_hash(BENCH_PASSWORD, method="pbkdf2:sha256:1000")
-    existing = db.session.scalar(sa.select(sa.func.count()).select_from(User)) or 0
+    first_user = _max_id(User) + 1
     managers = max(clients // 40, 2)
     users = []
     for i in range(managers + 5):
         role = Role.MANAGER if i < managers else list(Role)[i % 5]
-        users.append(dict(email=f"bench{existing + i}@bench.local", role=role.value,
+        users.append(dict(id=first_user + i, email=f"bench{first_user + i}@bench.local", role=role.value,
                           full_name=f"{rng.choice(LAST)} {rng.choice(FIRST)} {i}", position="Аккаунт-менеджер",
-                          phone="", active=True, password_hash=password_hash, session_token=f"t{existing + i}",
-                          created_at=utcnow(), version=1))
-    db.session.execute(sa.insert(User.__table__), users)
-    events = [dict(created_at=utcnow(), actor_id=None, actor_name="bench", entity_type="users",
-                   entity_id=i, entity_label="bench", action="update", changes={"position": ["a", "b"]})
-              for i in range(clients * 5)]
-    db.session.execute(sa.insert(AuditEvent.__table__), events)
-    return {"users": len(users), "audit_events": len(events)}
+                          phone="", active=True, password_hash=password_hash,
+                          session_token=f"t{first_user + i}", created_at=now, version=1))
+    _insert(User.__table__, users)
+
+    first_client, first_contact, first_touch = _max_id(Client) + 1, _max_id(Contact) + 1, _max_id(Touchpoint) + 1
+    client_rows, contact_rows, touch_rows, link_rows = [], [], [], []
+    for c in range(clients):
+        client_id = first_client + c
+        manager_id = first_user + c % managers
+        name = f"{rng.choice(WORDS)} {rng.choice(KINDS)} {c}"
+        interval = rng.choice([3, 3, 4])
+        contacts = []
+        for k in range(CONTACTS_PER_CLIENT):
+            phone = f"+7 (9{rng.randrange(10, 99)}) {rng.randrange(100, 999)}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}"
+            contact = dict(id=first_contact + c * CONTACTS_PER_CLIENT + k, client_id=client_id,
+                           full_name=f"{rng.choice(LAST)} {rng.choice(FIRST)}", position="Бухгалтер",
+                           phone=phone, phone_digits=phone_digits(phone), email=f"user{k}@client{c}.ru",
+                           messenger="", is_decision_maker=k == 0, decides_scope=k == 0, decides_cost=k == 0,
+                           decides_payment=k == 0, decides_acceptance=k == 0, notes="", version=1)
+            contacts.append(contact)
+        contact_rows += contacts
+        last_days = rng.randrange(0, 20)
+        for t in range(TOUCHPOINTS_PER_CLIENT):
+            touch_id = first_touch + c * TOUCHPOINTS_PER_CLIENT + t
+            touch_rows.append(dict(id=touch_id, client_id=client_id, user_id=manager_id,
+                                   occurred_at=now - timedelta(days=last_days + 3 * t, hours=rng.randrange(8)),
+                                   channel="call", summary=f"Созвон {t}: обсудили задачи и оплату",
+                                   next_step="", next_contact_on=None, created_at=now, version=1))
+            link_rows.append(dict(touchpoint_id=touch_id, contact_id=contacts[t % CONTACTS_PER_CLIENT]["id"]))
+        last_contact = now - timedelta(days=last_days)
+        dates = cadence_dates(local(last_contact).date(), interval)
+        inn = make_inn(f"{770000000 + c:09d}")
+        search = " ".join([name, inn]
+                          + [f"{x['full_name']} {x['email']} {x['phone_digits']}" for x in contacts]).lower()
+        client_rows.append(dict(
+            id=client_id, short_name=name, legal_name=f"ООО «{name}»", inn=inn,
+            kpp="770101001", ogrn="", address="г. Москва", bank_name="", bik="", account="", corr_account="",
+            contract_number=f"{c}/С", contract_date=day - timedelta(days=300), manager_id=manager_id,
+            deputy_id=first_user + (c + 1) % managers, status="active", hourly_rate=None,
+            contact_cadence_days=interval, notes="", created_at=now - timedelta(days=400),
+            last_contact_at=last_contact, next_contact_on=None, due_on=dates.due_on, overdue_on=dates.overdue_on,
+            critical_on=dates.critical_on, search_text=search, version=1))
+    _insert(Client.__table__, client_rows)
+    _insert(Contact.__table__, contact_rows)
+    _insert(Touchpoint.__table__, touch_rows)
+    _insert(touchpoint_contacts, link_rows)
+    events = [dict(created_at=now, actor_id=None, actor_name="bench", entity_type="clients",
+                   entity_id=first_client + i % max(clients, 1), entity_label="bench", action="update",
+                   changes={"notes": ["a", "b"]}) for i in range(clients * 5)]
+    _insert(AuditEvent.__table__, events)
+    _fix_sequences()
+    return {"users": len(users), "clients": len(client_rows), "contacts": len(contact_rows),
+            "touchpoints": len(touch_rows), "audit_events": len(events)}
+
+
+def _fix_sequences() -> None:
+    """Explicit ids leave PostgreSQL's sequences behind; move them past the rows."""
+    if db.engine.dialect.name != "postgresql":
+        return
+    for model in (User, Client, Contact, Touchpoint):
+        table = model.__tablename__
+        db.session.execute(sa.text(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))

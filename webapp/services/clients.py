@@ -223,6 +223,30 @@ def due_clients(user: User, today: date, *, everyone: bool = False) -> list[Clie
     return list(db.session.scalars(query))
 
 
+def due_by_manager(user: User, today: date, *, per_manager: int = 5) -> list[tuple[User, list[Client], int]]:
+    """«Мой день» for an admin: every manager's most neglected due clients and how many there are.
+
+    One query with a window function, however many clients are due across the company.
+    """
+    attention = (visible_clients(user)
+                 .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+                        *cadence_condition("attention", today)))
+    ranked = attention.add_columns(
+        sa.func.row_number().over(partition_by=Client.manager_id,
+                                  order_by=(Client.due_on, Client.last_contact_at.asc().nulls_first(),
+                                            Client.id)).label("rank"),
+        sa.func.count().over(partition_by=Client.manager_id).label("total"),
+    ).subquery()
+    picked = sa.orm.aliased(Client, ranked)
+    rows = db.session.execute(
+        sa.select(picked, ranked.c.total).where(ranked.c.rank <= per_manager)
+        .order_by(ranked.c.manager_id, ranked.c.rank)).all()
+    groups: dict[int, tuple[User, list[Client], int]] = {}
+    for client, total in rows:
+        groups.setdefault(client.manager_id, (client.manager, [], total))[1].append(client)
+    return sorted(groups.values(), key=lambda group: group[0].full_name)
+
+
 # --- contacts -----------------------------------------------------------------------------------
 
 CONTACT_FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",

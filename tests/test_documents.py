@@ -1,0 +1,483 @@
+"""The regulation DOCX read back as a person opening it would see it, and the rendering path that
+every document shares (templates, overrides, hostile text, file names)."""
+
+import dataclasses
+import io
+import shutil
+import zipfile
+from datetime import date, time
+from decimal import Decimal
+from urllib.parse import unquote
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Mm
+
+from documents_helpers import (
+    SOFFICE, all_text, blocks, duplicate_entries, header_text, libreoffice_convert, lines,
+    pdf_page_count, read_docx, table_rows,
+)
+from webapp.documents.regulation import (
+    Approver, ClientParty, EscalationLevel, FreeSection, MeetingSlot, Party, RegulationDoc,
+    ResponsiblePerson, SlaRow, render_regulation,
+)
+from webapp.documents.render import (
+    TEMPLATE_DIR, DocumentTemplateError, check_template, content_disposition, render_docx,
+)
+from webapp.requisites import make_inn, make_ogrn, with_account_key
+
+NBSP = "\u00a0"
+CONTRACTOR_BIK = "044525225"
+CLIENT_BIK = "044525593"
+
+
+def gen_regulation(**changes) -> RegulationDoc:
+    """A full regulation between an 1C contractor and its client, as a manager fills it in."""
+    contractor = Party(
+        name="ООО «Бизнес Автоматизация»",
+        legal_name="Общество с ограниченной ответственностью «Бизнес Автоматизация»",
+        inn=make_inn("770812345"), kpp="770801001", ogrn=make_ogrn("115774612345"),
+        address="125047, г. Москва, ул. 1-я Тверская-Ямская, д. 21, офис 305",
+        phone="+7 (495) 123-45-67", email="office@bizauto.example",
+        bank_name="ПАО Сбербанк", bik=CONTRACTOR_BIK,
+        account=with_account_key(CONTRACTOR_BIK, "4070281003800012345"),
+        corr_account=with_account_key(CONTRACTOR_BIK, "3010181040000000022", corr=True),
+        signatory_name="Смирнов Алексей Викторович", signatory_position="Генеральный директор",
+        signatory_basis="Устава", seal=False,
+    )
+    client = ClientParty(
+        name="ООО «Ромашка»", legal_name="Общество с ограниченной ответственностью «Ромашка»",
+        inn=make_inn("502412345"), kpp="502401001", ogrn=make_ogrn("102500012345"),
+        address="143401, Московская обл., г. Красногорск, ул. Ленина, д. 5",
+        phone="+7 (495) 765-43-21", email="info@romashka.example",
+        bank_name="АО «Альфа-Банк»", bik=CLIENT_BIK,
+        account=with_account_key(CLIENT_BIK, "4070281070130005432"),
+        corr_account=with_account_key(CLIENT_BIK, "3010181020000000059", corr=True),
+        signatory_name="Петрова Мария Ивановна", signatory_position="Генеральный директор",
+        signatory_basis="Устава", seal=True, contract_number="СП-15/2026",
+        contract_date=date(2026, 1, 15),
+    )
+    data = RegulationDoc(
+        number="РВ-ROMASHKA-2", version=2, status="signed",
+        contractor=contractor, client=client, city="Москва",
+        signed_on=date(2026, 11, 26), effective_date=date(2026, 12, 1),
+        contractor_people=[
+            ResponsiblePerson("Ковалёва Ольга Сергеевна", "Аккаунт-менеджер",
+                              "Ведёт проект, принимает задачи", "+7 (916) 111-22-33",
+                              "o.kovaleva@bizauto.example"),
+            ResponsiblePerson("Зайцев Дмитрий Павлович", "Руководитель сопровождения",
+                              "Оценка и сроки", "+7 (916) 444-55-66", "d.zaitsev@bizauto.example"),
+        ],
+        client_people=[
+            ResponsiblePerson("Орлова Наталья Андреевна", "Главный бухгалтер",
+                              "Ставит задачи по учёту", "+7 (926) 777-88-99",
+                              "orlova@romashka.example"),
+            ResponsiblePerson("Белов Игорь Олегович", "ИТ-директор", "Согласует ТЗ",
+                              "+7 (926) 000-11-22", "belov@romashka.example"),
+        ],
+        channels=["Telegram-группа «Ромашка — 1С»", "E-mail: support@bizauto.example",
+                  "Телефон линии поддержки: +7 (495) 123-45-68"],
+        working_hours="понедельник — пятница с 9:00 до 18:00 (МСК), кроме праздничных дней",
+        contact_cadence_days=4,
+        meeting=MeetingSlot(weekday=2, time=time(10, 30), place="офис Заказчика, переговорная 2"),
+        task_intake="Задача ставится в Telegram-группе или письмом в свободной форме.\n\n"
+                    "Аккаунт-менеджер в течение рабочего дня подтверждает приём и готовит ТЗ.",
+        sla=[
+            SlaRow("Критический", "Остановлена работа организации: не проводятся отгрузки", 1, 8),
+            SlaRow("Высокий", "Ошибка мешает работе отдела", 4, "2 рабочих дня"),
+            SlaRow("Обычный", "Доработки и консультации", "1 рабочий день", "по плану"),
+            SlaRow("Низкий", "Пожелания", Decimal("1.5"), "по согласованию"),
+        ],
+        approval_threshold_hours=Decimal(8), approval_threshold_amount=Decimal("28800.00"),
+        acceptance_days=5, payment_days=10,
+        escalation=[
+            EscalationLevel("Аккаунт-менеджер Ковалёва О.С.", "сразу при нарушении срока"),
+            EscalationLevel("Руководитель сопровождения Зайцев Д.П.", "через 1 рабочий день"),
+            EscalationLevel("Генеральный директор Смирнов А.В.", "через 3 рабочих дня"),
+        ],
+        budget="Лимит — 60 часов в месяц по бюджету 2027 года (блоки «Операционный блок» и "
+               "«Бухгалтерия»).",
+        confidentiality="Стороны не раскрывают сведения, полученные при работе.\n"
+                        "Доступы к базам 1С выдаются персонально и отзываются в день увольнения.",
+        term="Регламент действует до окончания срока действия договора. Изменения оформляются "
+             "новой редакцией, подписанной Сторонами.",
+        free_sections=[
+            FreeSection("Резервное копирование", "Заказчик ежедневно делает копию баз 1С."),
+            FreeSection("Обучение пользователей", "Обучение проводится по отдельной заявке."),
+        ],
+        approvers=[
+            Approver("Петрова Мария Ивановна", "Генеральный директор", "Бюджет и оплата"),
+            Approver("Белов Игорь Олегович", "ИТ-директор", "Объём работ и ТЗ"),
+            Approver("Орлова Наталья Андреевна", "Главный бухгалтер", "Приёмка работ"),
+        ],
+    )
+    return dataclasses.replace(data, **changes)
+
+
+@pytest.fixture(scope="module")
+def regulation() -> RegulationDoc:
+    return gen_regulation()
+
+
+@pytest.fixture(scope="module")
+def rendered(regulation) -> bytes:
+    return render_regulation(regulation)
+
+
+@pytest.fixture(scope="module")
+def document(rendered):
+    return read_docx(rendered)
+
+
+def _tables(document):
+    return [block for block in blocks(document) if not hasattr(block, "text")]
+
+
+def _requisites(document) -> tuple[str, str]:
+    parties = next(t for t in _tables(document) if t.rows[0].cells[0].text.startswith("Исполнитель"))
+    return parties.rows[0].cells[0].text, parties.rows[0].cells[1].text
+
+
+def test_regulation_prints_requisites_of_both_parties(document, regulation):
+    """Are ИНН, КПП, ОГРН, bank, БИК, р/с and к/с of each side printed in its own column?"""
+    contractor_text, client_text = _requisites(document)
+    for party, text in ((regulation.contractor, contractor_text), (regulation.client, client_text)):
+        assert party.legal_name in text
+        assert f"({party.name})" in text
+        assert f"ИНН {party.inn}, КПП {party.kpp}" in text
+        assert f"ОГРН {party.ogrn}" in text
+        assert f"Адрес: {party.address}" in text
+        assert f"Р/с {party.account}" in text
+        assert f"Банк: {party.bank_name}" in text
+        assert f"БИК {party.bik}" in text
+        assert f"К/с {party.corr_account}" in text
+        assert f"{party.signatory_position} {party.signatory_name}, действует на основании " \
+               f"Устава" in text
+    assert regulation.client.inn not in contractor_text
+
+
+def test_regulation_lists_every_sla_row(document):
+    """Does the SLA table hold every priority with its reaction and resolution time?"""
+    sla = next(t for t in _tables(document) if t.rows[0].cells[0].text == "Приоритет")
+    assert table_rows(sla) == [
+        ["Приоритет", "Описание", "Время реакции", "Время решения"],
+        ["Критический", "Остановлена работа организации: не проводятся отгрузки", "1 час",
+         "8 часов"],
+        ["Высокий", "Ошибка мешает работе отдела", "4 часа", "2 рабочих дня"],
+        ["Обычный", "Доработки и консультации", "1 рабочий день", "по плану"],
+        ["Низкий", "Пожелания", "1,5 часа", "по согласованию"],
+    ]
+
+
+def test_regulation_has_numbered_section_headings(document):
+    """Are the sections numbered in order, free sections included, requisites last?"""
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings == [
+        "1. Общие положения",
+        "2. Стороны и ответственные лица",
+        "3. Каналы связи и режим работы",
+        "4. Порядок постановки задач",
+        "5. Сроки реакции и решения",
+        "6. Эскалация",
+        "7. Объём услуг и бюджет",
+        "8. Приёмка и оплата",
+        "9. Конфиденциальность и доступ",
+        "10. Срок действия и порядок изменения",
+        "11. Резервное копирование",
+        "12. Обучение пользователей",
+        "13. Реквизиты и подписи Сторон",
+    ]
+
+
+def test_signature_blocks_show_position_initials_and_seal(document):
+    """Does each side sign under its position as «_______ / И.О. Фамилия /», «М.П.» only where a
+    seal is used?"""
+    parties = next(t for t in _tables(document) if t.rows[0].cells[0].text.startswith("Исполнитель"))
+    contractor, client = (cell.text.split("\n") for cell in parties.rows[1].cells)
+    assert contractor[0] == "Генеральный директор"
+    assert f"_______________ / А.В.{NBSP}Смирнов /" in contractor
+    assert "М.П." not in contractor
+    assert client[0] == "Генеральный директор"
+    assert f"_______________ / М.И.{NBSP}Петрова /" in client
+    assert "М.П." in client
+
+
+def test_approval_sheet_lists_the_clients_decision_makers(document):
+    """Does the approval sheet start a new page and list each decision maker with room to sign?"""
+    sheet_title = next(p for p in document.paragraphs if p.text == "ЛИСТ СОГЛАСОВАНИЯ")
+    assert sheet_title.paragraph_format.page_break_before
+    sheet = _tables(document)[-1]
+    assert table_rows(sheet) == [
+        ["№", "ФИО", "Должность", "Что согласует", "Подпись", "Дата"],
+        ["1", "Петрова Мария Ивановна", "Генеральный директор", "Бюджет и оплата", "", ""],
+        ["2", "Белов Игорь Олегович", "ИТ-директор", "Объём работ и ТЗ", "", ""],
+        ["3", "Орлова Наталья Андреевна", "Главный бухгалтер", "Приёмка работ", "", ""],
+    ]
+
+
+def test_regulation_states_the_clauses_the_app_obeys(document):
+    """Are people, channels, cadence, meetings, approval threshold, escalation, acceptance and
+    payment terms written out the Russian way?"""
+    text = "\n".join(lines(document))
+    assert f"Приложение к договору № СП-15/2026 от 15 января 2026{NBSP}г." in text
+    assert "№ РВ-ROMASHKA-2, редакция 2" in text
+    assert f"г. Москва\t26 ноября 2026{NBSP}г." in text
+    assert f"Дата вступления Регламента в силу: 1 декабря 2026{NBSP}г." in text
+    assert f"по договору № СП-15/2026 от 15 января 2026{NBSP}г. при оказании" in text
+    for person in ("Ковалёва Ольга Сергеевна", "Зайцев Дмитрий Павлович",
+                   "Орлова Наталья Андреевна", "Белов Игорь Олегович", "orlova@romashka.example",
+                   "+7 (916) 444-55-66", "Ставит задачи по учёту"):
+        assert person in text
+    assert "— Telegram-группа «Ромашка — 1С»" in text
+    assert "не реже одного раза в 4 дня" in text
+    assert "еженедельно по средам в 10:30, место: офис Заказчика, переговорная 2" in text
+    assert f"превышает 8 часов или 28{NBSP}800,00{NBSP}₽" in text
+    assert "Аккаунт-менеджер в течение рабочего дня подтверждает приём и готовит ТЗ." in text
+    assert "Срок рассмотрения акта — 5 (пять) рабочих дней" in text
+    assert "Срок оплаты — 10 (десять) рабочих дней" in text
+    escalation = next(t for t in _tables(document) if t.rows[0].cells[0].text == "Уровень")
+    assert [row[0] for row in table_rows(escalation)[1:]] == ["1", "2", "3"]
+    assert table_rows(escalation)[3][1] == "Генеральный директор Смирнов А.В."
+
+
+def test_optional_clauses_disappear_when_not_agreed():
+    """Without a contract, meetings or a threshold, are those clauses left out cleanly?"""
+    data = gen_regulation(meeting=None, approval_threshold_hours=None,
+                          approval_threshold_amount=None, effective_date=None, signed_on=None,
+                          free_sections=[])
+    data.client.contract_number = ""
+    text = "\n".join(lines(read_docx(render_regulation(data))))
+    assert "Приложение к договору" not in text
+    assert "по договору" not in text
+    assert "3.4." not in text
+    assert "Любые работы Исполнитель начинает только после согласования" in text
+    assert "Дата вступления Регламента в силу: дата подписания Сторонами" in text
+    assert "«___» ____________ 20__ г." in text
+    assert "11. Реквизиты и подписи Сторон" in text
+    assert "{%" not in text and "{{" not in text
+
+
+def test_every_table_repeats_its_header_and_keeps_rows_whole(document):
+    """Does each list table repeat its header row on a new page, and no row split across pages?"""
+    tables = _tables(document)
+    assert len(tables) == 6
+    for table in tables:
+        rows = table._tbl.tr_lst
+        for row in rows:
+            assert row.trPr is not None and row.trPr.find(qn("w:cantSplit")) is not None
+        is_list = not table.rows[0].cells[0].text.startswith("Исполнитель")
+        assert (rows[0].trPr.find(qn("w:tblHeader")) is not None) == is_list
+
+
+def test_page_is_a4_with_the_required_margins_in_russian_times(document, rendered):
+    """Is the page A4 with margins 30/10/20/20 mm, the text Times New Roman 12 pt in Russian?"""
+    for section in document.sections:
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+        assert round(section.left_margin.mm) == 30
+        assert round(section.right_margin.mm) == 10
+        assert round(section.top_margin.mm) == 20
+        assert round(section.bottom_margin.mm) == 20
+        assert abs(section.left_margin - Mm(30)) < Mm(0.1)
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault"))
+    fonts = defaults.find(qn("w:rPr")).find(qn("w:rFonts"))
+    assert {fonts.get(qn(a)) for a in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia")} == {
+        "Times New Roman"}
+    assert defaults.find(qn("w:rPr")).find(qn("w:sz")).get(qn("w:val")) == "24"
+    langs = {lang.get(qn("w:val")) for lang in document.styles.element.iter(qn("w:lang"))}
+    assert langs == {"ru-RU"}
+    assert document.core_properties.language == "ru-RU"
+
+
+def test_draft_says_projekt_and_signed_does_not(document):
+    """Does a draft carry «ПРОЕКТ» in the page header and «Проект» under the title, and a signed
+    regulation neither?"""
+    draft = read_docx(render_regulation(gen_regulation(status="draft")))
+    assert "ПРОЕКТ" in header_text(draft)
+    assert "Проект" in [p.text for p in draft.paragraphs[:6]]
+    assert "ПРОЕКТ" not in header_text(document)
+    assert "Проект" not in [p.text for p in document.paragraphs]
+
+
+def test_unknown_status_is_refused():
+    """Is a status the regulation does not know refused rather than printed as signed?"""
+    with pytest.raises(ValueError):
+        render_regulation(gen_regulation(status="approved"))
+
+
+def test_rendered_file_has_no_duplicate_zip_entries(rendered):
+    """Does the package hold each part once?"""
+    assert duplicate_entries(rendered) == []
+    assert zipfile.ZipFile(io.BytesIO(rendered)).testzip() is None
+
+
+def test_template_with_libreoffice_core_properties_link_renders_without_duplicates(tmp_path):
+    """A template saved by a newer LibreOffice links docProps/core.xml with another relationship
+    type: does the rendered file still hold a single core.xml?"""
+    source = zipfile.ZipFile(TEMPLATE_DIR / "regulation.docx")
+    with zipfile.ZipFile(tmp_path / "regulation.docx", "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "_rels/.rels":
+                data = data.replace(
+                    b"http://schemas.openxmlformats.org/package/2006/relationships/metadata/",
+                    b"http://schemas.openxmlformats.org/officedocument/2006/relationships/metadata/")
+                assert b"officedocument/2006/relationships/metadata/core-properties" in data
+            target.writestr(info, data)
+    rendered = render_regulation(gen_regulation(), override_dir=tmp_path)
+    assert duplicate_entries(rendered) == []
+    assert read_docx(rendered).core_properties.language == "ru-RU"
+
+
+HOSTILE_TAIL = "<b>&amp; & < > \"'» «ёлочки» {{ 7*7 }} {% if x %} \x00\x01\x0b\x0c\x1f\ud800 "
+
+
+def _hostile(obj, found: list[str]):
+    """A copy of ``obj`` with every string replaced by hostile text, numbered in ``found``."""
+    if isinstance(obj, str):
+        found.append(f"[{len(found)}]{HOSTILE_TAIL}" + "Щ" * 10_000)
+        return found[-1]
+    if isinstance(obj, list):
+        return [_hostile(item, found) for item in obj]
+    if dataclasses.is_dataclass(obj):
+        return dataclasses.replace(obj, **{
+            f.name: _hostile(getattr(obj, f.name), found)
+            for f in dataclasses.fields(obj) if f.name != "status"})
+    return obj
+
+
+def test_hostile_text_in_every_field_prints_verbatim():
+    """Do markup, ampersands, quotes, Jinja braces, control characters and 10 000-character
+    strings in every field come out as typed, minus only what XML cannot hold?"""
+    typed: list[str] = []
+    data = _hostile(gen_regulation(status="draft"), typed)
+    assert len(typed) > 60
+    rendered = render_regulation(data)
+    text = all_text(read_docx(rendered))
+    for value in typed:
+        expected = value
+        for char in "\x00\x01\x0b\x0c\x1f\ud800":
+            expected = expected.replace(char, "")
+        assert expected in text, value[:12]
+    assert "\x00" not in text and "\x0b" not in text
+    assert duplicate_entries(rendered) == []
+
+
+def _template_with(tmp_path, extra_paragraph: str, name: str = "regulation.docx"):
+    """A copy of the shipped template with one paragraph added at the end, in ``tmp_path``."""
+    document = Document(TEMPLATE_DIR / "regulation.docx")
+    document.add_paragraph(extra_paragraph)
+    path = tmp_path / name
+    document.save(path)
+    return path
+
+
+def test_installation_override_is_used_instead_of_the_shipped_template(tmp_path):
+    """Does a template of the same name in the override directory win, and the shipped one serve
+    when the directory has none?"""
+    document = Document(TEMPLATE_DIR / "regulation.docx")
+    title = next(p for p in document.paragraphs if p.text == "РЕГЛАМЕНТ ВЗАИМОДЕЙСТВИЯ")
+    title.runs[0].text = "РЕГЛАМЕНТ РАБОТЫ С {{ client.name }}"
+    overrides = tmp_path / "document_templates"
+    overrides.mkdir()
+    document.save(overrides / "regulation.docx")
+
+    overridden = all_text(read_docx(render_regulation(gen_regulation(), override_dir=overrides)))
+    assert "РЕГЛАМЕНТ РАБОТЫ С ООО «Ромашка»" in overridden
+    assert "РЕГЛАМЕНТ ВЗАИМОДЕЙСТВИЯ" not in overridden
+
+    shipped = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
+    assert "РЕГЛАМЕНТ ВЗАИМОДЕЙСТВИЯ" in shipped
+
+
+def test_template_names_cannot_leave_the_template_directory(tmp_path):
+    """Is a template name with a path in it refused?"""
+    with pytest.raises(ValueError):
+        render_docx("../regulation.docx", {}, override_dir=tmp_path)
+
+
+def test_check_template_accepts_the_shipped_regulation():
+    """Does the shipped template pass the upload check with no messages?"""
+    assert check_template(TEMPLATE_DIR / "regulation.docx") == []
+
+
+@pytest.mark.parametrize("paragraph, message", [
+    ("{% if is_draft %}Черновик", "Не закрыт блок {% if %}: не хватает {% endif %}."),
+    ("{{ clinet.name }}", "Неизвестное поле «clinet»: такого нет в данных документа."),
+    ("{{ client.nmae }}", "Неизвестное поле «nmae»: такого нет в данных документа."),
+    ("{{ «Ромашка» }}", "Кавычки-ёлочки внутри тега"),
+    ("{% endif %}", "Лишний или неизвестный тег «endif»"),
+    ("{{ number.__class__.__mro__ }}", "Шаблон обращается к служебным данным, это запрещено."),
+])
+def test_check_template_explains_a_broken_template_in_russian(tmp_path, paragraph, message):
+    """Does the upload check name what is wrong with a template in Russian?"""
+    problems = check_template(_template_with(tmp_path, paragraph))
+    assert len(problems) == 1
+    assert problems[0].startswith(message)
+
+
+def test_check_template_refuses_files_that_are_not_templates(tmp_path):
+    """Are a non-Word file and an unknown template name refused with a Russian message?"""
+    junk = tmp_path / "regulation.docx"
+    junk.write_bytes(b"%PDF-1.4 not a docx")
+    assert check_template(junk) == ["Файл не является документом Word (.docx)."]
+    stray = shutil.copy(TEMPLATE_DIR / "regulation.docx", tmp_path / "contract.docx")
+    assert check_template(stray)[0].startswith("Шаблон с именем «contract.docx» не используется")
+    assert check_template(stray, template_name="regulation.docx") == []
+
+
+def test_broken_override_fails_with_a_russian_error(tmp_path):
+    """Does rendering with a broken override raise an error the page can show?"""
+    _template_with(tmp_path, "{% for x in %}")
+    with pytest.raises(DocumentTemplateError, match="Синтаксическая ошибка"):
+        render_regulation(gen_regulation(), override_dir=tmp_path)
+
+
+def test_download_name_is_cyrillic_with_an_ascii_fallback():
+    """Does the download header keep the Cyrillic name for browsers and offer ASCII for others?"""
+    name = "Регламент ООО «Ромашка» №2.docx"
+    header = content_disposition(name)
+    assert header.startswith('attachment; filename="Reglament OOO Romashka No2.docx"; ')
+    fallback = header.split('filename="', 1)[1].split('"', 1)[0]
+    assert fallback.isascii()
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    assert encoded.isascii() and " " not in encoded
+    assert unquote(encoded) == name
+
+
+def test_download_name_drops_path_separators_and_quotes():
+    """Can a name with slashes, quotes or control characters not break the header?"""
+    header = content_disposition('Акт "1/2"\r\n.docx')
+    assert "\r" not in header and "\n" not in header
+    assert header.startswith('attachment; filename="Akt 1_2.docx"; ')
+    assert header.endswith("''%D0%90%D0%BA%D1%82%20%221_2%22.docx")
+
+
+@pytest.fixture(scope="module")
+def libreoffice_profile(tmp_path_factory):
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return tmp_path_factory.mktemp("libreoffice-profile")
+
+
+def test_regulation_opens_in_libreoffice(rendered, libreoffice_profile, tmp_path):
+    """Does LibreOffice open the regulation and print it to a PDF of several pages?"""
+    pdf = libreoffice_convert(rendered, "docx", "pdf", tmp_path, libreoffice_profile)
+    assert pdf.startswith(b"%PDF")
+    assert pdf_page_count(pdf) >= 3
+
+
+def test_template_saved_by_libreoffice_still_renders(libreoffice_profile, tmp_path):
+    """After an admin opens the template in LibreOffice and saves it as .docx, does it still pass
+    the check and render the data?"""
+    resaved = libreoffice_convert((TEMPLATE_DIR / "regulation.docx").read_bytes(), "docx",
+                                  "docx:MS Word 2007 XML", tmp_path, libreoffice_profile)
+    overrides = tmp_path / "overrides"
+    overrides.mkdir()
+    (overrides / "regulation.docx").write_bytes(resaved)
+    assert check_template(overrides / "regulation.docx") == []
+    rendered = render_regulation(gen_regulation(), override_dir=overrides)
+    assert duplicate_entries(rendered) == []
+    text = all_text(read_docx(rendered))
+    assert "Общество с ограниченной ответственностью «Ромашка»" in text
+    assert "{{" not in text and "{%" not in text

@@ -37,6 +37,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(app.config["TRUSTED_PROXIES"]),
                                 x_proto=1, x_host=1)
     app.config["UPLOAD_FOLDER"] = app.config.get("UPLOAD_FOLDER") or os.path.join(app.instance_path, "uploads")
+    app.config["DOCUMENT_TEMPLATES"] = Path(app.config.get("DOCUMENT_TEMPLATES")
+                                            or os.path.join(app.instance_path, "document_templates"))
     formatting.set_timezone(app.config["TIMEZONE"])
 
     db.init_app(app)

@@ -48,6 +48,7 @@ def seed() -> None:
         user_service.create_user(email=email, full_name=name, role=role, password=DEMO_PASSWORD,
                                  position=position, phone="+7 (495) 123-45-67")
     seed_clients()
+    seed_regulations()
 
 
 def seed_company() -> None:
@@ -209,3 +210,28 @@ def _days_ago_for(state: str, interval: int, day: date) -> int:
 def _latin(name: str) -> str:
     table = str.maketrans("абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "abvgdeejzijklmnoprstufhccss_y_eua")
     return "".join(ch for ch in name.lower().translate(table) if ch.isalnum()) or "client"
+
+
+def seed_regulations() -> None:
+    """Signed regulations for the active clients, a draft for a prospect and a new edition in work."""
+    from webapp.models import Client, RegulationStatus
+    from webapp.services import regulations as regulation_service
+
+    clients = {c.short_name: c for c in db.session.scalars(sa.select(Client))}
+    day = today()
+    for n, (short, client) in enumerate(sorted(clients.items())):
+        acting = client.manager
+        if client.status == ClientStatus.PROSPECT:
+            if short == "ПромТехСнаб":
+                regulation_service.create_draft(client, acting=acting)
+            continue
+        regulation = regulation_service.create_draft(client, acting=acting)
+        regulation.meeting_weekday = n % 5
+        regulation_service.move(regulation, RegulationStatus.AGREED, regulation.version, acting=acting)
+        signed_on = client.contract_date or day - timedelta(days=60)
+        regulation_service.move(regulation, RegulationStatus.SIGNED, regulation.version, acting=acting,
+                                signed_on=signed_on)
+        if short == "Северная Мануфактура":
+            draft = regulation_service.create_draft(client, acting=acting)
+            regulation_service.update_draft(draft, {"contact_cadence_days": 2, "payment_days": 15},
+                                            draft.version, acting=acting)

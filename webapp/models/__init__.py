@@ -4,7 +4,8 @@ from webapp.models.audit import AuditEvent
 from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
                                    touchpoint_contacts)
 from webapp.models.company import CompanyProfile, VatMode
+from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "CadenceState", "Channel", "Client", "ClientStatus", "CompanyProfile",
-           "Contact", "Role", "Touchpoint", "User", "VatMode", "touchpoint_contacts"]
+           "Contact", "Regulation", "RegulationStandard", "RegulationStatus", "Role", "Touchpoint", "User", "VatMode", "touchpoint_contacts"]

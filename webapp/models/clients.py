@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.base import Audited, Versioned
-from webapp.models.types import Money, UTCDateTime, utcnow
+from webapp.models.types import Money, UTCDateTime, enum_type, utcnow
 from webapp.models.users import User
 from webapp.workcalendar import add_working_days, on_or_after
 
@@ -64,11 +64,6 @@ class Channel(enum.StrEnum):
     def label(self) -> str:
         return {"call": "Звонок", "visit": "Визит", "message": "Мессенджер", "email": "Письмо",
                 "meeting": "Встреча"}[self.value]
-
-
-def _enum(cls, name: str) -> sa.Enum:
-    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
-                   values_callable=lambda e: [m.value for m in e])
 
 
 CRITICAL_AFTER_DAYS = 10  # calendar days without contact: «a client left alone for ten days»
@@ -143,7 +138,7 @@ class Client(Versioned, Audited, db.Model):
     contract_date: Mapped[date | None] = mapped_column(sa.Date)
     manager_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     deputy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    status: Mapped[ClientStatus] = mapped_column(_enum(ClientStatus, "client_status"),
+    status: Mapped[ClientStatus] = mapped_column(enum_type(ClientStatus, "client_status"),
                                                  default=ClientStatus.ACTIVE, index=True)
     hourly_rate: Mapped[Decimal | None] = mapped_column(Money)
     contact_cadence_days: Mapped[int] = mapped_column(sa.Integer, default=DEFAULT_CADENCE_DAYS)
@@ -237,7 +232,7 @@ class Touchpoint(Versioned, Audited, db.Model):
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"), default=Channel.CALL)
+    channel: Mapped[Channel] = mapped_column(enum_type(Channel, "channel"), default=Channel.CALL)
     summary: Mapped[str] = mapped_column(sa.Text, default="")
     next_step: Mapped[str] = mapped_column(sa.Text, default="")
     next_contact_on: Mapped[date | None] = mapped_column(sa.Date)

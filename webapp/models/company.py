@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
 from webapp.models.base import Audited, Versioned
-from webapp.models.types import Money, Rate
+from webapp.models.types import Money, Rate, enum_type
 
 
 class VatMode(enum.StrEnum):
@@ -50,8 +50,7 @@ class CompanyProfile(Versioned, Audited, db.Model):
     signatory_position: Mapped[str] = mapped_column(sa.String(200), default="")
     signatory_basis: Mapped[str] = mapped_column(sa.String(200), default="Устава")
     vat_mode: Mapped[VatMode] = mapped_column(
-        sa.Enum(VatMode, name="vat_mode", native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda e: [m.value for m in e]),
+        enum_type(VatMode, "vat_mode"),
         default=VatMode.ON_TOP,
     )
     vat_rate: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_VAT_RATE)

@@ -27,6 +27,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def enum_type(cls, name: str) -> sa.Enum:
+    """A Python enum stored as its value in a VARCHAR with a CHECK constraint (portable, readable)."""
+    return sa.Enum(cls, name=name, native_enum=False, create_constraint=True, length=20,
+                   values_callable=lambda e: [m.value for m in e])
+
+
 Money = sa.Numeric(14, 2, asdecimal=True)
 Rate = sa.Numeric(5, 2, asdecimal=True)
 

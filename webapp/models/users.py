@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models.base import Audited, Versioned
-from webapp.models.types import UTCDateTime, utcnow
+from webapp.models.types import UTCDateTime, enum_type, utcnow
 
 
 class Role(enum.StrEnum):
@@ -51,8 +51,7 @@ class User(Versioned, Audited, UserMixin, db.Model):
     position: Mapped[str] = mapped_column(sa.String(200), default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     role: Mapped[Role] = mapped_column(
-        sa.Enum(Role, name="role", native_enum=False, create_constraint=True, length=20,
-                values_callable=lambda e: [m.value for m in e])
+        enum_type(Role, "role")
     )
     active: Mapped[bool] = mapped_column(sa.Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(sa.String(300))

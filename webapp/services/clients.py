@@ -59,9 +59,12 @@ def _require_edit(user: User, client: Client) -> None:
 
 
 def cadence_interval(client: Client) -> int:
-    """Working days between contacts: the client's own setting (the regulation in force takes
-    over once regulations exist)."""
-    return client.contact_cadence_days
+    """Working days between contacts: the signed regulation's clause, else the client's setting."""
+    from webapp.models import Regulation, RegulationStatus
+
+    by_regulation = db.session.scalar(sa.select(Regulation.contact_cadence_days).where(
+        Regulation.client_id == client.id, Regulation.status == RegulationStatus.SIGNED))
+    return by_regulation or client.contact_cadence_days
 
 
 def refresh_cadence(client: Client) -> None:

@@ -12,6 +12,7 @@ from webapp.forms import choices, submit
 from webapp.models import Channel, Client, Role, User
 from webapp.permissions import allow
 from webapp.services import clients as client_service
+from webapp.services import regulations as regulation_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
 DETAIL = "clients/detail.html"
@@ -89,6 +90,7 @@ def detail(client_id: int):
     form = TouchpointForm(prefix=f"c{client.id}", formdata=None)
     form.set_contacts(client.contacts)
     return htmx.render(DETAIL, **_card_context(client, entries=entries, log_form=form,
+                                               terms=regulation_service.effective_terms(client),
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 
 

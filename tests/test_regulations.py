@@ -1,0 +1,283 @@
+"""Regulations: drafts from the company standard, editions, signing, the rules they drive, the DOCX."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.clients_fixtures import make_client, reload  # noqa: F401
+from tests.conftest import messages
+from tests.documents_helpers import (SOFFICE, all_text, duplicate_entries, header_text, libreoffice_convert,
+                                     read_docx)
+from webapp.extensions import db
+from webapp.formatting import today
+from webapp.models import CadenceState, Client, Regulation, RegulationStatus, Role
+from webapp.requisites import make_inn, with_account_key
+
+
+def _html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _new_draft(client, client_record) -> int:
+    response = client.post(f"/clients/{client_record.id}/regulations/")
+    assert response.status_code == 303, _html(response)[:300]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _form_data(page: str) -> dict[str, str]:
+    """The regulation form as the browser would submit it unchanged."""
+    data: dict[str, str] = {}
+    for tag in re.findall(r"<(?:input|textarea|select)[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        if not name or name.group(1) in ("csrf_token", "target", "signed_on", "with"):
+            continue
+        value = re.search(r'value="([^"]*)"', tag)
+        data[name.group(1)] = value.group(1) if value else ""
+    for name, text in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*(.*?)</textarea>', page, re.S):
+        data[name] = text.replace("&#34;", '"').replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        selected = re.search(r'value="([^"]*)"', next(iter(re.findall(r"<option[^>]*\bselected\b[^>]*>", options)), ""))
+        first = re.search(r'<option[^>]*value="([^"]*)"', options)  # what a browser submits by default
+        data[name] = selected.group(1) if selected else (first.group(1) if first else "")
+    return data
+
+
+def _sign(client, regulation_id: int, app, on: date | None = None) -> None:
+    version = reload(app, Regulation, regulation_id).version
+    assert client.post(f"/regulations/{regulation_id}/status", data={"target": "agreed", "version": version}).status_code == 303
+    response = client.post(f"/regulations/{regulation_id}/status", data={
+        "target": "signed", "version": version + 1, "signed_on": (on or today()).isoformat()})
+    assert response.status_code == 303
+    assert reload(app, Regulation, regulation_id).status == RegulationStatus.SIGNED
+
+
+@pytest.fixture
+def manager_with_client(client, login_as, make_client):
+    manager = login_as(Role.MANAGER, full_name="Петров Алексей Николаевич", position="Аккаунт-менеджер")
+    bik = "044525225"
+    record = make_client(manager, short_name="Ромашка", legal_name="ООО «Ромашка»", inn=make_inn("771234567"),
+                         kpp="771201001", bik=bik, bank_name="ПАО Сбербанк", corr_account="30101810400000000225",
+                         account=with_account_key(bik, "4070281038000012345"), contract_number="15/26",
+                         contacts=[{"full_name": "Ковалёва Анна Сергеевна", "position": "Генеральный директор",
+                                    "is_decision_maker": True, "decides_cost": True, "decides_acceptance": True}])
+    return manager, record
+
+
+def test_new_regulation_starts_from_the_company_standard(client, manager_with_client, app):
+    """Does a first draft carry the standard's SLA and our manager and the client's decision maker?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    page = _html(client.get(f"/regulations/{regulation_id}"))
+    assert "Регламент взаимодействия, редакция 1" in page and "Проект" in page
+    assert 'value="Критический"' in page and 'value="Низкий"' in page
+    assert 'value="Петров Алексей Николаевич"' in page and 'value="Ковалёва Анна Сергеевна"' in page
+
+
+def test_admin_edits_the_standard_and_new_drafts_follow_it(client, login_as, make_client, app):
+    """If the admin changes the standard's payment terms, does the next new regulation start with them?"""
+    admin = login_as(Role.ADMIN)
+    page = _html(client.get("/admin/regulation-standard"))
+    data = _form_data(page)
+    data.update({"payment_days": "20", "sla-0-priority": "Авария"})
+    assert client.post("/admin/regulation-standard", data=data).status_code == 303
+    record = make_client(admin, short_name="Новый")
+    regulation = reload(app, Regulation, _new_draft(client, record))
+    assert regulation.payment_days == 20 and regulation.sla[0]["priority"] == "Авария"
+
+
+def test_draft_is_edited_and_blank_rows_are_dropped(client, manager_with_client, app):
+    """Can I change clauses and add an SLA row, with the empty offered rows left out?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    data.update({"contact_cadence_days": "4", "sla-4-priority": "Плановый", "sla-4-reaction": "3 рабочих дня",
+                 "sla-4-resolution": "по плану", "approval_threshold_amount": "20 000,00"})
+    response = client.post(f"/regulations/{regulation_id}", data=data)
+    assert response.status_code == 303, messages(response)
+    stored = reload(app, Regulation, regulation_id)
+    assert stored.contact_cadence_days == 4 and len(stored.sla) == 5 and stored.sla[4]["priority"] == "Плановый"
+    assert str(stored.approval_threshold_amount) == "20000.00"
+
+
+def test_stale_draft_save_is_refused(client, manager_with_client, app):
+    """If a colleague saved the draft meanwhile, is my save refused (409) without overwriting?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    first = dict(data, working_hours="с 10 до 19")
+    assert client.post(f"/regulations/{regulation_id}", data=first).status_code == 303
+    second = dict(data, working_hours="круглосуточно")
+    response = client.post(f"/regulations/{regulation_id}", data=second)
+    assert response.status_code == 409 and "круглосуточно" in _html(response) and "с 10 до 19" in _html(response)
+    assert reload(app, Regulation, regulation_id).working_hours == "с 10 до 19"
+
+
+def test_signed_regulation_refuses_edits(client, manager_with_client, app):
+    """Is a signed edition read-only, with «Новая редакция» as the way to change it?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    _sign(client, regulation_id, app)
+    page = _html(client.get(f"/regulations/{regulation_id}"))
+    assert "Новая редакция" in page and 'name="working_hours"' not in page
+    data.update(version=str(reload(app, Regulation, regulation_id).version), working_hours="круглосуточно")
+    response = client.post(f"/regulations/{regulation_id}", data=data)
+    assert response.status_code == 422
+    assert any("не меняется" in m for m in messages(response))
+    assert reload(app, Regulation, regulation_id).working_hours != "круглосуточно"
+
+
+def test_new_edition_supersedes_the_old_one_when_signed(client, manager_with_client, app):
+    """Does signing edition 2 retire edition 1, leaving exactly one in force?"""
+    _, record = manager_with_client
+    first = _new_draft(client, record)
+    _sign(client, first, app, today() - timedelta(days=30))
+    response = client.post(f"/regulations/{first}/revise")
+    second = int(response.headers["Location"].rsplit("/", 1)[1])
+    assert reload(app, Regulation, second).number == 2
+    assert client.post(f"/clients/{record.id}/regulations/").status_code == 422  # one open draft at a time
+    _sign(client, second, app)
+    assert reload(app, Regulation, first).status == RegulationStatus.SUPERSEDED
+    listing = _html(client.get(f"/clients/{record.id}/regulations/"))
+    assert "Заменён новой редакцией" in listing and "Подписан (действует)" in listing
+
+
+def test_database_allows_one_signed_edition_per_client(manager_with_client, app):
+    """Even bypassing the services, can a client have two signed editions at once?"""
+    _, record = manager_with_client
+    with app.app_context():
+        for number in (1, 2):
+            db.session.add(Regulation(client_id=record.id, number=number, status=RegulationStatus.SIGNED))
+        with pytest.raises(sa.exc.IntegrityError):
+            db.session.commit()
+
+
+def test_signing_a_new_cadence_changes_the_clients_due_state(client, manager_with_client, app, make_client):
+    """A client due under «every 3 days»: does signing «every 10 days» put them back on schedule?"""
+    manager, _ = manager_with_client
+    record = make_client(manager, short_name="Вектор", days_ago=6)
+    assert reload(app, Client, record.id).cadence(today()) != CadenceState.OK
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    data["contact_cadence_days"] = "10"
+    assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
+    assert reload(app, Client, record.id).cadence(today()) != CadenceState.OK  # a draft changes nothing
+    _sign(client, regulation_id, app)
+    assert reload(app, Client, record.id).cadence(today()) == CadenceState.OK
+    card = _html(client.get(f"/clients/{record.id}"))
+    assert "каждые 10 рабочих дней" in card
+
+
+def test_compare_marks_changed_clauses(client, manager_with_client, app):
+    """Does the comparison show which clauses changed between two editions?"""
+    _, record = manager_with_client
+    first = _new_draft(client, record)
+    _sign(client, first, app)
+    second = int(client.post(f"/regulations/{first}/revise").headers["Location"].rsplit("/", 1)[1])
+    data = _form_data(_html(client.get(f"/regulations/{second}")))
+    data["payment_days"] = "30"
+    assert client.post(f"/regulations/{second}", data=data).status_code == 303
+    page = _html(client.get(f"/regulations/{second}/compare?with={first}"))
+    changed = [label.strip() for label in
+               re.findall(r'<tr class="table-warning changed">\s*<th scope="row">([^<]+)', page)]
+    assert "Оплата, рабочих дней" in changed and "Каналы связи" not in changed
+
+
+@pytest.mark.parametrize("role, can_edit", [(Role.LEAD, False), (Role.ACCOUNTANT, False)])
+def test_readers_see_and_print_but_do_not_change(client, login_as, make_client, make_user, app, role, can_edit):
+    """Do a production lead and an accountant read and download a regulation without changing it?"""
+    manager = make_user(Role.MANAGER)
+    record = make_client(manager, short_name="Ромашка")
+    with app.app_context():
+        from webapp.models import User
+        from webapp.services import regulations as service
+        regulation = service.create_draft(db.session.get(Client, record.id), acting=db.session.get(User, manager.id))
+        db.session.commit()
+        regulation_id = regulation.id
+    login_as(role)
+    assert client.get(f"/regulations/{regulation_id}").status_code == 200
+    assert client.get(f"/regulations/{regulation_id}.docx").status_code == 200
+    assert client.post(f"/regulations/{regulation_id}/status", data={"target": "agreed", "version": "1"}).status_code == 403
+    assert client.post(f"/clients/{record.id}/regulations/").status_code == 403
+
+
+def test_specialist_cannot_reach_a_regulation(client, login_as, make_client, make_user, app):
+    """Is a regulation of a client outside a specialist's items a 404, DOCX included?"""
+    manager = make_user(Role.MANAGER)
+    record = make_client(manager)
+    with app.app_context():
+        from webapp.models import User
+        from webapp.services import regulations as service
+        regulation_id = service.create_draft(db.session.get(Client, record.id),
+                                             acting=db.session.get(User, manager.id)).id
+        db.session.commit()
+    login_as(Role.SPECIALIST)
+    assert client.get(f"/regulations/{regulation_id}").status_code == 404
+    assert client.get(f"/regulations/{regulation_id}.docx").status_code == 404
+
+
+# --- the DOCX --------------------------------------------------------------------------------------
+
+
+def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_with_client, app, tmp_path):
+    """Does the printed regulation carry both parties' requisites, every SLA row, the approval sheet and
+    both signature blocks — and open in LibreOffice?"""
+    _, record = manager_with_client
+    login = client.post  # noqa: F841 -- the manager is logged in by the fixture
+    with app.app_context():
+        from webapp.models import CompanyProfile
+        from webapp.services import company as company_service
+        company_service.update_company(CompanyProfile.get(), {
+            "name": "ООО «ИнфоСофт»", "legal_name": "Общество с ограниченной ответственностью «ИнфоСофт»",
+            "inn": "7707083893", "signatory_name": "Соколов Андрей Петрович",
+            "signatory_position": "Генеральный директор"}, None)
+        db.session.commit()
+    regulation_id = _new_draft(client, record)
+    response = client.get(f"/regulations/{regulation_id}.docx")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment;" in response.headers["Content-Disposition"]
+    assert not duplicate_entries(response.data)
+    document = read_docx(response.data)
+    text = all_text(document)
+    for expected in ("7707083893", record.inn, "771201001", record.account, "044525225", "ООО «Ромашка»",
+                     "Критический", "Высокий", "Обычный", "Низкий", "Ковалёва Анна Сергеевна",
+                     "А.П.\u00a0Соколов", "А.С.\u00a0Ковалёва", "15/26"):
+        assert expected in text, expected
+    assert "ПРОЕКТ" in header_text(document)
+    _sign(client, regulation_id, app)
+    signed = read_docx(client.get(f"/regulations/{regulation_id}.docx").data)
+    assert "ПРОЕКТ" not in header_text(signed)
+    if SOFFICE:
+        pdf = libreoffice_convert(response.data, "docx", "pdf", tmp_path / "work", tmp_path / "profile")
+        assert pdf.startswith(b"%PDF")
+
+
+def test_hostile_text_prints_intact(client, manager_with_client, app):
+    """Do «ёлочки», ampersands, angle brackets and a 10,000-character section print as typed?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    hostile = "ООО «Рога & Копыта» <script>alert(1)</script> {{ 7*7 }} {% if %}"
+    long_text = "Длинный раздел. " * 625
+    data.update({"working_hours": hostile, "sla-0-description": hostile, "sections-0-title": "Особые условия",
+                 "sections-0-body": long_text.strip(), "meeting_place": "кабинет «Б» & переговорная"})
+    assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
+    text = all_text(read_docx(client.get(f"/regulations/{regulation_id}.docx").data))
+    assert hostile in text and "Особые условия" in text and long_text.strip() in text
+    assert "кабинет «Б» & переговорная" in text
+    page = _html(client.get(f"/regulations/{regulation_id}"))
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+def test_control_characters_in_the_form_are_refused(client, manager_with_client, app):
+    """Is a NUL byte in a clause refused with a message (422), and the draft unchanged?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    data["sla-0-description"] = "текст\x00с нулём"
+    response = client.post(f"/regulations/{regulation_id}", data=data)
+    assert response.status_code == 422
+    assert any("управляющие символы" in m for m in messages(response))

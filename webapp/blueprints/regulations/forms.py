@@ -1,0 +1,127 @@
+from wtforms import (DateField, DecimalField, FieldList, FormField, IntegerField, SelectField, StringField,
+                     TextAreaField, TimeField)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from webapp.forms import BaseForm, MoneyField, VersionField, choices
+from webapp.models.regulations import WEEKDAYS
+
+
+class RowForm(BaseForm):
+    """A row of a table inside the regulation form (no CSRF of its own)."""
+
+    class Meta:
+        csrf = False
+
+    def is_blank(self) -> bool:
+        return not any((f.data or "").strip() for f in self if isinstance(f.data, str))
+
+    def row(self) -> dict[str, str]:
+        return {f.short_name: (f.data or "").strip() for f in self}
+
+
+class SlaRowForm(RowForm):
+    priority = StringField("Приоритет", validators=[Optional(), Length(max=100)])
+    description = TextAreaField("Описание", validators=[Optional(), Length(max=1000)])
+    reaction = StringField("Реакция", validators=[Optional(), Length(max=100)])
+    resolution = StringField("Решение", validators=[Optional(), Length(max=100)])
+
+
+class PartyRowForm(RowForm):
+    side = SelectField("Сторона", choices=choices([("client", "Заказчик"), ("contractor", "Исполнитель")]))
+    name = StringField("ФИО", validators=[Optional(), Length(max=200)])
+    position = StringField("Должность", validators=[Optional(), Length(max=200)])
+    role = StringField("Роль в процессе", validators=[Optional(), Length(max=300)])
+    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+
+    def is_blank(self) -> bool:
+        return not (self.name.data or "").strip()
+
+
+class EscalationRowForm(RowForm):
+    who = StringField("Кто", validators=[Optional(), Length(max=300)])
+    when = StringField("Когда", validators=[Optional(), Length(max=300)])
+
+
+class SectionRowForm(RowForm):
+    title = StringField("Заголовок", validators=[Optional(), Length(max=200)])
+    body = TextAreaField("Текст", validators=[Optional(), Length(max=20000)])
+
+
+WEEKDAY_CHOICES = choices([("", "— нет —")] + [(str(i), name) for i, name in enumerate(WEEKDAYS)])
+
+BLANK_ROWS = 2  # empty rows offered under each table; filled ones are kept on save
+
+
+class ClausesForm(BaseForm):
+    """The clauses shared by a client's regulation and the company standard."""
+
+    contact_cadence_days = IntegerField("Связь с клиентом: каждые N рабочих дней", default=3, validators=[
+        InputRequired("Укажите, как часто связываться."), NumberRange(1, 30, "От 1 до 30 рабочих дней.")])
+    meeting_weekday = SelectField("День планёрки", choices=WEEKDAY_CHOICES,
+                                  coerce=lambda v: int(v) if v not in (None, "", "None") else None)
+    meeting_time = TimeField("Время планёрки", validators=[Optional()])
+    meeting_place = StringField("Место планёрки", validators=[Optional(), Length(max=300)])
+    channels = TextAreaField("Каналы связи (по одному в строке)", validators=[Optional(), Length(max=2000)])
+    working_hours = StringField("Рабочее время", validators=[Optional(), Length(max=300)])
+    intake_procedure = TextAreaField("Порядок приёма задач", validators=[Optional(), Length(max=20000)])
+    approval_threshold_hours = DecimalField("Согласование ЛПР от, часов", places=2, validators=[
+        Optional(), NumberRange(0, 10000, "От 0 до 10 000 часов.")],
+        description="Задачи крупнее начинаются только после согласования ЛПР. Пусто — согласуется каждая.")
+    approval_threshold_amount = MoneyField("или от суммы, ₽", validators=[
+        Optional(), NumberRange(0, 10**9, "От 0 до 1 000 000 000 ₽.")])
+    acceptance_days = IntegerField("Приёмка актов, рабочих дней", default=5, validators=[
+        InputRequired("Укажите срок приёмки."), NumberRange(1, 60, "От 1 до 60 рабочих дней.")])
+    payment_days = IntegerField("Оплата, рабочих дней после подписания акта", default=10, validators=[
+        InputRequired("Укажите срок оплаты."), NumberRange(0, 120, "От 0 до 120 рабочих дней.")])
+    hours_limit = TextAreaField("Лимит часов / бюджет", validators=[Optional(), Length(max=5000)])
+    confidentiality = TextAreaField("Конфиденциальность и доступы", validators=[Optional(), Length(max=20000)])
+    term_text = TextAreaField("Срок действия и порядок изменения", validators=[Optional(), Length(max=20000)])
+    sla = FieldList(FormField(SlaRowForm), min_entries=0)
+    escalation = FieldList(FormField(EscalationRowForm), min_entries=0)
+    sections = FieldList(FormField(SectionRowForm), min_entries=0)
+    version = VersionField()
+
+    TABLES = ("sla", "escalation", "sections")
+    PLAIN = ("contact_cadence_days", "meeting_weekday", "meeting_time", "meeting_place", "channels",
+             "working_hours", "intake_procedure", "approval_threshold_hours", "approval_threshold_amount",
+             "acceptance_days", "payment_days", "hours_limit", "confidentiality", "term_text")
+
+    def offer_blank_rows(self) -> None:
+        """Existing rows, then a couple of empty ones to fill in."""
+        for name in self.TABLES:
+            for _ in range(BLANK_ROWS):
+                getattr(self, name).append_entry()
+
+    def values(self) -> dict:
+        data = {name: getattr(self, name).data for name in self.PLAIN}
+        for key in ("meeting_place", "channels", "working_hours", "intake_procedure", "hours_limit",
+                    "confidentiality", "term_text"):
+            data[key] = (data[key] or "").strip()
+        for name in self.TABLES:
+            rows = [entry.form for entry in getattr(self, name)]
+            data[name] = [row.row() for row in rows if not row.is_blank()]
+        for n, row in enumerate(data["escalation"], start=1):
+            row["level"] = str(n)
+        return data
+
+
+class RegulationForm(ClausesForm):
+    city = StringField("Город подписания", default="г. Москва", validators=[Optional(), Length(max=100)])
+    effective_date = DateField("Вступает в силу", validators=[Optional()],
+                               description="Пусто — с даты подписания.")
+    parties = FieldList(FormField(PartyRowForm), min_entries=0)
+
+    TABLES = ClausesForm.TABLES + ("parties",)
+
+    def values(self) -> dict:
+        data = super().values()
+        data["city"] = (self.city.data or "").strip()
+        data["effective_date"] = self.effective_date.data
+        return data
+
+
+class SignForm(BaseForm):
+    signed_on = DateField("Дата подписания", validators=[InputRequired("Укажите дату подписания.")])
+    effective_date = DateField("Вступает в силу", validators=[Optional()])
+    version = VersionField()

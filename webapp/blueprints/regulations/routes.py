@@ -1,0 +1,168 @@
+from flask import abort, current_app, flash, make_response, request, url_for
+from flask_login import current_user
+
+from webapp import htmx
+from webapp.blueprints.regulations import bp
+from webapp.blueprints.regulations.forms import ClausesForm, RegulationForm, SignForm
+from webapp.documents.regulation import render_regulation
+from webapp.documents.render import content_disposition
+from webapp.extensions import db
+from webapp.forms import submit
+from webapp.models import Client, RegulationStatus, Role
+from webapp.permissions import allow
+from webapp.services import ServiceError, clients as client_service
+from webapp.services import regulations as regulation_service
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _load_client(client_id: int) -> Client:
+    client = db.session.scalar(client_service.visible_clients(current_user).where(Client.id == client_id))
+    if client is None:
+        abort(404)
+    return client
+
+
+def _load(regulation_id: int):
+    try:
+        return regulation_service.get_regulation(current_user, regulation_id)
+    except ServiceError:
+        abort(404)
+
+
+def _fill(form: ClausesForm, record) -> None:
+    """Put a record's clauses (and table rows) into a form drawn for GET."""
+    form.process(obj=record, data={"meeting_weekday": record.meeting_weekday})
+    form.version.data = record.version
+
+
+@bp.route("/clients/<int:client_id>/regulations/", methods=["GET", "POST"])
+@allow()
+def index(client_id: int):
+    """A client's regulation editions; POST starts a new draft."""
+    client = _load_client(client_id)
+    if request.method == "POST":
+        if not client_service.can_edit(current_user, client):
+            abort(403)
+        regulation = regulation_service.create_draft(client, acting=current_user)
+        db.session.commit()
+        flash(f"Создан проект регламента, редакция {regulation.number}.", "success")
+        return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
+    return htmx.render("regulations/index.html", client=client, versions=regulation_service.versions(client),
+                       can_edit=client_service.can_edit(current_user, client),
+                       terms=regulation_service.effective_terms(client))
+
+
+@bp.route("/regulations/<int:regulation_id>", methods=["GET", "POST"])
+@allow()
+def detail(regulation_id: int):
+    """An edition: its clauses; a draft is edited here by the client's manager."""
+    regulation = _load(regulation_id)
+    can_edit = client_service.can_edit(current_user, regulation.client)
+    form = RegulationForm()
+    if request.method == "POST":
+        if not can_edit:
+            abort(403)
+    else:
+        _fill(form, regulation)
+    outcome = submit(form, lambda: regulation_service.update_draft(regulation, form.values(), form.version.data,
+                                                                   acting=current_user))
+    if outcome.saved:
+        flash("Проект регламента сохранён.", "success")
+        return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
+    if regulation.editable:
+        form.offer_blank_rows()
+    others = [v for v in regulation_service.versions(regulation.client) if v.id != regulation.id]
+    return htmx.render("regulations/detail.html", regulation=regulation, form=form, can_edit=can_edit,
+                       others=others, labels=regulation_service.CLAUSE_LABELS,
+                       conflict=outcome.conflict, status=outcome.status)
+
+
+@bp.post("/regulations/<int:regulation_id>/status")
+@allow(Role.ADMIN, Role.MANAGER)
+def move(regulation_id: int):
+    """Agree, reopen or sign an edition."""
+    regulation = _load(regulation_id)
+    try:
+        target = RegulationStatus(request.form.get("target", ""))
+    except ValueError:
+        abort(400)
+    form = SignForm()
+    if target == RegulationStatus.SIGNED and not form.validate():
+        flash(form.first_error() or "Укажите дату подписания.", "danger")
+        return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
+    regulation_service.move(regulation, target, request.form.get("version"), acting=current_user,
+                            signed_on=form.signed_on.data, effective_date=form.effective_date.data)
+    db.session.commit()
+    flash({RegulationStatus.SIGNED: "Регламент подписан и действует: правила клиента обновлены.",
+           RegulationStatus.AGREED: "Редакция отмечена как согласованная с клиентом.",
+           RegulationStatus.DRAFT: "Редакция возвращена в проект."}[target], "success")
+    return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
+
+
+@bp.post("/regulations/<int:regulation_id>/revise")
+@allow(Role.ADMIN, Role.MANAGER)
+def revise(regulation_id: int):
+    """«Новая редакция»: copy this edition into a new draft."""
+    regulation = _load(regulation_id)
+    draft = regulation_service.create_draft(regulation.client, acting=current_user, source=regulation)
+    db.session.commit()
+    flash(f"Создана редакция {draft.number} на основе редакции {regulation.number}.", "success")
+    return htmx.redirect(url_for("regulations.detail", regulation_id=draft.id))
+
+
+@bp.post("/regulations/<int:regulation_id>/delete")
+@allow(Role.ADMIN, Role.MANAGER)
+def delete(regulation_id: int):
+    """Delete a draft that will not be signed."""
+    regulation = _load(regulation_id)
+    client_id = regulation.client_id
+    regulation_service.delete_draft(regulation, request.form.get("version"), acting=current_user)
+    db.session.commit()
+    flash("Проект регламента удалён.", "success")
+    return htmx.redirect(url_for("regulations.index", client_id=client_id))
+
+
+@bp.get("/regulations/<int:regulation_id>/compare")
+@allow()
+def compare(regulation_id: int):
+    """Two editions side by side, clause by clause, changes marked."""
+    regulation = _load(regulation_id)
+    other = _load(request.args.get("with", type=int) or 0)
+    if other.client_id != regulation.client_id:
+        abort(404)
+    older, newer = sorted((regulation, other), key=lambda r: r.number)
+    return htmx.render("regulations/compare.html", older=older, newer=newer, client=regulation.client,
+                       rows=regulation_service.compare(older, newer))
+
+
+@bp.get("/regulations/<int:regulation_id>.docx")
+@allow()
+def document(regulation_id: int):
+    """The edition as a DOCX for signing (a draft prints «ПРОЕКТ»)."""
+    regulation = _load(regulation_id)
+    data = regulation_service.document_data(regulation)
+    body = render_regulation(data, override_dir=current_app.config["DOCUMENT_TEMPLATES"])
+    name = f"Регламент {regulation.client.short_name} ред. {regulation.number}.docx"
+    response = make_response(body)
+    response.headers["Content-Type"] = DOCX
+    response.headers["Content-Disposition"] = content_disposition(name)
+    return response
+
+
+@bp.route("/admin/regulation-standard", methods=["GET", "POST"])
+@allow(Role.ADMIN)
+def standard():
+    """The company standard: wording and values every new client's regulation starts from."""
+    record = regulation_service.get_standard()
+    form = ClausesForm()
+    if request.method == "GET":
+        _fill(form, record)
+    outcome = submit(form, lambda: regulation_service.update_standard(record, form.values(), form.version.data,
+                                                                      acting=current_user))
+    if outcome.saved:
+        flash("Стандарт регламента сохранён: новые регламенты начнутся с него.", "success")
+        return htmx.redirect(url_for("regulations.standard"))
+    form.offer_blank_rows()
+    return htmx.render("regulations/standard.html", form=form, record=record, conflict=outcome.conflict,
+                       status=outcome.status)

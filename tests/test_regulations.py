@@ -281,3 +281,63 @@ def test_control_characters_in_the_form_are_refused(client, manager_with_client,
     response = client.post(f"/regulations/{regulation_id}", data=data)
     assert response.status_code == 422
     assert any("управляющие символы" in m for m in messages(response))
+
+
+# --- template overrides ----------------------------------------------------------------------------
+
+
+def _edited_template(extra_paragraph: str) -> bytes:
+    import io
+
+    import docx
+
+    from webapp.documents.render import template_path
+    document = docx.Document(str(template_path("regulation.docx")))
+    document.add_paragraph(extra_paragraph)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _upload(client, data: bytes, filename: str = "regulation.docx"):
+    import io
+    return client.post("/admin/templates", data={"name": "regulation.docx", "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def test_admin_uploads_an_edited_template_and_documents_use_it(client, login_as, make_client, app, tmp_path):
+    """Does an edited template, once checked, print the next regulation — and can it be reset?"""
+    app.config["DOCUMENT_TEMPLATES"] = tmp_path / "document_templates"
+    admin = login_as(Role.ADMIN)
+    assert client.get("/admin/templates/regulation.docx").data.startswith(b"PK")
+    response = _upload(client, _edited_template("Особая отметка нашей компании"))
+    assert response.status_code == 303, messages(response)
+    record = make_client(admin, short_name="Ромашка")
+    regulation_id = _new_draft(client, record)
+    assert "Особая отметка нашей компании" in all_text(read_docx(client.get(f"/regulations/{regulation_id}.docx").data))
+    assert "свой, загружен" in _html(client.get("/admin/templates"))
+    assert client.post("/admin/templates/regulation.docx/reset").status_code == 303
+    assert "Особая отметка" not in all_text(read_docx(client.get(f"/regulations/{regulation_id}.docx").data))
+
+
+@pytest.mark.parametrize("payload, filename, message", [
+    ("broken", "regulation.docx", "{%"),
+    ("text", "regulation.docx", "не является документом Word"),
+    ("text", "regulation.txt", "Нужен файл Word в формате .docx."),
+])
+def test_a_broken_template_is_refused(client, login_as, app, tmp_path, payload, filename, message):
+    """Is a template with a broken tag, or not a Word file at all, refused with a message (422)?"""
+    app.config["DOCUMENT_TEMPLATES"] = tmp_path / "document_templates"
+    login_as(Role.ADMIN)
+    data = _edited_template("{% if client.inn %} без конца") if payload == "broken" else b"just text"
+    response = _upload(client, data, filename)
+    assert response.status_code == 422
+    assert any(message in m for m in messages(response)) or message in _html(response)
+    assert not (tmp_path / "document_templates" / "regulation.docx").exists()
+
+
+def test_only_an_admin_manages_templates(client, login_as):
+    """Can a manager reach the template page? (403)"""
+    login_as(Role.MANAGER)
+    assert client.get("/admin/templates").status_code == 403
+    assert _upload(client, b"PK").status_code == 403

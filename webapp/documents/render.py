@@ -53,6 +53,11 @@ def register_sample(template_name: str, make_context: Callable[[], dict]) -> Non
     _samples[template_name] = make_context
 
 
+def template_names() -> list[str]:
+    """The templates an installation may override (those a document module registered)."""
+    return sorted(_samples)
+
+
 # -- rendering --------------------------------------------------------------------------------
 
 

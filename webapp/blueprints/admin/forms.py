@@ -1,3 +1,4 @@
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
@@ -70,3 +71,10 @@ class CompanyForm(BaseForm):
         data = {name: getattr(self, name).data for name in self.FIELDS}
         data["vat_mode"] = VatMode(data["vat_mode"])
         return {k: ("" if v is None else v) for k, v in data.items()}
+
+
+class TemplateUploadForm(BaseForm):
+    name = SelectField("Шаблон")
+    file = FileField("Файл .docx", validators=[FileRequired("Выберите файл."),
+                                              FileAllowed(["docx"], "Нужен файл Word в формате .docx.")])
+    submit = SubmitField("Проверить и загрузить")

@@ -1,18 +1,21 @@
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 
 from webapp import htmx
 from webapp.blueprints.admin import bp
-from webapp.blueprints.admin.forms import CompanyForm, NewUserForm, ResetPasswordForm, UserForm
+from webapp.blueprints.admin.forms import (CompanyForm, NewUserForm, ResetPasswordForm, TemplateUploadForm,
+                                           UserForm)
 from webapp.extensions import db
-from webapp.forms import submit
+from webapp.documents.render import content_disposition, template_names, template_path
+from webapp.forms import choices, submit
 from webapp.formatting import day_start
 from webapp.models import AuditEvent, CompanyProfile, Role, User
 from webapp.permissions import allow
 from webapp.services import company as company_service
+from webapp.services import templates as template_service
 from webapp.services import users as user_service
 
 admin_only = allow(Role.ADMIN)
@@ -100,10 +103,53 @@ def company():
                        status=outcome.status)
 
 
+TEMPLATE_TITLES = {"regulation.docx": "Регламент взаимодействия"}
+
+
+@bp.route("/templates", methods=["GET", "POST"])
+@admin_only
+def templates():
+    """Document templates: download the current one, upload an edited one (checked by a test render)."""
+    override_dir = current_app.config["DOCUMENT_TEMPLATES"]
+    form = TemplateUploadForm()
+    form.name.choices = choices((name, TEMPLATE_TITLES.get(name, name)) for name in template_names())
+    outcome = submit(form, lambda: template_service.install_template(form.name.data, form.file.data.read(),
+                                                                     override_dir))
+    if outcome.saved:
+        flash("Шаблон проверен и загружен: документы печатаются по нему.", "success")
+        return htmx.redirect(url_for("admin.templates"))
+    return htmx.render("admin/templates.html", form=form, titles=TEMPLATE_TITLES,
+                       items=template_service.list_templates(override_dir), status=outcome.status)
+
+
+@bp.get("/templates/<name>")
+@admin_only
+def template_file(name: str):
+    """The template in use (the installation's or the shipped one), to edit in Word."""
+    if name not in template_names():
+        abort(404)
+    path = template_path(name, current_app.config["DOCUMENT_TEMPLATES"])
+    response = send_file(path, mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    response.headers["Content-Disposition"] = content_disposition(name)
+    return response
+
+
+@bp.post("/templates/<name>/reset")
+@admin_only
+def reset_template(name: str):
+    """Go back to the shipped template."""
+    template_service.remove_override(name, current_app.config["DOCUMENT_TEMPLATES"])
+    db.session.commit()
+    flash("Восстановлен стандартный шаблон.", "success")
+    return htmx.redirect(url_for("admin.templates"))
+
+
 AUDIT_ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход",
     "logout": "выход", "login_failed": "неудачный вход", "deactivate": "отключение",
     "activate": "включение", "password_reset": "сброс пароля", "password_change": "смена пароля",
+    "handover": "передача клиентов", "agree": "согласование", "sign": "подписание", "reopen": "возврат в проект",
+    "supersede": "замена редакцией", "template_upload": "загрузка шаблона", "template_reset": "сброс шаблона",
 }
 
 

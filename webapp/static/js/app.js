@@ -6,6 +6,9 @@
   // element marked data-autofocus, so keyboard users continue where they are.
   document.addEventListener("htmx:after:swap", function (event) {
     var target = event.detail && event.detail.ctx && event.detail.ctx.target;
+    if (target && !target.isConnected && target.id) {
+      target = document.getElementById(target.id);  // an outerHTML swap replaced it
+    }
     if (!target || !target.querySelector) return;
     var focus = target.querySelector("[data-autofocus]") ||
       (target.matches("form") ? target : target.querySelector("form.inline-form"));

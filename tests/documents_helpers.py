@@ -2,8 +2,10 @@
 LibreOffice: shared by the tests of every document."""
 
 import io
+import os
 import re
 import shutil
+import signal
 import subprocess
 import zipfile
 from pathlib import Path
@@ -79,13 +81,20 @@ def libreoffice_convert(source: bytes, suffix: str, target: str, work_dir: Path,
     source_path = in_dir / f"document.{suffix}"
     source_path.write_bytes(source)
     extension = target.split(":")[0]
-    result = subprocess.run(
+    # its own session: on a timeout the launcher and soffice.bin are killed together
+    process = subprocess.Popen(
         [SOFFICE, f"-env:UserInstallation={profile_dir.as_uri()}", "--headless", "--norestore",
          "--convert-to", target, "--outdir", str(out_dir), str(source_path)],
-        capture_output=True, text=True, timeout=SOFFICE_TIMEOUT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )
+    try:
+        output, _ = process.communicate(timeout=SOFFICE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        raise AssertionError(f"soffice did not convert within {SOFFICE_TIMEOUT} s") from None
     converted = out_dir / f"document.{extension}"
-    assert result.returncode == 0 and converted.is_file(), result.stdout + result.stderr
+    assert process.returncode == 0 and converted.is_file(), output
     return converted.read_bytes()
 
 

@@ -98,8 +98,8 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
     try:
         unknown = DocxTemplate(str(path)).get_undeclared_template_variables(
             _environment(), context)
-    except TemplateError as exc:
-        return [_explain(exc)]
+    except TemplateError:
+        unknown = set()  # a syntax error: the render below names it with the text around it
     if unknown:
         return [f"Неизвестное поле «{field}»: такого нет в данных документа."
                 for field in sorted(unknown)]
@@ -247,7 +247,7 @@ def _explain(exc: Exception) -> str:
     elif isinstance(exc, TemplateSyntaxError):
         text = _explain_syntax(message)
     else:
-        text = f"Ошибка в шаблоне: {message}"
+        text = f"Ошибка в шаблоне ({message})."
     nearby = " ".join(line.strip() for line in getattr(exc, "docx_context", []) or [] if line.strip())
     if nearby:
         text += f" Рядом с текстом: «{nearby[:200]}»."
@@ -259,7 +259,7 @@ def _explain_undefined(message: str) -> str:
         return f"Неизвестное поле «{match[1]}»: такого нет в данных документа."
     if match := re.search(r"has no attribute '([^']+)'", message):
         return f"Неизвестное поле «{match[1]}»: такого нет в данных документа."
-    return f"Неизвестное поле: {message}"
+    return f"Неизвестное поле ({message})."
 
 
 _BLOCK_NAMES = {"if": "{% if %}", "for": "{% for %}", "with": "{% with %}"}
@@ -280,7 +280,7 @@ def _explain_syntax(message: str) -> str:
             return ("Кавычки-ёлочки внутри тега {{ }} или {% %} не допускаются: "
                     "используйте прямые кавычки \"…\" или вынесите текст за пределы тега.")
         return f"Недопустимый символ «{char}» внутри тега."
-    return f"Синтаксическая ошибка в теге шаблона: {message}"
+    return f"Синтаксическая ошибка в теге шаблона ({message})."
 
 
 # -- transliteration for the ASCII filename ---------------------------------------------------

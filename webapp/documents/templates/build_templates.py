@@ -336,7 +336,7 @@ def build_regulation(path: Path) -> None:
 
     heading(document, "2. Стороны и ответственные лица")
     people_headers = ["ФИО", "Должность", "Роль в процессе", "Телефон, e-mail"]
-    people_widths = [45, 40, 45, 40]
+    people_widths = [42, 36, 42, 50]
     people_cells = [["{{ person.name }}"], ["{{ person.position }}"], ["{{ person.role }}"],
                     ["{{ person.phone }}", "{{ person.email }}"]]
     clause(document, "Ответственные лица Исполнителя:", bold="2.1. ")

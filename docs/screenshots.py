@@ -40,6 +40,9 @@ class Shot:
 SHOTS = [
     Shot("login", "/login", user=None),
     Shot("dashboard", "/"),
+    Shot("clients", "/clients/"),
+    Shot("client", "/clients/2"),
+    Shot("regulation", "/regulations/2"),
     Shot("admin-users", "/admin/users", user="admin@demo.local"),
     Shot("admin-company", "/admin/company", user="admin@demo.local"),
 ]

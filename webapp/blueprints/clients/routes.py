@@ -20,10 +20,7 @@ DETAIL = "clients/detail.html"
 
 def _load(client_id: int) -> Client:
     """The client if the user may see it; otherwise 404 (scope leaks nothing)."""
-    client = db.session.scalar(client_service.visible_clients(current_user).where(Client.id == client_id))
-    if client is None:
-        abort(404)
-    return client
+    return client_service.get_client(current_user, client_id)
 
 
 def _require_edit(client: Client) -> None:
@@ -87,9 +84,7 @@ def detail(client_id: int):
     """The client card: requisites, terms, contacts and the timeline, each editable in place."""
     client = _load(client_id)
     entries = client_service.timeline(client)
-    form = TouchpointForm(prefix=f"c{client.id}", formdata=None)
-    form.set_contacts(client.contacts)
-    return htmx.render(DETAIL, **_card_context(client, entries=entries, log_form=form,
+    return htmx.render(DETAIL, **_card_context(client, entries=entries, log_form=_log_form(client, blank=True),
                                                terms=regulation_service.effective_terms(client),
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 
@@ -180,8 +175,9 @@ def delete_contact(client_id: int, contact_id: int):
 # --- touchpoints --------------------------------------------------------------------------------
 
 
-def _log_form(client: Client) -> TouchpointForm:
-    form = TouchpointForm(prefix=f"c{client.id}")
+def _log_form(client: Client, *, blank: bool = False) -> TouchpointForm:
+    """The quick contact log of this client (prefixed: «Мой день» holds several at once)."""
+    form = TouchpointForm(prefix=f"c{client.id}", **({"formdata": None} if blank else {}))
     form.set_contacts(client.contacts)
     return form
 
@@ -220,10 +216,8 @@ def log_touchpoint(client_id: int):
         # The row leaves the due list; the dashboard counts refresh on the event.
         return htmx.trigger(htmx.render_fragment("dashboard/index.html", "logged_row", client=client,
                                                  today=today()), "contact-logged", {"client": client.id})
-    fresh = TouchpointForm(prefix=f"c{client.id}", formdata=None)
-    fresh.set_contacts(client.contacts)
     return htmx.render_fragment(DETAIL, "log_form", "timeline", "heading", **_card_context(
-        client, entries=client_service.timeline(client), log_form=fresh, logged=True,
+        client, entries=client_service.timeline(client), log_form=_log_form(client, blank=True), logged=True,
         timeline_oob=True, heading_oob=True))
 
 
@@ -235,10 +229,9 @@ def delete_touchpoint(client_id: int, touchpoint_id: int):
     touchpoint = client_service.get_touchpoint(client, touchpoint_id)
     client_service.delete_touchpoint(touchpoint, request.form.get("version"), acting=current_user)
     db.session.commit()
-    form = TouchpointForm(prefix=f"c{client.id}", formdata=None)
-    form.set_contacts(client.contacts)
     return htmx.render_fragment(DETAIL, "history", "heading", **_card_context(
-        client, entries=client_service.timeline(client), log_form=form, heading_oob=True))
+        client, entries=client_service.timeline(client), log_form=_log_form(client, blank=True),
+        heading_oob=True))
 
 
 @bp.get("/<int:client_id>/timeline")

@@ -8,26 +8,17 @@ from webapp.documents.regulation import render_regulation
 from webapp.documents.render import content_disposition
 from webapp.extensions import db
 from webapp.forms import submit
-from webapp.models import Client, RegulationStatus, Role
+from webapp.models import RegulationStatus, Role
 from webapp.permissions import allow
-from webapp.services import ServiceError, clients as client_service
+from webapp.services import clients as client_service
 from webapp.services import regulations as regulation_service
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _load_client(client_id: int) -> Client:
-    client = db.session.scalar(client_service.visible_clients(current_user).where(Client.id == client_id))
-    if client is None:
-        abort(404)
-    return client
-
-
 def _load(regulation_id: int):
-    try:
-        return regulation_service.get_regulation(current_user, regulation_id)
-    except ServiceError:
-        abort(404)
+    """An edition of a client the user may see; otherwise 404."""
+    return regulation_service.get_regulation(current_user, regulation_id)
 
 
 def _fill(form: ClausesForm, record) -> None:
@@ -40,7 +31,7 @@ def _fill(form: ClausesForm, record) -> None:
 @allow()
 def index(client_id: int):
     """A client's regulation editions; POST starts a new draft."""
-    client = _load_client(client_id)
+    client = client_service.get_client(current_user, client_id)
     if request.method == "POST":
         if not client_service.can_edit(current_user, client):
             abort(403)

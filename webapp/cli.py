@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 from webapp.extensions import db
@@ -21,6 +22,8 @@ from webapp.services import ServiceError
 
 
 def register(app: Flask) -> None:
+    # ``with_appcontext`` on each command: ``flask`` itself pushes a context, but a command run any
+    # other way (the test runner, a script) would meet no app.
     for command in (create_user, seed_demo, backup, restore, bench_data):
         app.cli.add_command(command)
 
@@ -32,6 +35,7 @@ def register(app: Flask) -> None:
               show_default=True)
 @click.option("--position", default="", help="Должность (печатается в подписях)")
 @click.password_option("--password", prompt="Пароль", confirmation_prompt="Повторите пароль")
+@with_appcontext
 def create_user(email: str, full_name: str, role: str, position: str, password: str) -> None:
     """Create a user; the password is asked twice."""
     from webapp.services.users import create_user as create
@@ -48,6 +52,7 @@ def create_user(email: str, full_name: str, role: str, position: str, password: 
 
 @click.command("seed-demo")
 @click.option("--force", is_flag=True, help="Load even if the database already holds users.")
+@with_appcontext
 def seed_demo(force: bool) -> None:
     """Load the demo data into an empty database and print how to log in."""
     from webapp import demo
@@ -72,6 +77,7 @@ def _libpq_url(url: sa.URL) -> str:
 
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@with_appcontext
 def backup(path: Path) -> None:
     """Write a consistent copy of the live database and the uploads to PATH (.tar.gz)."""
     url = _database_url()
@@ -111,6 +117,7 @@ def backup(path: Path) -> None:
 @click.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@with_appcontext
 def restore(path: Path, yes: bool) -> None:
     """Replace the database and the uploads with the copy in PATH (made by `flask backup`)."""
     if not yes:
@@ -156,6 +163,7 @@ def _run(command: list[str]) -> None:
 @click.command("bench-data")
 @click.option("--clients", default=2000, show_default=True, help="How many clients to generate.")
 @click.option("--seed", "random_seed", default=1, show_default=True)
+@with_appcontext
 def bench_data(clients: int, random_seed: int) -> None:
     """Fill the database with generated data for benchmarks (large and reproducible)."""
     from webapp import benchdata

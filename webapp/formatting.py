@@ -1,13 +1,19 @@
-"""Dates, times, numbers and money the Russian way (Babel), for templates and documents."""
+"""Dates, times, numbers and money the Russian way (Babel), for templates and documents.
+
+A list page formats hundreds of values: Babel costs about 0.1–0.2 ms a call, so the fixed numeric
+formats («26.11.2026 14:05») use strftime, and words («26 ноября 2026 г.», «1 234,50 ₽») are cached.
+"""
 
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date as _format_date, format_datetime as _format_datetime
+from babel import Locale
+from babel.dates import format_date as _format_date
 from babel.numbers import format_currency, format_decimal
 
-LOCALE = "ru_RU"
+LOCALE = Locale.parse("ru_RU")
 CENT = Decimal("0.01")
 _timezone = ZoneInfo("Europe/Moscow")
 
@@ -22,7 +28,11 @@ def money(value: Decimal | int | None, currency: bool = True) -> str:
     """«1 234,50 ₽» (non-breaking space between thousands)."""
     if value is None:
         return "—"
-    amount = Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return _money(Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP), currency)
+
+
+@lru_cache(maxsize=8192)
+def _money(amount: Decimal, currency: bool) -> str:
     if currency:
         return format_currency(amount, "RUB", locale=LOCALE)
     return format_decimal(amount, format="#,##0.00", locale=LOCALE)
@@ -42,6 +52,11 @@ def long_date(value: date | datetime | None) -> str:
         return "—"
     if isinstance(value, datetime):
         value = local(value).date()
+    return _long_date(value)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(value: date) -> str:
     return _format_date(value, format="long", locale=LOCALE)
 
 
@@ -51,14 +66,14 @@ def short_date(value: date | datetime | None) -> str:
         return "—"
     if isinstance(value, datetime):
         value = local(value).date()
-    return _format_date(value, format="dd.MM.yyyy", locale=LOCALE)
+    return value.strftime("%d.%m.%Y")
 
 
 def date_time(value: datetime | None) -> str:
     """«26.11.2026 14:05» in the installation's time zone."""
     if value is None:
         return "—"
-    return _format_datetime(value, format="dd.MM.yyyy HH:mm", tzinfo=_timezone, locale=LOCALE)
+    return local(value).strftime("%d.%m.%Y %H:%M")
 
 
 def local(value: datetime) -> datetime:

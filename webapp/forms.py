@@ -9,9 +9,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, PasswordField, StringField, SubmitField, TextAreaField
+from wtforms import (Field, HiddenField, PasswordField, SelectField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import SelectChoice
+from wtforms.meta import DefaultMeta
 from wtforms.validators import StopValidation, ValidationError
 
 from webapp import requisites
@@ -32,6 +34,11 @@ class BaseForm(FlaskForm):
 
     class Meta:
         locales = ["ru_RU", "ru"]
+
+        def get_translations(self, form):
+            # WTForms' own Russian messages («Значение не должно содержать более 200 символов»):
+            # Flask-WTF would look for Flask-Babel, which we do not use, and fall back to English.
+            return DefaultMeta.get_translations(self, form)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -178,7 +185,16 @@ def conflict_rows(form: BaseForm, record: Any) -> list[ConflictRow]:
         if isinstance(fld, _NOT_DATA) or not hasattr(record, fld.name):
             continue
         theirs, yours = getattr(record, fld.name), fld.data
-        if _display(theirs) != _display(yours):
+        if isinstance(fld, SelectField):
+            # The record holds an enum (or an id), the form the option's value: compare the values,
+            # show the options' labels (else every select differed, as «НДС сверху» vs «on_top»).
+            labels = {str(choice.value): choice.label for choice in fld.iter_choices()}
+            stored = "" if theirs is None else str(getattr(theirs, "value", theirs))
+            typed = "" if yours is None else str(yours)
+            if stored != typed:
+                rows.append(ConflictRow(str(fld.label.text), labels.get(stored, _display(theirs)),
+                                        labels.get(typed, _display(yours))))
+        elif _display(theirs) != _display(yours):
             rows.append(ConflictRow(str(fld.label.text), _display(theirs), _display(yours)))
     return rows
 

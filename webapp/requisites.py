@@ -9,18 +9,20 @@ import re
 from stdnum.exceptions import ValidationError
 from stdnum.ru import inn as _inn, ogrn as _ogrn
 
-_KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+# re.ASCII throughout: «\d» would also take Arabic-Indic or full-width digits («７７０７…»),
+# which pass the check sums and then print as such in documents.
+_KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$", re.ASCII)
 _WEIGHTS = (7, 1, 3)
 
 
 def digits_only(value: str) -> str:
-    return re.sub(r"\D", "", value or "")
+    return re.sub(r"\D", "", value or "", flags=re.ASCII)
 
 
 def check_inn(value: str) -> str | None:
     if not value:
         return None
-    if not re.fullmatch(r"\d{10}|\d{12}", value):
+    if not re.fullmatch(r"\d{10}|\d{12}", value, re.ASCII):
         return "ИНН состоит из 10 цифр (организация) или 12 цифр (ИП)."
     try:
         _inn.validate(value)
@@ -40,7 +42,7 @@ def check_kpp(value: str) -> str | None:
 def check_ogrn(value: str) -> str | None:
     if not value:
         return None
-    if not re.fullmatch(r"\d{13}|\d{15}", value):
+    if not re.fullmatch(r"\d{13}|\d{15}", value, re.ASCII):
         return "ОГРН состоит из 13 цифр (ОГРНИП — из 15)."
     try:
         _ogrn.validate(value)
@@ -52,7 +54,7 @@ def check_ogrn(value: str) -> str | None:
 def check_bik(value: str) -> str | None:
     if not value:
         return None
-    if not re.fullmatch(r"04\d{7}", value):
+    if not re.fullmatch(r"04\d{7}", value, re.ASCII):
         return "БИК состоит из 9 цифр и начинается с 04."
     return None
 
@@ -66,7 +68,7 @@ def check_account(value: str, bik: str) -> str | None:
     """Расчётный счёт: 20 digits, keyed with the last three digits of the bank's БИК."""
     if not value:
         return None
-    if not re.fullmatch(r"\d{20}", value):
+    if not re.fullmatch(r"\d{20}", value, re.ASCII):
         return "Расчётный счёт состоит из 20 цифр."
     if check_bik(bik) is not None or not bik:
         return "Укажите верный БИК банка: по нему проверяется счёт."
@@ -79,7 +81,7 @@ def check_corr_account(value: str, bik: str) -> str | None:
     """Корреспондентский счёт: 20 digits starting 301, keyed with «0» and digits 5–6 of the БИК."""
     if not value:
         return None
-    if not re.fullmatch(r"301\d{17}", value):
+    if not re.fullmatch(r"301\d{17}", value, re.ASCII):
         return "Корреспондентский счёт состоит из 20 цифр и начинается с 301."
     if check_bik(bik) is not None or not bik:
         return "Укажите верный БИК банка: по нему проверяется счёт."

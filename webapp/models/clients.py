@@ -124,7 +124,7 @@ class Client(Versioned, Audited, db.Model):
                                    "due_on", "overdue_on", "critical_on"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    short_name: Mapped[str] = mapped_column(sa.String(200))
+    short_name: Mapped[str] = mapped_column(sa.String(200), index=True)  # the list's default order
     legal_name: Mapped[str] = mapped_column(sa.String(500), default="")
     inn: Mapped[str] = mapped_column(sa.String(12), default="", index=True)
     kpp: Mapped[str] = mapped_column(sa.String(9), default="")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer
 
 from webapp.extensions import db
 from webapp.formatting import local
@@ -179,7 +179,7 @@ SORTS = {
 
 def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Select:
     """The client list: scoped, searched, filtered, sorted — one query, whatever the row count."""
-    query = visible_clients(user).options(selectinload(Client.contacts).load_only(Contact.id))
+    query = visible_clients(user).options(defer(Client.search_text), defer(Client.notes))
     if q := filters.q.strip().lower():
         conditions = [Client.search_text.contains(q, autoescape=True)]
         digits = re.sub(r"\D", "", q)
@@ -226,28 +226,50 @@ def due_clients(user: User, today: date, *, everyone: bool = False) -> list[Clie
     return list(db.session.scalars(query))
 
 
-def due_by_manager(user: User, today: date, *, per_manager: int = 5) -> list[tuple[User, list[Client], int]]:
-    """«Мой день» for an admin: every manager's most neglected due clients and how many there are.
+@dataclass
+class ManagerDue:
+    """One manager's row on the admin's «Мой день»."""
 
-    One query with a window function, however many clients are due across the company.
-    """
+    manager: User
+    critical: int
+    overdue: int
+    due: int
+    neglected: list[Any]  # rows of (id, short_name, manager_id)
+
+    @property
+    def total(self) -> int:
+        return self.critical + self.overdue + self.due
+
+
+def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[ManagerDue]:
+    """«Мой день» for an admin: per manager, how many clients are due, overdue and critical, and
+    the most neglected of them — two queries, however large the company."""
     attention = (visible_clients(user)
                  .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
                         *cadence_condition("attention", today)))
-    ranked = attention.add_columns(
+    counted = attention.with_only_columns(
+        Client.manager_id,
+        sa.func.sum(sa.case((Client.critical_on <= today, 1), else_=0)),
+        sa.func.sum(sa.case((sa.and_(Client.overdue_on <= today, Client.critical_on > today), 1), else_=0)),
+        sa.func.sum(sa.case((Client.overdue_on > today, 1), else_=0)),
+    ).group_by(Client.manager_id)
+    counts = {row[0]: row[1:] for row in db.session.execute(counted)}
+    ranked = attention.with_only_columns(
+        Client.id, Client.short_name, Client.manager_id,
         sa.func.row_number().over(partition_by=Client.manager_id,
                                   order_by=(Client.due_on, Client.last_contact_at.asc().nulls_first(),
                                             Client.id)).label("rank"),
-        sa.func.count().over(partition_by=Client.manager_id).label("total"),
     ).subquery()
-    picked = sa.orm.aliased(Client, ranked)
-    rows = db.session.execute(
-        sa.select(picked, ranked.c.total).where(ranked.c.rank <= per_manager)
+    neglected = db.session.execute(
+        sa.select(ranked.c.id, ranked.c.short_name, ranked.c.manager_id).where(ranked.c.rank <= per_manager)
         .order_by(ranked.c.manager_id, ranked.c.rank)).all()
-    groups: dict[int, tuple[User, list[Client], int]] = {}
-    for client, total in rows:
-        groups.setdefault(client.manager_id, (client.manager, [], total))[1].append(client)
-    return sorted(groups.values(), key=lambda group: group[0].full_name)
+    managers = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(counts)))}
+    rows: dict[int, ManagerDue] = {}
+    for client in neglected:
+        critical, overdue, due = counts[client.manager_id]
+        rows.setdefault(client.manager_id, ManagerDue(managers[client.manager_id], critical, overdue, due, []))
+        rows[client.manager_id].neglected.append(client)
+    return sorted(rows.values(), key=lambda row: row.manager.full_name)
 
 
 # --- contacts -----------------------------------------------------------------------------------

@@ -11,15 +11,13 @@ from webapp.services import clients as client_service
 @bp.get("/")
 @allow()
 def index():
-    """«Мой день»: the clients to contact today (an admin sees every manager's most neglected)."""
+    """«Мой день»: the clients to contact today; an admin sees every manager's counts instead."""
     day = today()
-    everyone = current_user.role == Role.ADMIN
-    if everyone:
-        groups = client_service.due_by_manager(current_user, day)
+    context = {"user": current_user, "today": day, "due": [], "managers": []}
+    if current_user.role == Role.ADMIN:
+        context["managers"] = client_service.due_by_manager(current_user, day)
+        context["due_count"] = sum(row.total for row in context["managers"])
     elif current_user.role == Role.MANAGER:
-        due = client_service.due_clients(current_user, day)
-        groups = [(current_user, due, len(due))] if due else []
-    else:
-        groups = []
-    return htmx.render("dashboard/index.html", block="due", user=current_user, today=day, groups=groups,
-                       due_count=sum(total for _, _, total in groups), everyone=everyone)
+        context["due"] = client_service.due_clients(current_user, day)
+        context["due_count"] = len(context["due"])
+    return htmx.render("dashboard/index.html", block="due", **context)

@@ -79,9 +79,9 @@ def _libpq_url(url: sa.URL) -> str:
 @click.argument("path", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @with_appcontext
 def backup(path: Path) -> None:
-    """Write a consistent copy of the live database and the uploads to PATH (.tar.gz)."""
+    """Write a consistent copy of the live database, the uploads and the installation's document
+    templates to PATH (.tar.gz)."""
     url = _database_url()
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         if url.get_backend_name() == "sqlite":
@@ -108,8 +108,9 @@ def backup(path: Path) -> None:
         with tarfile.open(partial, "w:gz") as archive:
             archive.add(tmpdir / "manifest.json", "manifest.json")
             archive.add(tmpdir / dump_name, dump_name)
-            if uploads.is_dir():
-                archive.add(uploads, "uploads")
+            for folder, arcname in _file_folders():
+                if folder.is_dir():
+                    archive.add(folder, arcname)
         partial.replace(path)
     click.echo(f"Резервная копия записана: {path}")
 
@@ -123,7 +124,6 @@ def restore(path: Path, yes: bool) -> None:
     if not yes:
         click.confirm("Текущие данные будут заменены копией. Продолжить?", abort=True)
     url = _database_url()
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         with tarfile.open(path, "r:gz") as archive:
@@ -144,11 +144,18 @@ def restore(path: Path, yes: bool) -> None:
         else:
             _run([current_app.config["PG_RESTORE"], "--clean", "--if-exists", "--no-owner",
                   "--single-transaction", f"--dbname={_libpq_url(url)}", str(tmpdir / manifest["database"])])
-        if uploads.exists():
-            shutil.rmtree(uploads)
-        if (tmpdir / "uploads").is_dir():
-            shutil.copytree(tmpdir / "uploads", uploads)
+        for folder, arcname in _file_folders():
+            if folder.exists():
+                shutil.rmtree(folder)
+            if (tmpdir / arcname).is_dir():
+                shutil.copytree(tmpdir / arcname, folder)
     click.echo(f"Данные восстановлены из {path} (копия от {manifest['created_at']}).")
+
+
+def _file_folders() -> list[tuple[Path, str]]:
+    """The folders a backup carries besides the database, with their names in the archive."""
+    return [(Path(current_app.config["UPLOAD_FOLDER"]), "uploads"),
+            (Path(current_app.config["DOCUMENT_TEMPLATES"]), "document_templates")]
 
 
 def _run(command: list[str]) -> None:

@@ -28,6 +28,7 @@ def _config(url: str, tmp: Path) -> dict:
         "SECRET_KEY": "test-secret-key",
         "PASSWORD_HASH_METHOD": FAST_HASH,
         "UPLOAD_FOLDER": str(tmp / "uploads"),
+        "DOCUMENT_TEMPLATES": str(tmp / "document_templates"),  # never the real instance's overrides
         "RATELIMIT_STORAGE_URI": "memory://",
     }
 
@@ -104,6 +105,12 @@ def app(database_url, tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def routing_app(tmp_path_factory):
+    """An app for questions about its routes and views alone: no database behind it."""
+    return create_app(_config("sqlite://", tmp_path_factory.mktemp("routing")))
+
+
 @pytest.fixture
 def ctx(app):
     """An application context for tests that call services and models directly."""
@@ -161,3 +168,42 @@ def messages(response) -> list[str]:
     found = re.findall(r'class="invalid-feedback[^"]*">([^<]+)<', html)
     found += re.findall(r'role="alert"[^>]*>\s*([^<]+?)\s*<', html)
     return [m.strip() for m in found]
+
+
+@pytest.fixture
+def sample_records(app, make_user):
+    """One real record of each kind, for the routes with ``<int:…>`` ids (the permission matrix,
+    the HTML checks); areas add theirs here. Everything belongs to a manager of its own, so a
+    test user of any role sees them as somebody else's."""
+    from types import SimpleNamespace
+
+    from webapp.models import Channel
+    from webapp.services import clients as client_service
+    from webapp.services import regulations as regulation_service
+
+    owner = make_user(Role.MANAGER, full_name="Образцов Пётр Ильич")
+    with app.app_context():
+        acting = db.session.get(User, owner.id)
+        client = client_service.create_client({"short_name": "Образец"}, acting=acting)
+        contact = client_service.add_contact(client, {"full_name": "Контактов Иван"}, acting=acting)
+        touchpoint = client_service.log_touchpoint(client, channel=Channel.CALL, summary="Созвонились",
+                                                   contact_ids=[contact.id], acting=acting)
+        regulation = regulation_service.create_draft(client, acting=acting)
+        db.session.commit()
+        records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
+                                  contact=SimpleNamespace(id=contact.id),
+                                  touchpoint=SimpleNamespace(id=touchpoint.id),
+                                  regulation=SimpleNamespace(id=regulation.id))
+        db.session.remove()
+    return records
+
+
+def database_snapshot(app) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order: equal snapshots mean nothing changed."""
+    with app.app_context():
+        snapshot = {}
+        for table in db.metadata.sorted_tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            snapshot[table.name] = [tuple(row) for row in db.session.execute(sa.select(table).order_by(*order))]
+        db.session.rollback()
+    return snapshot

@@ -165,7 +165,7 @@ def seed_clients() -> None:
             "inn": make_inn(f"77{n + 10:02d}{rng.randrange(10**5):05d}"), "kpp": f"77{n + 10:02d}01001",
             "ogrn": make_ogrn(f"11677{n + 10:02d}{rng.randrange(10**5):05d}"),
             "bank_name": bank, "bik": bik, "corr_account": corr,
-            "account": with_account_key(bik, f"4070281{n:01d}0{rng.randrange(10**10):010d}"),
+            "account": with_account_key(bik, f"4070281{n % 10}0{rng.randrange(10**10):010d}"),
             "contract_number": f"{n + 1:02d}/С-2026", "contract_date": date(2026, 1 + n % 9, 10 + n),
             "manager_id": manager.id, "deputy_id": deputy.id, "status": status,
             "hourly_rate": Decimal("3500.00") if n % 3 else Decimal("3200.00"),

@@ -1,0 +1,142 @@
+"""Every page is valid HTML5 in Russian, with labelled fields, unique ids, and nothing inline that
+the Content-Security-Policy would block."""
+
+from collections import Counter
+
+import html5lib
+import pytest
+
+from tests.test_admin import company_form
+from tests.test_permissions import get_routes, url_of
+from webapp.models import Role
+
+NOT_LABELLED = {"hidden", "submit", "button", "reset", "image"}
+
+
+def is_document(html: str) -> bool:
+    return html.lstrip()[:15].lower() == "<!doctype html>"
+
+
+def problems_of(html: str) -> list[str]:
+    """What is wrong with a page, or with a fragment that htmx swaps into one: parse errors first
+    (strict HTML5), then our own rules."""
+    parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+    document = is_document(html)
+    try:
+        if document:
+            root = parser.parse(html)
+        else:  # a table row is parsed where it will land, inside a table body
+            root = parser.parseFragment(html, container="tbody" if html.lstrip().startswith("<tr") else "div")
+    except html5lib.html5parser.ParseError as error:
+        line, column = parser.errors[0][0] if parser.errors else ("?", "?")
+        return [f"not valid HTML5 at {line}:{column}: {error}"]
+    found = []
+    if document:
+        if root.get("lang") != "ru":
+            found.append(f'<html lang="{root.get("lang")}">, not "ru"')
+        title = root.find("head/title")
+        if title is None or not (title.text or "").strip():
+            found.append("no title")
+    elements = list(root.iter())
+    ids = Counter(e.get("id") for e in elements if e.get("id"))
+    found += [f'id="{i}" used {n} times' for i, n in ids.items() if n > 1]
+    labelled = {e.get("for") for e in elements if e.tag == "label"}
+    for e in elements:
+        if e.tag == "label":
+            labelled.update(id(inner) for inner in e.iter() if inner is not e)
+    for e in elements:
+        if e.tag in ("input", "select", "textarea") and (e.get("type") or "text") not in NOT_LABELLED:
+            if not (e.get("id") in labelled or id(e) in labelled or e.get("aria-label")
+                    or e.get("aria-labelledby")):
+                found.append(f"<{e.tag} name={e.get('name')!r}> has no label")
+        if e.tag == "script" and ((e.text or "").strip() or not e.get("src")):
+            found.append("an inline <script>")
+        if e.tag == "style":
+            found.append("an inline <style>")
+        if "style" in e.attrib:
+            found.append(f"a style= attribute on <{e.tag}>")
+        found += [f"{a}= on <{e.tag}>" for a in e.attrib if a.startswith("on") or a.startswith("hx-on")]
+    return found
+
+
+def assert_valid(response):
+    html = response.get_data(as_text=True)
+    assert response.mimetype == "text/html", response.mimetype
+    assert not problems_of(html), (response.request.path, problems_of(html))
+
+
+def test_the_checker_catches_what_it_should():
+    """Does the page checker itself notice broken markup, inline code and unlabelled fields?"""
+    good = ('<!doctype html><html lang="ru"><head><title>Т</title></head><body>'
+            '<label for="a">А</label><input id="a"></body></html>')
+    assert problems_of(good) == []
+    assert problems_of(good.replace("<title>Т</title>", "<title>Т</title><p>"))[0].startswith("not valid")
+    assert problems_of(good.replace('lang="ru"', 'lang="en"'))
+    assert problems_of(good.replace('for="a"', 'for="b"')) == ["<input name=None> has no label"]
+    assert problems_of(good.replace("</body>", '<p style="color:red" id="a">x</p></body>')) == [
+        'id="a" used 2 times', "a style= attribute on <p>"]
+    assert problems_of(good.replace("</body>", "<script>alert(1)</script></body>")) == ["an inline <script>"]
+    assert problems_of(good.replace("<input", '<input onclick="x()"')) == ["onclick= on <input>"]
+
+
+def test_every_page_an_admin_opens_is_valid(app, client, make_user, sample_records):
+    """Is every page and htmx fragment valid HTML5, labelled, with unique ids and no inline code?"""
+    client.login(make_user(Role.ADMIN))
+    client.post("/admin/company", data=company_form())  # a saved profile, and rows in the audit log
+    pages, fragments = [], []
+    for endpoint in get_routes(app):
+        url = url_of(app, endpoint, sample_records)
+        for response in (client.get(url), client.get(url, htmx=True)):
+            if response.status_code == 302 or response.mimetype != "text/html":
+                continue  # the login page for someone logged in; JSON, documents and calendars
+            assert response.status_code == 200, endpoint
+            assert_valid(response)
+            (pages if is_document(response.get_data(as_text=True)) else fragments).append(endpoint)
+    assert {"dashboard.index", "admin.users", "admin.company", "admin.audit"} <= set(pages)
+    assert {"admin.users", "admin.audit"} <= set(fragments)  # the htmx results blocks
+    assert_valid(app.test_client().get("/login"))
+
+
+def test_pages_with_messages_are_valid(app, client, make_user, sample_records):
+    """Are the pages that show validation messages, a conflict or a flash message still valid?"""
+    client.login(make_user(Role.ADMIN))
+    refused = client.post("/admin/company", data=company_form(inn="7707083894", bik="1", email="@"))
+    assert refused.status_code == 422
+    assert_valid(refused)
+    client.post("/admin/company", data=company_form())
+    client.post("/admin/company", data=company_form(version="1", name="ООО «Новое»"))
+    conflict = client.post("/admin/company", data=company_form(version="1", name="ООО «Старое»"))
+    assert conflict.status_code == 409
+    assert_valid(conflict)
+    duplicate = client.post("/admin/users/new", data={"email": sample_records.user.email, "full_name": "Дубль",
+                                                      "role": "manager", "password": "x"})
+    assert duplicate.status_code == 422
+    assert_valid(duplicate)
+    assert_valid(client.get("/admin/company"))  # with the «сохранён» flash
+    login_failed = app.test_client().post("/login", data={"email": "nobody@example.test", "password": "x"})
+    assert login_failed.status_code == 401
+    assert_valid(login_failed)
+
+
+@pytest.mark.parametrize("role, url, status", [
+    (Role.ADMIN, "/no-such-page", 404),
+    (Role.ADMIN, "/admin/users/999999", 404),
+    (Role.MANAGER, "/admin/users", 403),
+    (Role.MANAGER, "/logout", 405),
+    (None, "/no-such-page", 404),
+], ids=["404", "404-record", "403", "405", "404-anonymous"])
+def test_error_pages_are_valid(client, login_as, role, url, status):
+    """Are the error pages (not found, forbidden, wrong method) valid pages in Russian?"""
+    if role:
+        login_as(role)
+    response = client.get(url)
+    assert response.status_code == status
+    assert_valid(response)
+
+
+def test_csrf_refusal_page_is_valid(client, login_as):
+    """Is the page for a form without its token a valid page?"""
+    login_as(Role.MANAGER)
+    response = client.post("/account", data={}, csrf=False)
+    assert response.status_code == 400
+    assert_valid(response)

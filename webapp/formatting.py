@@ -57,7 +57,9 @@ def long_date(value: date | datetime | None) -> str:
 
 @lru_cache(maxsize=4096)
 def _long_date(value: date) -> str:
-    return _format_date(value, format="long", locale=LOCALE)
+    # Babel puts a narrow no-break space (U+202F) before «г.», which Times New Roman in older
+    # Word lacks; the documents and the pages print the ordinary no-break space instead.
+    return _format_date(value, format="long", locale=LOCALE).replace("\u202f", "\u00a0")
 
 
 def short_date(value: date | datetime | None) -> str:

@@ -144,13 +144,13 @@ def regulation_context(data: RegulationDoc) -> dict:
         "version": data.version,
         "is_draft": data.status == "draft",
         "city": city(data.city),
-        "signed_on": day(data.signed_on) if data.signed_on else UNSIGNED_DATE,
-        "effective_from": (day(data.effective_date) if data.effective_date
+        "signed_on": long_date(data.signed_on) if data.signed_on else UNSIGNED_DATE,
+        "effective_from": (long_date(data.effective_date) if data.effective_date
                            else "дата подписания Сторонами"),
         "contractor": _party(data.contractor),
         "client": _party(data.client) | {
             "contract_number": data.client.contract_number,
-            "contract_date": day(data.client.contract_date) if data.client.contract_date else "",
+            "contract_date": long_date(data.client.contract_date) if data.client.contract_date else "",
         },
         "contractor_people": [asdict(person) for person in data.contractor_people],
         "client_people": [asdict(person) for person in data.client_people],
@@ -175,12 +175,6 @@ def regulation_context(data: RegulationDoc) -> dict:
                           for section in data.free_sections],
         "approvers": [asdict(approver) for approver in data.approvers],
     }
-
-
-def day(value: date) -> str:
-    """«26 ноября 2026 г.» with an ordinary non-breaking space before «г.» (Babel puts a narrow
-    one, U+202F, which Times New Roman in older Word versions lacks)."""
-    return long_date(value).replace("\u202f", "\u00a0")
 
 
 def initials(full_name: str) -> str:

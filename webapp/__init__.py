@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webapp import formatting, htmx, permissions, querycount
@@ -48,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     _configure_login(app)
 
+    app.url_map.converters["int"] = _IdConverter  # before the routes: /clients/<int:…> stays in range
     from webapp.blueprints import register_blueprints
     register_blueprints(app)
     app.before_request(permissions.check_request)
@@ -62,6 +64,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         querycount.install(app)
     logging.getLogger("accountdesk").setLevel(logging.INFO)
     return app
+
+
+class _IdConverter(IntegerConverter):
+    """``<int:…>`` with an upper bound: an id beyond the database's integers is a 404, not a 500
+    (SQLite and PostgreSQL drivers refuse to bind such a number)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):
+        from webapp.services import MAX_ID
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max,
+                         signed=signed)
 
 
 def _configure_secret_key(app: Flask) -> None:

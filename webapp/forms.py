@@ -68,6 +68,11 @@ class VersionField(HiddenField):
     def __init__(self, **kwargs):
         super().__init__("Версия", **kwargs)
 
+    def process_formdata(self, valuelist):
+        # A submitted form that lacks its version must not inherit the record's own (``obj=``):
+        # that would skip the stale check; None makes ``check_version`` refuse the save.
+        self.data = valuelist[0] if valuelist else None
+
 
 class MoneyField(StringField):
     """Accepts «1 234,50», «1234.5», «1 234,50 ₽»; yields a Decimal with two places."""

@@ -6,6 +6,19 @@ A service checks what it accepts, changes the records in one transaction and lea
 
 from typing import Any
 
+# The largest id a database integer column holds everywhere (PostgreSQL INTEGER); a bigger number
+# in a URL or a filter is simply no record, never an overflow in the driver.
+MAX_ID = 2**31 - 1
+
+
+def as_id(value: Any) -> int | None:
+    """A record id from user text («42»), or None for anything else («²», «-1», 10**30)."""
+    text = str(value) if value is not None else ""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_ID else None
+
 
 class ServiceError(Exception):
     """A refusal with a message for the user (Russian)."""

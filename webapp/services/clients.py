@@ -19,7 +19,7 @@ from webapp.models.audit import tag_action
 from webapp.models.clients import (DEFAULT_CADENCE_DAYS, CadenceState, Channel, Client, ClientStatus,
                                    Contact, Touchpoint, cadence_dates, phone_digits)
 from webapp.models.types import utcnow
-from webapp.services import NotFound, ServiceError, apply_changes, check_version
+from webapp.services import NotFound, ServiceError, apply_changes, as_id, check_version
 from webapp.services.access import READ_ALL, require
 
 # --- scope --------------------------------------------------------------------------------------
@@ -190,8 +190,8 @@ def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Sel
         query = query.where(sa.or_(*conditions))
     if filters.manager == "me":
         query = query.where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
-    elif filters.manager.isdigit():
-        query = query.where(Client.manager_id == int(filters.manager))
+    elif (manager_id := as_id(filters.manager)) is not None:
+        query = query.where(Client.manager_id == manager_id)
     if filters.status == "open":
         query = query.where(Client.status != ClientStatus.CLOSED)
     elif filters.status in ClientStatus.__members__.values():
@@ -326,6 +326,8 @@ def get_contact(client: Client, contact_id: int) -> Contact:
 
 # --- touchpoints --------------------------------------------------------------------------------
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # a contact log's dates; beyond them the calendar overflows
+
 
 def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: User,
                    occurred_at: datetime | None = None, contact_ids: list[int] | None = None,
@@ -334,6 +336,11 @@ def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: Us
     _require_edit(acting, client)
     now = utcnow()
     occurred_at = occurred_at or now
+    # Far-off dates overflow the calendar arithmetic (UTC conversion, working days): refuse them.
+    if occurred_at.year < EARLIEST_YEAR:
+        raise ServiceError(f"Дата контакта не может быть раньше {EARLIEST_YEAR} года.", field="occurred_at")
+    if next_contact_on is not None and next_contact_on.year > LATEST_YEAR:
+        raise ServiceError(f"Следующий контакт — не позже {LATEST_YEAR} года.", field="next_contact_on")
     if occurred_at > now:
         raise ServiceError("Контакт не может быть в будущем: для плана укажите дату следующего "
                            "контакта.", field="occurred_at")
@@ -391,7 +398,7 @@ def timeline(client: Client, limit: int = 30, before_id: int | None = None) -> l
     query = (sa.select(Touchpoint).where(Touchpoint.client_id == client.id)
              .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(limit))
     if before_id is not None:
-        anchor = db.session.get(Touchpoint, before_id)
+        anchor = db.session.get(Touchpoint, before_id) if as_id(before_id) is not None else None
         if anchor is not None:
             query = query.where(sa.tuple_(Touchpoint.occurred_at, Touchpoint.id)
                                 < sa.tuple_(anchor.occurred_at, anchor.id))

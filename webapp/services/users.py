@@ -10,6 +10,7 @@ from webapp.models import Role, User
 from webapp.models.audit import log_event, tag_action
 from webapp.models.types import utcnow
 from webapp.services import ServiceError, apply_changes, check_version
+from webapp.services.access import require
 
 log = logging.getLogger("accountdesk.auth")
 
@@ -48,6 +49,7 @@ def create_user(*, email: str, full_name: str, role: Role, password: str,
 
 def update_user(user: User, data: dict, version: int | str | None, *, acting: User) -> list[str]:
     """Change name, position, role or activity. An admin cannot demote or lock themselves out."""
+    require(acting.role == Role.ADMIN, "Учётные записи меняет администратор.")
     check_version(user, version)
     if user.id == acting.id and (data.get("role", user.role) != Role.ADMIN or not data.get("active", True)):
         raise ServiceError("Нельзя снять с себя роль администратора или отключить свою учётную запись.",

@@ -14,6 +14,7 @@ from webapp.forms import choices, submit
 from webapp.formatting import day_start
 from webapp.models import AuditEvent, CompanyProfile, Role, User
 from webapp.permissions import allow
+from webapp.services import as_id
 from webapp.services import company as company_service
 from webapp.services import templates as template_service
 from webapp.services import users as user_service
@@ -38,7 +39,8 @@ def users():
         query = query.where(User.active.is_(True))
     elif state == "inactive":
         query = query.where(User.active.is_(False))
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
     return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state)
 
 
@@ -159,12 +161,12 @@ def audit():
     """The audit log: who changed what and when, filtered by actor, record, action and dates."""
     args = request.args
     query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if (actor := args.get("actor", "")).isdigit():
-        query = query.where(AuditEvent.actor_id == int(actor))
+    if (actor := as_id(args.get("actor"))) is not None:
+        query = query.where(AuditEvent.actor_id == actor)
     if entity_type := args.get("entity_type", "")[:60]:
         query = query.where(AuditEvent.entity_type == entity_type)
-    if (entity_id := args.get("entity_id", "")).isdigit():
-        query = query.where(AuditEvent.entity_id == int(entity_id))
+    if (entity_id := as_id(args.get("entity_id"))) is not None:
+        query = query.where(AuditEvent.entity_id == entity_id)
     if (action := args.get("action", "")) in AUDIT_ACTIONS:
         query = query.where(AuditEvent.action == action)
     date_from, date_to = _parse_date(args.get("from")), _parse_date(args.get("to"))
@@ -172,7 +174,8 @@ def audit():
         query = query.where(AuditEvent.created_at >= day_start(date_from))
     if date_to:
         query = query.where(AuditEvent.created_at < day_start(date_to) + timedelta(days=1))
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
     actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
     entity_types = db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)).all()
     return htmx.render("admin/audit.html", block="results", page=page, actors=actors,
@@ -181,6 +184,8 @@ def audit():
 
 def _parse_date(value: str | None):
     try:
-        return datetime.strptime(value or "", "%Y-%m-%d").date()
+        day = datetime.strptime(value or "", "%Y-%m-%d").date()
     except ValueError:
         return None
+    # Year 1 or 9999 overflows once moved to UTC or a day on: such a filter is no filter.
+    return day if 1900 <= day.year <= 2999 else None

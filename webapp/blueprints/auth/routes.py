@@ -26,7 +26,9 @@ def _failed(response) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: never an open redirect to another host."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read «/\\host» and «/<tab>/host» as «//host»: no backslashes or control characters.
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(ord(ch) < 0x20 or ord(ch) == 0x7f for ch in target) and not urlsplit(target).netloc):
         return target
     return url_for("dashboard.index")
 

@@ -11,6 +11,7 @@ from webapp.formatting import from_local, today
 from webapp.forms import choices, submit
 from webapp.models import Channel, Client, Role, User
 from webapp.permissions import allow
+from webapp.services import as_id
 from webapp.services import clients as client_service
 from webapp.services import regulations as regulation_service
 
@@ -50,7 +51,8 @@ def index():
                                            status=args.get("status", "open"),
                                            cadence=args.get("cadence", ""), sort=args.get("sort", "name"))
     query = client_service.client_list_query(current_user, filters, today())
-    page = db.paginate(query, per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),
                        can_create=client_service.can_create(current_user))

@@ -1,9 +1,15 @@
 from wtforms import (DateField, DecimalField, FieldList, FormField, IntegerField, SelectField, StringField,
                      TextAreaField, TimeField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from webapp.forms import BaseForm, MoneyField, VersionField, choices
 from webapp.models.regulations import WEEKDAYS
+
+
+def finite(form, field) -> None:
+    """«sNaN» parses as a Decimal and then breaks NumberRange (a 500): refuse non-numbers first."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation("Введите число.")
 
 
 class RowForm(BaseForm):
@@ -66,7 +72,7 @@ class ClausesForm(BaseForm):
     working_hours = StringField("Рабочее время", validators=[Optional(), Length(max=300)])
     intake_procedure = TextAreaField("Порядок приёма задач", validators=[Optional(), Length(max=20000)])
     approval_threshold_hours = DecimalField("Согласование ЛПР от, часов", places=2, validators=[
-        Optional(), NumberRange(0, 10000, "От 0 до 10 000 часов.")],
+        Optional(), finite, NumberRange(0, 10000, "От 0 до 10 000 часов.")],
         description="Задачи крупнее начинаются только после согласования ЛПР. Пусто — согласуется каждая.")
     approval_threshold_amount = MoneyField("или от суммы, ₽", validators=[
         Optional(), NumberRange(0, 10**9, "От 0 до 1 000 000 000 ₽.")])

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, lazyload
 
 from webapp.extensions import db
 from webapp.formatting import local
@@ -215,14 +215,16 @@ def cadence_condition(state: str, today: date) -> list:
     return []
 
 
-def due_clients(user: User, today: date, *, everyone: bool = False) -> list[Client]:
-    """«Мой день»: active clients that need a contact today, most neglected first."""
+def due_clients(user: User, today: date) -> list[Client]:
+    """«Мой день»: the user's active clients (led or stood in for) that need a contact today, most
+    neglected first. The page shows no team names, so the manager and deputy are not joined."""
     query = (visible_clients(user)
              .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+                    sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id),
                     *cadence_condition("attention", today))
+             .options(lazyload(Client.manager), lazyload(Client.deputy), defer(Client.search_text),
+                      defer(Client.notes))
              .order_by(Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.short_name))
-    if not everyone:
-        query = query.where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
     return list(db.session.scalars(query))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, current_app, request
+from flask import Flask, abort, current_app, has_request_context, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -125,7 +125,7 @@ def _configure_login(app: Flask) -> None:
             return current_user.id, current_user.full_name
         return None, "система"
 
-    set_actor_provider(lambda: actor() if request else (None, "система"))
+    set_actor_provider(lambda: actor() if has_request_context() else (None, "система"))
 
 
 def _refuse_nul_in_url():

@@ -146,6 +146,7 @@ class Outcome:
     saved: bool
     status: int = 200
     conflict: list[ConflictRow] = field(default_factory=list)
+    result: Any = None  # what ``save`` returned (the created record)
 
 
 _NOT_DATA = (HiddenField, SubmitField, PasswordField, CSRFTokenField)
@@ -162,7 +163,7 @@ def submit(form: BaseForm, save: Callable[[], Any]) -> Outcome:
     if not form.validate():
         return Outcome(False, 422)
     try:
-        save()
+        result = save()
         db.session.commit()
     except StaleVersion as error:
         db.session.rollback()
@@ -180,7 +181,7 @@ def submit(form: BaseForm, save: Callable[[], Any]) -> Outcome:
         else:
             form.form_errors.append(error.message)
         return Outcome(False, error.status)
-    return Outcome(True)
+    return Outcome(True, result=result)
 
 
 def conflict_rows(form: BaseForm, record: Any) -> list[ConflictRow]:

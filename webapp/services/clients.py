@@ -14,7 +14,7 @@ from sqlalchemy.orm import defer, lazyload
 
 from webapp.extensions import db
 from webapp.formatting import local
-from webapp.models import Role, User
+from webapp.models import Regulation, RegulationStatus, Role, User
 from webapp.models.audit import tag_action
 from webapp.models.clients import (DEFAULT_CADENCE_DAYS, CadenceState, Channel, Client, ClientStatus,
                                    Contact, Touchpoint, cadence_dates, phone_digits)
@@ -60,8 +60,6 @@ def _require_edit(user: User, client: Client) -> None:
 
 def cadence_interval(client: Client) -> int:
     """Working days between contacts: the signed regulation's clause, else the client's setting."""
-    from webapp.models import Regulation, RegulationStatus
-
     by_regulation = db.session.scalar(sa.select(Regulation.contact_cadence_days).where(
         Regulation.client_id == client.id, Regulation.status == RegulationStatus.SIGNED))
     return by_regulation or client.contact_cadence_days

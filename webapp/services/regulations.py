@@ -127,10 +127,9 @@ class EffectiveTerms:
         return f"по регламенту (редакция {self.regulation.number})" if self.regulation else "по умолчанию"
 
 
-def effective_terms(client: Client, regulation: Regulation | None = ...) -> EffectiveTerms:  # type: ignore[assignment]
+def effective_terms(client: Client) -> EffectiveTerms:
     """The regulation in force decides; without one, the client's cadence and the company standard."""
-    if regulation is ...:
-        regulation = in_force(client)
+    regulation = in_force(client)
     if regulation is not None:
         source = regulation
         cadence = regulation.contact_cadence_days

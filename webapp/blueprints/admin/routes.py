@@ -49,12 +49,11 @@ def users():
 def new_user():
     """Create a staff account."""
     form = NewUserForm()
-    created: list[User] = []
-    outcome = submit(form, lambda: created.append(user_service.create_user(
+    outcome = submit(form, lambda: user_service.create_user(
         email=form.email.data, full_name=form.full_name.data, role=Role(form.role.data),
-        password=form.password.data, position=form.position.data or "", phone=form.phone.data or "")))
+        password=form.password.data, position=form.position.data or "", phone=form.phone.data or ""))
     if outcome.saved:
-        flash(f"Пользователь «{created[0].full_name}» создан.", "success")
+        flash(f"Пользователь «{outcome.result.full_name}» создан.", "success")
         return htmx.redirect(url_for("admin.users"))
     return htmx.render("admin/user_new.html", form=form, status=outcome.status)
 

@@ -68,12 +68,10 @@ def new():
         if "manager_id" in form:
             form.manager_id.data = current_user.id
         form.hourly_rate.data = None
-    created: list[Client] = []
-    outcome = submit(form, lambda: created.append(client_service.create_client(form.values(),
-                                                                               acting=current_user)))
+    outcome = submit(form, lambda: client_service.create_client(form.values(), acting=current_user))
     if outcome.saved:
-        flash(f"Клиент «{created[0].short_name}» добавлен.", "success")
-        return htmx.redirect(url_for("clients.detail", client_id=created[0].id))
+        flash(f"Клиент «{outcome.result.short_name}» добавлен.", "success")
+        return htmx.redirect(url_for("clients.detail", client_id=outcome.result.id))
     return htmx.render("clients/new.html", form=form, status=outcome.status)
 
 
@@ -258,12 +256,11 @@ def handover():
         User.role.in_([Role.MANAGER, Role.ADMIN])).order_by(User.active.desc(), User.full_name)))
     form.from_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name + ("" if u.active else " (отключён)")) for u in everyone])
     form.to_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name) for u in everyone if u.active])
-    moved: list[int] = []
-    outcome = submit(form, lambda: moved.append(client_service.hand_over(
+    outcome = submit(form, lambda: client_service.hand_over(
         db.session.get(User, form.from_user.data), db.session.get(User, form.to_user.data),
-        acting=current_user, as_deputy=form.as_deputy.data)))
+        acting=current_user, as_deputy=form.as_deputy.data))
     if outcome.saved:
-        flash(f"Передано клиентов: {moved[0]}.", "success")
+        flash(f"Передано клиентов: {outcome.result}.", "success")
         return htmx.redirect(url_for("clients.index", manager=form.to_user.data))
     counts = dict(db.session.execute(sa.select(Client.manager_id, sa.func.count()).group_by(Client.manager_id)).all())
     return htmx.render("clients/handover.html", form=form, managers=everyone, counts=counts,

@@ -66,7 +66,7 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "regulations.revise": on_record(admin=422, **READ_ONLY_FOR_OTHERS),  # the sample is a draft already
     "regulations.delete": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     # no target status: refused as a malformed request before the rights are weighed
-    "regulations.move": on_record(admin=400, manager=400, lead=403, specialist=403, accountant=403),
+    "regulations.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.

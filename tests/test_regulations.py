@@ -228,11 +228,13 @@ def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_wit
     login = client.post  # noqa: F841 -- the manager is logged in by the fixture
     with app.app_context():
         from webapp.models import CompanyProfile
+        from webapp.saving import Edit
         from webapp.services import company as company_service
-        company_service.update_company(CompanyProfile.get(), {
+        profile = CompanyProfile.get()
+        company_service.update_company(profile, Edit({
             "name": "ООО «ИнфоСофт»", "legal_name": "Общество с ограниченной ответственностью «ИнфоСофт»",
             "inn": "7707083893", "signatory_name": "Соколов Андрей Петрович",
-            "signatory_position": "Генеральный директор"}, None)
+            "signatory_position": "Генеральный директор"}, profile.version))
         db.session.commit()
     regulation_id = _new_draft(client, record)
     response = client.get(f"/regulations/{regulation_id}.docx")

@@ -90,13 +90,14 @@ def test_timeline_cursor_out_of_range_is_not_500(client, login_as, make_client):
 def test_update_user_service_refuses_a_non_admin(app, make_user):
     """The service itself checks the role (deny by default), not only the admin-only route."""
     from webapp.models import User
+    from webapp.saving import Edit
     from webapp.services import PermissionDenied
     from webapp.services import users as user_service
     manager, victim = make_user(Role.MANAGER), make_user(Role.ACCOUNTANT)
     with app.app_context():
         acting, target = db.session.get(User, manager.id), db.session.get(User, victim.id)
         with pytest.raises(PermissionDenied):
-            user_service.update_user(target, {"role": Role.ADMIN}, target.version, acting=acting)
+            user_service.update_user(target, Edit({"role": Role.ADMIN}, target.version), acting=acting)
         db.session.rollback()
         assert db.session.get(User, victim.id).role == Role.ACCOUNTANT
 

@@ -1,24 +1,20 @@
 """What every form shares: refusal of control characters, Russian-format numbers and money,
-validators for requisites, the version field that guards against stale saves, and ``submit``,
-the one way a route saves a form."""
+validators for requisites, and the version field that guards against lost updates (the saving
+itself is ``webapp.saving``)."""
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (Field, HiddenField, PasswordField, SelectField, StringField, SubmitField,
                      TextAreaField)
-from wtforms.csrf.core import CSRFTokenField
 from wtforms.fields import SelectChoice
 from wtforms.meta import DefaultMeta
+from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 
 from webapp import requisites
-from webapp.extensions import db
-from webapp.services import PermissionDenied, ServiceError, StaleVersion
 
 # C0 controls and DEL, except tab/newline/carriage return; NUL breaks PostgreSQL and documents.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -63,15 +59,32 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 class VersionField(HiddenField):
-    """The version of the record the form was drawn from."""
+    """The version of the record the form was drawn from, and (``shown``) the fingerprints of the
+    values it showed: ``saving.arm`` sets both, ``saving.edit_of`` reads them back."""
 
     def __init__(self, **kwargs):
         super().__init__("Версия", **kwargs)
+        self.shown = ""
+
+    def process(self, formdata, data=unset_value, extra_filters=None):
+        super().process(formdata, data, extra_filters)
+        if formdata is not None:
+            self.shown = formdata.get(self.shown_name, "")
 
     def process_formdata(self, valuelist):
         # A submitted form that lacks its version must not inherit the record's own (``obj=``):
-        # that would skip the stale check; None makes ``check_version`` refuse the save.
+        # that would skip the stale check; None makes the save refuse.
         self.data = valuelist[0] if valuelist else None
+
+    @property
+    def shown_name(self) -> str:
+        return f"{self.name}_shown"
+
+    def __call__(self, **kwargs):
+        # No id: a page holds several inline forms at once, each with its version.
+        kwargs.setdefault("id", False)
+        shown = Markup('<input type="hidden" name="{}" value="{}">').format(self.shown_name, self.shown)
+        return super().__call__(**kwargs) + (shown if self.shown else "")
 
 
 class MoneyField(StringField):
@@ -130,92 +143,6 @@ class Requisite:
 def _compact(value: str | None) -> str:
     """«7707 083 893» → «7707083893»: people paste requisites with spaces and dashes."""
     return re.sub(r"[\s\u00a0-]", "", value or "").upper()
-
-
-@dataclass
-class ConflictRow:
-    label: str
-    theirs: str
-    yours: str
-
-
-@dataclass
-class Outcome:
-    """What became of a submitted form: saved, or the status and conflict to show."""
-
-    saved: bool
-    status: int = 200
-    conflict: list[ConflictRow] = field(default_factory=list)
-    result: Any = None  # what ``save`` returned (the created record)
-
-
-_NOT_DATA = (HiddenField, SubmitField, PasswordField, CSRFTokenField)
-
-
-def submit(form: BaseForm, save: Callable[[], Any]) -> Outcome:
-    """Validate ``form``, run ``save`` (a service call) and commit; or explain why not.
-
-    422 keeps the user's input with messages; 409 shows what someone else saved next to what the
-    user typed, with the form re-armed at the current version so a second save overwrites.
-    """
-    if not form.is_submitted():
-        return Outcome(False)
-    if not form.validate():
-        return Outcome(False, 422)
-    try:
-        result = save()
-        db.session.commit()
-    except StaleVersion as error:
-        db.session.rollback()
-        rows = conflict_rows(form, error.record)
-        form.version.data = error.record.version
-        return Outcome(False, 409, rows)
-    except PermissionDenied:
-        db.session.rollback()
-        raise
-    except ServiceError as error:
-        db.session.rollback()
-        target = getattr(form, error.field, None) if error.field else None
-        if target is not None and not isinstance(target, HiddenField):
-            target.errors = [*target.errors, error.message]
-        else:
-            form.form_errors.append(error.message)
-        return Outcome(False, error.status)
-    return Outcome(True, result=result)
-
-
-def conflict_rows(form: BaseForm, record: Any) -> list[ConflictRow]:
-    """The fields where the stored record and the user's input differ."""
-    rows = []
-    for fld in form:
-        if isinstance(fld, _NOT_DATA) or not hasattr(record, fld.name):
-            continue
-        theirs, yours = getattr(record, fld.name), fld.data
-        if isinstance(fld, SelectField):
-            # The record holds an enum (or an id), the form the option's value: compare the values,
-            # show the options' labels (else every select differed, as «НДС сверху» vs «on_top»).
-            labels = {str(choice.value): choice.label for choice in fld.iter_choices()}
-            stored = "" if theirs is None else str(getattr(theirs, "value", theirs))
-            typed = "" if yours is None else str(yours)
-            if stored != typed:
-                rows.append(ConflictRow(str(fld.label.text), labels.get(stored, _display(theirs)),
-                                        labels.get(typed, _display(yours))))
-        elif _display(theirs) != _display(yours):
-            rows.append(ConflictRow(str(fld.label.text), _display(theirs), _display(yours)))
-    return rows
-
-
-def _display(value: Any) -> str:
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return "да" if value else "нет"
-    if isinstance(value, Decimal):
-        from webapp.formatting import number
-        return number(value)
-    if hasattr(value, "label"):
-        return value.label
-    return str(value)
 
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")

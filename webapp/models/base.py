@@ -8,7 +8,7 @@ class Versioned:
     """Optimistic concurrency: ``version`` grows with every edit, and an UPDATE made against an
     older version fails (SQLAlchemy's version check) instead of overwriting.
 
-    A form carries the version it was drawn from; ``services.check_version`` compares it before a
+    A form carries the version it was drawn from; ``webapp.saving`` compares it (and what the form showed) before a
     change, so a stale save is refused (409). Columns in ``__unversioned__`` (a login time, a
     session token, a denormalised counter) change without bumping the version, so bookkeeping never
     makes a user's open form stale.

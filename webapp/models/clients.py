@@ -94,14 +94,18 @@ def cadence_dates(base: date, interval: int, planned: date | None = None) -> Cad
     return CadenceDates(due, overdue, critical)
 
 
+# The states beyond «в графике», most severe first, each with the stored date from which it holds:
+# the one definition behind a client's badge, the list's filters and the admin's counts.
+CADENCE_BOUNDARIES = ((CadenceState.CRITICAL, "critical_on"), (CadenceState.OVERDUE, "overdue_on"),
+                      (CadenceState.DUE, "due_on"))
+
+
 def cadence_state(today: date, due_on: date | None, overdue_on: date | None,
                   critical_on: date | None) -> CadenceState:
-    if critical_on is not None and today >= critical_on:
-        return CadenceState.CRITICAL
-    if overdue_on is not None and today >= overdue_on:
-        return CadenceState.OVERDUE
-    if due_on is not None and today >= due_on:
-        return CadenceState.DUE
+    dates = {"due_on": due_on, "overdue_on": overdue_on, "critical_on": critical_on}
+    for state, column in CADENCE_BOUNDARIES:
+        if dates[column] is not None and today >= dates[column]:
+            return state
     return CadenceState.OK
 
 
@@ -164,6 +168,28 @@ class Client(Versioned, Audited, db.Model):
 
     def cadence(self, today: date) -> CadenceState:
         return cadence_state(today, self.due_on, self.overdue_on, self.critical_on)
+
+    @classmethod
+    def cadence_condition(cls, state: str, today: date) -> list:
+        """SQL for «clients in this cadence state today» (``attention``: due or worse), on the
+        stored dates, following ``CADENCE_BOUNDARIES``."""
+        if state == "attention":
+            return [getattr(cls, CADENCE_BOUNDARIES[-1][1]) <= today]
+        if state == CadenceState.OK:
+            return [getattr(cls, CADENCE_BOUNDARIES[-1][1]) > today]
+        for rank, (boundary, column) in enumerate(CADENCE_BOUNDARIES):
+            if state == boundary:
+                condition = [getattr(cls, column) <= today]
+                if rank:  # and not yet the more severe state
+                    condition.append(getattr(cls, CADENCE_BOUNDARIES[rank - 1][1]) > today)
+                return condition
+        return []
+
+    @classmethod
+    def cadence_case(cls, today: date):
+        """SQL for the cadence state's value, for counting clients by state."""
+        return sa.case(*[(getattr(cls, column) <= today, state.value) for state, column in CADENCE_BOUNDARIES],
+                       else_=CadenceState.OK.value)
 
     def days_since_contact(self, today: date) -> int | None:
         if self.last_contact_at is None:

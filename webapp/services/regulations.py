@@ -1,8 +1,8 @@
-"""Regulations: drafts from the company standard, editions, signing, and the rules they set.
+"""Regulations: drafts from the company standard, editions, signing, comparison, the document.
 
 The regulation in force (the signed one) is the source of the client's contact cadence, meeting
-schedule, approval threshold, SLA, acceptance period and payment terms; ``effective_terms`` is
-the one place other areas read them from, falling back to the client's and the company's values.
+schedule, approval threshold, SLA, acceptance period and payment terms; ``services.terms`` is the
+one place other areas read them from, falling back to the client's and the company's values.
 """
 
 from dataclasses import dataclass
@@ -16,71 +16,21 @@ from webapp.extensions import db
 from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus, Role,
                            User)
 from webapp.models.audit import tag_action
-from webapp.services import NotFound, ServiceError, apply_changes, check_version
+from webapp import saving
+from webapp.saving import Edit
+from webapp.services import NotFound, ServiceError, access, terms, workflow
 from webapp.services import clients as client_service
-from webapp.services.access import require
-
-DEFAULT_SLA = [
-    {"priority": "Критический", "description": "Остановлена работа: не проводятся документы, не работает касса, "
-                                               "не формируется отчётность в последний день срока",
-     "reaction": "1 час", "resolution": "4 часа"},
-    {"priority": "Высокий", "description": "Ошибка мешает работе нескольких пользователей, есть обходной путь",
-     "reaction": "4 часа", "resolution": "2 рабочих дня"},
-    {"priority": "Обычный", "description": "Консультация, ошибка у одного пользователя, небольшая доработка",
-     "reaction": "1 рабочий день", "resolution": "по плану работ"},
-    {"priority": "Низкий", "description": "Пожелания и развитие системы",
-     "reaction": "2 рабочих дня", "resolution": "по согласованному приоритету"},
-]
-
-DEFAULT_STANDARD: dict[str, Any] = {
-    "contact_cadence_days": 3,
-    "meeting_weekday": 1,
-    "meeting_time": time(10, 0),
-    "meeting_place": "офис Заказчика",
-    "channels": "Телефон\nЭлектронная почта\nTelegram (рабочая группа проекта)",
-    "working_hours": "понедельник — пятница, с 9:00 до 18:00 по московскому времени, кроме праздничных дней",
-    "intake_procedure": (
-        "Заказчик передаёт задачу в удобной ему форме: голосовым сообщением, письмом или парой строк в "
-        "рабочем чате. Исполнитель в течение одного рабочего дня связывается с Заказчиком, уточняет задачу, "
-        "составляет техническое задание и оценку трудозатрат в часах и рублях.\n"
-        "Работы начинаются после согласования стоимости ответственным лицом Заказчика. Порядок выполнения "
-        "накопленных задач согласуется на еженедельной планёрке."),
-    "approval_threshold_hours": Decimal("4.00"),
-    "approval_threshold_amount": None,
-    "acceptance_days": 5,
-    "payment_days": 10,
-    "hours_limit": "Объём работ в месяц определяется утверждённым бюджетом на год по блокам работ.",
-    "confidentiality": (
-        "Стороны сохраняют конфиденциальность сведений, полученных при исполнении Регламента. Доступ "
-        "Исполнителя к информационным базам Заказчика предоставляется персонально и отзывается по "
-        "окончании работ."),
-    "term_text": (
-        "Регламент вступает в силу с даты подписания и действует в течение срока действия Договора. "
-        "Изменения оформляются новой редакцией Регламента, подписанной обеими Сторонами."),
-    "sla": DEFAULT_SLA,
-    "escalation": [
-        {"level": "1", "who": "Аккаунт-менеджер Исполнителя", "when": "задача не решена в срок по SLA"},
-        {"level": "2", "who": "Руководитель отдела сопровождения", "when": "нет решения в течение 1 рабочего дня "
-                                                                            "после эскалации"},
-        {"level": "3", "who": "Генеральный директор Исполнителя", "when": "спор не урегулирован за 3 рабочих дня"},
-    ],
-    "sections": [],
-}
 
 
-def get_standard() -> RegulationStandard:
-    """The company standard; before an admin saves it, an unsaved one with the built-in wording."""
-    standard = db.session.scalar(sa.select(RegulationStandard).order_by(RegulationStandard.id).limit(1))
-    return standard or RegulationStandard(**DEFAULT_STANDARD)
 
-
-def update_standard(standard: RegulationStandard, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
-    require(acting.role == Role.ADMIN, "Стандарт регламента меняет администратор.")
+def update_standard(standard: RegulationStandard, edit: Edit, *, acting: User) -> list[str]:
+    """Save the company standard; its first save stores the built-in wording with the admin's edits."""
+    access.require(access.can_edit_settings(acting), "Стандарт регламента меняет администратор.")
     if standard.id is None:
         db.session.add(standard)
+        changed = saving.write(standard, _clauses(edit.values))
     else:
-        check_version(standard, version)
-    changed = apply_changes(standard, _clauses(data))
+        changed = saving.apply_edit(standard, edit, Regulation.CLAUSE_FIELDS)
     db.session.flush()
     return changed
 
@@ -92,8 +42,7 @@ def get_regulation(user: User, regulation_id: int) -> Regulation:
     """A regulation of a client the user may see (404 otherwise)."""
     regulation = db.session.scalar(
         sa.select(Regulation).where(Regulation.id == regulation_id,
-                                    Regulation.client_id.in_(client_service.visible_clients(user)
-                                                             .with_only_columns(Client.id))))
+                                    Regulation.client_id.in_(access.visible_client_ids(user))))
     if regulation is None:
         raise NotFound("Регламент не найден.")
     return regulation
@@ -104,49 +53,18 @@ def versions(client: Client) -> list[Regulation]:
                                    .order_by(Regulation.number.desc())))
 
 
-def in_force(client: Client) -> Regulation | None:
-    return db.session.scalar(sa.select(Regulation).where(Regulation.client_id == client.id,
-                                                         Regulation.status == RegulationStatus.SIGNED))
-
-
-@dataclass(frozen=True)
-class EffectiveTerms:
-    """The rules AccountDesk follows for a client, and where each comes from."""
-
-    contact_cadence_days: int
-    meeting_schedule: str
-    approval_threshold_hours: Decimal | None
-    approval_threshold_amount: Decimal | None
-    sla: list[dict[str, Any]]
-    acceptance_days: int
-    payment_days: int
-    regulation: Regulation | None
-
-    @property
-    def source(self) -> str:
-        return f"по регламенту (редакция {self.regulation.number})" if self.regulation else "по умолчанию"
-
-
-def effective_terms(client: Client) -> EffectiveTerms:
-    """The regulation in force decides; without one, the client's cadence and the company standard."""
-    regulation = in_force(client)
-    if regulation is not None:
-        source = regulation
-        cadence = regulation.contact_cadence_days
-    else:
-        source = get_standard()
-        cadence = client.contact_cadence_days
-    return EffectiveTerms(cadence, source.meeting_schedule if regulation else "", source.approval_threshold_hours,
-                          source.approval_threshold_amount, source.sla or [], source.acceptance_days,
-                          source.payment_days, regulation)
-
-
 # --- writing ------------------------------------------------------------------------------------
 
 
 def _require_edit(user: User, client: Client) -> None:
-    require(client_service.can_edit(user, client),
-            "Регламент клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    access.require(access.can_edit_client(user, client),
+                   "Регламент клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+
+
+def open_edition(client: Client) -> Regulation | None:
+    """The client's unsigned edition (a draft or an agreed one): at most one exists."""
+    return db.session.scalar(sa.select(Regulation).where(
+        Regulation.client_id == client.id, Regulation.status.in_(Regulation.workflow.open_states)))
 
 
 def _clauses(data: dict[str, Any]) -> dict[str, Any]:
@@ -173,19 +91,17 @@ def _default_parties(client: Client) -> list[dict[str, str]]:
 def create_draft(client: Client, *, acting: User, source: Regulation | None = None) -> Regulation:
     """A new edition as a draft: a copy of ``source`` (or of the version in force), else the standard."""
     _require_edit(acting, client)
-    open_version = db.session.scalar(sa.select(Regulation).where(
-        Regulation.client_id == client.id,
-        Regulation.status.in_([RegulationStatus.DRAFT, RegulationStatus.AGREED])))
+    open_version = open_edition(client)
     if open_version is not None:
         raise ServiceError(f"У клиента уже есть неподписанная редакция {open_version.number}: "
                            "продолжите её или удалите.")
-    source = source or in_force(client)
+    source = source or terms.in_force(client)
     number = (db.session.scalar(sa.select(sa.func.max(Regulation.number))
                                 .where(Regulation.client_id == client.id)) or 0) + 1
     if source is not None:
         clauses, parties, city = source.clauses(), [dict(p) for p in source.parties], source.city
     else:
-        clauses, parties, city = get_standard().clauses(), _default_parties(client), "г. Москва"
+        clauses, parties, city = terms.get_standard().clauses(), _default_parties(client), "г. Москва"
         clauses["contact_cadence_days"] = client.contact_cadence_days
     regulation = Regulation(client=client, client_id=client.id, number=number, status=RegulationStatus.DRAFT,
                             parties=parties, city=city, based_on_id=source.id if source else None,
@@ -200,47 +116,45 @@ def _deep_copy(clauses: dict[str, Any]) -> dict[str, Any]:
     return {k: ([dict(row) for row in v] if isinstance(v, list) else v) for k, v in clauses.items()}
 
 
-def update_draft(regulation: Regulation, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
+EDITION_FIELDS = (*Regulation.CLAUSE_FIELDS, "parties", "city", "effective_date")
+
+
+def update_draft(regulation: Regulation, edit: Edit, *, acting: User) -> list[str]:
     """Save the clauses of a draft. Agreed and signed editions refuse: make a new edition instead."""
     _require_edit(acting, regulation.client)
-    check_version(regulation, version)
     if not regulation.editable:
         raise ServiceError("Редакция уже согласована или подписана и не меняется. Верните её в проект "
                            "или создайте новую редакцию.")
-    fields = {**_clauses(data), **{k: data[k] for k in ("parties", "city", "effective_date") if k in data}}
-    changed = apply_changes(regulation, fields)
+    changed = saving.apply_edit(regulation, edit, EDITION_FIELDS)
     db.session.flush()
     return changed
 
 
-def move(regulation: Regulation, target: RegulationStatus, version: Any, *, acting: User,
-         signed_on: date | None = None, effective_date: date | None = None) -> None:
-    """Draft ↔ agreed → signed. Signing supersedes the edition in force and the client's cadence follows."""
-    _require_edit(acting, regulation.client)
-    check_version(regulation, version)
-    if not regulation.can_move_to(target):
-        raise ServiceError(f"Из состояния «{regulation.status.label}» нельзя перейти в «{target.label}».")
-    if target == RegulationStatus.SIGNED:
-        if signed_on is None:
-            raise ServiceError("Укажите дату подписания.", field="signed_on")
-        previous = in_force(regulation.client)
-        if previous is not None:
-            previous.status = RegulationStatus.SUPERSEDED
-            tag_action(previous, "supersede")
-            db.session.flush()  # the database allows one signed edition per client
-        regulation.signed_on = signed_on
-        regulation.effective_date = effective_date or regulation.effective_date or signed_on
-    regulation.status = target
-    tag_action(regulation, {RegulationStatus.SIGNED: "sign", RegulationStatus.AGREED: "agree",
-                            RegulationStatus.DRAFT: "reopen"}[target])
-    db.session.flush()
-    if target == RegulationStatus.SIGNED:
-        client_service.refresh_cadence(regulation.client)
+def _sign(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
+    """Signing: the edition in force is superseded (the database allows one signed edition per
+    client), the dates are set."""
+    previous = terms.in_force(regulation.client)
+    if previous is not None:
+        previous.status = RegulationStatus.SUPERSEDED
+        tag_action(previous, "supersede")
+        db.session.flush()
+    regulation.signed_on = values["signed_on"]
+    regulation.effective_date = values.get("effective_date") or regulation.effective_date or values["signed_on"]
+
+
+def _signed(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
+    """The client's cadence follows the regulation now in force."""
+    client_service.refresh_cadence(regulation.client)
+
+
+workflow.register(Regulation, can_change=lambda user, regulation: access.can_edit_client(user, regulation.client),
+                  denied="Регламент клиента ведут его аккаунт-менеджер, заместитель и администратор.",
+                  before={RegulationStatus.SIGNED: _sign}, after={RegulationStatus.SIGNED: _signed})
 
 
 def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
     _require_edit(acting, regulation.client)
-    check_version(regulation, version)
+    saving.check_delete(regulation, version)
     if regulation.status != RegulationStatus.DRAFT:
         raise ServiceError("Удалить можно только проект.")
     db.session.delete(regulation)

@@ -9,8 +9,9 @@ from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.models.audit import log_event, tag_action
 from webapp.models.types import utcnow
-from webapp.services import ServiceError, apply_changes, check_version
-from webapp.services.access import require
+from webapp import saving
+from webapp.saving import Edit
+from webapp.services import ServiceError, access
 
 log = logging.getLogger("accountdesk.auth")
 
@@ -47,10 +48,13 @@ def create_user(*, email: str, full_name: str, role: Role, password: str,
     return user
 
 
-def update_user(user: User, data: dict, version: int | str | None, *, acting: User) -> list[str]:
+USER_FIELDS = ("email", "full_name", "position", "phone", "role", "active")
+
+
+def update_user(user: User, edit: Edit, *, acting: User) -> list[str]:
     """Change name, position, role or activity. An admin cannot demote or lock themselves out."""
-    require(acting.role == Role.ADMIN, "Учётные записи меняет администратор.")
-    check_version(user, version)
+    access.require(access.can_edit_settings(acting), "Учётные записи меняет администратор.")
+    data = saving.changes(user, edit, USER_FIELDS)
     if user.id == acting.id and (data.get("role", user.role) != Role.ADMIN or not data.get("active", True)):
         raise ServiceError("Нельзя снять с себя роль администратора или отключить свою учётную запись.",
                            field="role")
@@ -60,7 +64,7 @@ def update_user(user: User, data: dict, version: int | str | None, *, acting: Us
         if other is not None and other.id != user.id:
             raise ServiceError("Пользователь с таким e-mail уже есть.", field="email")
     was_active = user.active
-    changed = apply_changes(user, data)
+    changed = saving.write(user, data)
     if was_active and not user.active:
         user.end_sessions()
         tag_action(user, "deactivate")

@@ -23,6 +23,10 @@ class UserForm(BaseForm):
     version = VersionField()
     submit = SubmitField("Сохранить")
 
+    def values(self) -> dict:
+        return {"email": self.email.data, "full_name": self.full_name.data, "position": self.position.data or "",
+                "phone": self.phone.data or "", "role": Role(self.role.data), "active": self.active.data}
+
 
 class NewUserForm(UserForm):
     password = PasswordField("Пароль", validators=[DataRequired("Задайте пароль."), Length(max=200)])

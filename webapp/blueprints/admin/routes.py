@@ -4,22 +4,23 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 
-from webapp import htmx
+from webapp import htmx, saving
 from webapp.blueprints.admin import bp
 from webapp.blueprints.admin.forms import (CompanyForm, NewUserForm, ResetPasswordForm, TemplateUploadForm,
                                            UserForm)
 from webapp.extensions import db
 from webapp.documents.render import content_disposition, template_names, template_path
-from webapp.forms import choices, submit
+from webapp.forms import choices
 from webapp.formatting import day_start
 from webapp.models import AuditEvent, CompanyProfile, Role, User
 from webapp.permissions import allow
-from webapp.services import as_id
+from webapp.saving import submit
+from webapp.services import access, as_id
 from webapp.services import company as company_service
 from webapp.services import templates as template_service
 from webapp.services import users as user_service
 
-admin_only = allow(Role.ADMIN)
+admin_only = allow(*access.ADMINS)
 
 
 @bp.get("/users")
@@ -41,7 +42,7 @@ def users():
         query = query.where(User.active.is_(False))
     page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state)
+    return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state, roles=list(Role))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -64,10 +65,9 @@ def edit_user(user_id: int):
     """Edit an account: name, role, activity (deactivating ends its sessions)."""
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, data={"role": user.role.value})
-    outcome = submit(form, lambda: user_service.update_user(user, {
-        "email": form.email.data, "full_name": form.full_name.data, "position": form.position.data or "",
-        "phone": form.phone.data or "", "role": Role(form.role.data), "active": form.active.data,
-    }, form.version.data, acting=current_user))
+    if request.method == "GET":
+        saving.arm(form, user)
+    outcome = submit(form, lambda: user_service.update_user(user, saving.edit_of(form), acting=current_user))
     if outcome.saved:
         flash("Изменения сохранены.", "success")
         return htmx.redirect(url_for("admin.edit_user", user_id=user.id))
@@ -96,7 +96,9 @@ def company():
     """Our requisites, signatory, VAT and default hourly rate."""
     profile = CompanyProfile.get()
     form = CompanyForm(obj=profile, data={"vat_mode": profile.vat_mode.value if profile.vat_mode else "on_top"})
-    outcome = submit(form, lambda: company_service.update_company(profile, form.values(), form.version.data))
+    if request.method == "GET" and profile.id is not None:
+        saving.arm(form, profile)
+    outcome = submit(form, lambda: company_service.update_company(profile, saving.edit_of(form)))
     if outcome.saved:
         flash("Профиль компании сохранён.", "success")
         return htmx.redirect(url_for("admin.company"))

@@ -10,6 +10,7 @@ and folders next to the live ones and only then puts them in place. A refused or
 leaves the live data as it was.
 """
 
+import gzip
 import io
 import json
 import os
@@ -189,11 +190,14 @@ def restore_backup(path: Path) -> Restored:
 def _extract(path: Path, staging: Path) -> None:
     """Unpack the archive into ``staging`` after checking every member's name and kind."""
     try:
+        with gzip.open(path) as stream:  # tarfile stops at the end of the tar, before gzip's checksum
+            while stream.read(1 << 20):
+                pass
         with tarfile.open(path, "r:gz") as archive:
             members = archive.getmembers()
             _check_members(members)
             archive.extractall(staging, members=members, filter="data")
-    except (tarfile.TarError, EOFError, zlib.error) as error:
+    except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile) as error:
         raise BackupError(f"Файл {path.name} не читается как резервная копия: архив повреждён, "
                           "обрезан или это не .tar.gz.") from error
     except OSError as error:

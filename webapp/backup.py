@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,9 @@ from flask import Flask, current_app
 from sqlalchemy.engine import make_url
 
 from webapp.extensions import db
+from webapp.models import Client, Contact, Regulation, Touchpoint, User
+from webapp.services import ServiceError
+from webapp.services.templates import check_template_file
 
 MANIFEST = "manifest.json"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
@@ -118,11 +122,12 @@ def make_backup(path: Path) -> None:
             with _owner_only_file(partial) as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
                 data = json.dumps(manifest, indent=2).encode()
                 info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mode, info.mtime = len(data), 0o600, int(datetime.now().timestamp())
+                info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
                 archive.addfile(info, io.BytesIO(data))
                 archive.add(dump, dump.name)
                 for arcname, folder in _live_folders().items():
-                    archive.add(folder, arcname, filter=_files_and_folders_only)
+                    if folder.is_dir():  # a missing folder comes back empty
+                        archive.add(folder, arcname, filter=_files_and_folders_only)
             partial.replace(path)
         except OSError as error:
             partial.unlink(missing_ok=True)
@@ -178,11 +183,15 @@ def restore_backup(path: Path) -> Restored:
             else:
                 _restore_postgresql(dump, url, upgrade, staging)
             for live, staged in folders:
-                _swap_folder(live, staged)
+                try:
+                    _swap_folder(live, staged)
+                except OSError as error:
+                    raise BackupError(f"База восстановлена, но папку {live} заменить не удалось: "
+                                      f"{error.strerror or error}. Исправьте причину и повторите восстановление.") from error
         finally:
             for _, staged in folders:
                 shutil.rmtree(staged, ignore_errors=True)
-    return Restored(created_at=manifest["created_at"],
+    return Restored(created_at=_shown(manifest["created_at"]),
                     revision=db.session.scalar(sa.text("SELECT version_num FROM alembic_version")),
                     upgraded_from=revision if upgrade else None, counts=_counts())
 
@@ -275,9 +284,6 @@ def _check_pg_dump(path: Path) -> None:
 
 def _check_templates(folder: Path) -> None:
     """Every restored template passes the check of an admin's upload."""
-    from webapp.services import ServiceError
-    from webapp.services.templates import check_template_file
-
     if not folder.is_dir():
         return
     for item in sorted(folder.iterdir()):
@@ -301,8 +307,8 @@ def _stage_folders(staging: Path) -> list[tuple[Path, Path]]:
             _make_owner_only(unpacked)
             live.parent.mkdir(parents=True, exist_ok=True)
             staged = live.parent / f".{live.name}.restore-{token}"
+            staged_folders.append((live, staged))  # listed first: a half-finished move is removed too
             shutil.move(unpacked, staged)
-            staged_folders.append((live, staged))
     except OSError as error:
         for _, staged in staged_folders:
             shutil.rmtree(staged, ignore_errors=True)
@@ -373,8 +379,9 @@ def _upgraded_pg_dump(dump: Path, url: sa.URL, staging: Path) -> Path:
 
 
 def _upgrade(url: str) -> None:
-    """Run this version's migrations on the database at ``url`` (not the live one)."""
-    from webapp import create_app
+    """Run this version's migrations on the database at ``url`` (not the live one), through an app
+    of its own: the migrations' env.py works on the current app's engine."""
+    from webapp import create_app  # here: the factory imports this module
 
     config = {key: current_app.config[key] for key in ("SECRET_KEY", *FOLDERS.values())}
     scratch = create_app({**config, "DATABASE_URL": url})
@@ -389,8 +396,6 @@ def _upgrade(url: str) -> None:
 
 
 def _counts() -> dict[str, int]:
-    from webapp.models import Client, Contact, Regulation, Touchpoint, User
-
     counts = {label: db.session.scalar(sa.select(sa.func.count()).select_from(model))
               for label, model in (("пользователи", User), ("клиенты", Client), ("контакты", Contact),
                                    ("касания", Touchpoint), ("регламенты", Regulation))}

@@ -15,7 +15,7 @@ from flask import Flask, has_request_context
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webapp import errors, formatting, permissions, querycount, security, templating
+from webapp import backup, errors, formatting, permissions, querycount, security, templating
 from webapp.extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["UPLOAD_FOLDER"] = app.config.get("UPLOAD_FOLDER") or os.path.join(app.instance_path, "uploads")
     app.config["DOCUMENT_TEMPLATES"] = Path(app.config.get("DOCUMENT_TEMPLATES")
                                             or os.path.join(app.instance_path, "document_templates"))
+    backup.create_owner_only_storage(app)
     formatting.set_timezone(app.config["TIMEZONE"])
 
     db.init_app(app)

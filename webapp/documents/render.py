@@ -98,8 +98,8 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
     try:
         unknown = DocxTemplate(str(path)).get_undeclared_template_variables(
             _environment(), context)
-    except TemplateError:
-        unknown = set()  # a syntax error: the render below names it with the text around it
+    except (TemplateError, etree.XMLSyntaxError, ValueError):
+        unknown = set()  # a syntax error or broken XML: the render below names it
     if unknown:
         return [f"Неизвестное поле «{field}»: такого нет в данных документа."
                 for field in sorted(unknown)]

@@ -121,6 +121,16 @@ def phone_digits(phone: str) -> str:
 
 class Client(Versioned, Audited, db.Model):
     __tablename__ = "clients"
+    __audit_name__ = "Клиент"
+    __audit_link__ = ("clients.detail", "client_id")
+    __audit_actions__ = {"handover": "передача клиентов"}
+    __audit_labels__ = {
+        "short_name": "Название", "legal_name": "Полное наименование", "inn": "ИНН", "kpp": "КПП", "ogrn": "ОГРН",
+        "address": "Юридический адрес", "bank_name": "Банк", "bik": "БИК", "account": "Расчётный счёт",
+        "corr_account": "Корр. счёт", "contract_number": "Номер договора", "contract_date": "Дата договора",
+        "manager_id": "Аккаунт-менеджер", "deputy_id": "Заместитель", "status": "Статус",
+        "hourly_rate": "Ставка часа", "contact_cadence_days": "Связываться каждые, рабочих дней", "notes": "Заметки",
+        "from": "От кого", "to": "Кому"}
     # Bookkeeping recomputed by services: never makes a user's open form stale.
     __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
                                  "critical_on", "search_text"})
@@ -205,6 +215,11 @@ class Contact(Versioned, Audited, db.Model):
     """A person on the client's side; a decision maker (ЛПР) says what they decide."""
 
     __tablename__ = "contacts"
+    __audit_name__ = "Контакт клиента"
+    __audit_labels__ = {
+        "full_name": "ФИО", "position": "Должность", "phone": "Телефон", "email": "E-mail", "messenger": "Мессенджер",
+        "is_decision_maker": "ЛПР", "decides_scope": "Решает: объём работ", "decides_cost": "Решает: стоимость",
+        "decides_payment": "Решает: оплату", "decides_acceptance": "Решает: приёмку", "notes": "Заметки"}
     __audit_exclude__ = frozenset({"version", "phone_digits"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -252,6 +267,9 @@ class Touchpoint(Versioned, Audited, db.Model):
     """One contact with a client: when, who, how, with whom, what was agreed and what's next."""
 
     __tablename__ = "touchpoints"
+    __audit_name__ = "Запись о контакте"
+    __audit_labels__ = {"occurred_at": "Когда", "channel": "Канал", "summary": "О чём поговорили",
+                        "next_step": "Следующий шаг", "next_contact_on": "Следующий контакт"}
     __table_args__ = (sa.Index("ix_touchpoints_client_occurred", "client_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -31,6 +31,14 @@ DEFAULT_VAT_RATE = Decimal("22.00")  # standard rate from 2026-01-01
 
 
 class CompanyProfile(Versioned, Audited, db.Model):
+    __audit_name__ = "Профиль компании"
+    __audit_labels__ = {
+        "name": "Краткое наименование", "legal_name": "Полное наименование", "inn": "ИНН", "kpp": "КПП",
+        "ogrn": "ОГРН", "address": "Адрес", "phone": "Телефон", "email": "E-mail", "bank_name": "Банк", "bik": "БИК",
+        "account": "Расчётный счёт", "corr_account": "Корр. счёт", "signatory_name": "Подписант",
+        "signatory_position": "Должность подписанта", "signatory_basis": "Основание полномочий",
+        "vat_mode": "НДС", "vat_rate": "Ставка НДС", "default_hourly_rate": "Ставка часа по умолчанию",
+        "act_number_format": "Формат номера акта", "minutes_number_format": "Формат номера протокола"}
     __tablename__ = "company_profile"
 
     id: Mapped[int] = mapped_column(primary_key=True)

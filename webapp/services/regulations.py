@@ -16,6 +16,7 @@ from webapp.extensions import db
 from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus, Role,
                            User)
 from webapp.models.audit import tag_action
+from webapp.models.regulations import CLAUSE_LABELS
 from webapp import saving
 from webapp.saving import Edit
 from webapp.services import NotFound, ServiceError, access, terms, workflow
@@ -163,17 +164,6 @@ def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
 
 # --- comparing ----------------------------------------------------------------------------------
 
-CLAUSE_LABELS = {
-    "status": "Статус", "signed_on": "Дата подписания", "effective_date": "Вступает в силу", "city": "Город",
-    "parties": "Ответственные лица", "channels": "Каналы связи", "working_hours": "Рабочее время",
-    "contact_cadence_days": "Связь с клиентом, раз в N рабочих дней", "meeting_weekday": "День планёрки",
-    "meeting_time": "Время планёрки", "meeting_place": "Место планёрки", "intake_procedure": "Приём задач",
-    "sla": "Приоритеты и сроки (SLA)", "approval_threshold_hours": "Согласование ЛПР от, часов",
-    "approval_threshold_amount": "Согласование ЛПР от, ₽", "acceptance_days": "Приёмка актов, рабочих дней",
-    "payment_days": "Оплата, рабочих дней", "escalation": "Эскалация", "hours_limit": "Лимит часов / бюджет",
-    "confidentiality": "Конфиденциальность и доступы", "term_text": "Срок действия и изменения",
-    "sections": "Дополнительные разделы",
-}
 
 
 @dataclass

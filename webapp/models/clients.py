@@ -171,6 +171,7 @@ class Client(Versioned, Audited, db.Model):
     deputy: Mapped[User | None] = relationship(foreign_keys=[deputy_id], lazy="joined")
     contacts: Mapped[list["Contact"]] = relationship(
         back_populates="client", order_by="(Contact.is_decision_maker.desc(), Contact.full_name)",
+        foreign_keys="Contact.client_id",
         cascade="all, delete-orphan", lazy="select")
 
     def __str__(self) -> str:
@@ -215,7 +216,7 @@ class Contact(Versioned, Audited, db.Model):
     decides_acceptance: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
-    client: Mapped[Client] = relationship(back_populates="contacts")
+    client: Mapped[Client] = relationship(back_populates="contacts", foreign_keys=[client_id])
 
     def __str__(self) -> str:
         return self.full_name

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from webapp.extensions import db
 from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus, Role,
                            User)
+from webapp.models.company import DEFAULT_REGULATION_NUMBER_FORMAT
 from webapp.models.audit import tag_action
 from webapp.services import NotFound, ServiceError, apply_changes, check_version
 from webapp.services import clients as client_service
@@ -43,26 +44,40 @@ DEFAULT_STANDARD: dict[str, Any] = {
         "Заказчик передаёт задачу в удобной ему форме: голосовым сообщением, письмом или парой строк в "
         "рабочем чате. Исполнитель в течение одного рабочего дня связывается с Заказчиком, уточняет задачу, "
         "составляет техническое задание и оценку трудозатрат в часах и рублях.\n"
-        "Работы начинаются после согласования стоимости ответственным лицом Заказчика. Порядок выполнения "
-        "накопленных задач согласуется на еженедельной планёрке."),
+        "Каждое обращение Исполнитель регистрирует в своей учётной системе (AccountDesk) и подтверждает "
+        "Заказчику его приём письмом или сообщением в рабочем чате с номером обращения и временем "
+        "регистрации. Обращение, переданное голосом или по телефону, регистрируется во время разговора; "
+        "сроки реакции и решения по нему исчисляются с указанного в подтверждении времени регистрации."),
     "approval_threshold_hours": Decimal("4.00"),
     "approval_threshold_amount": None,
     "acceptance_days": 5,
     "payment_days": 10,
     "hours_limit": "Объём работ в месяц определяется утверждённым бюджетом на год по блокам работ.",
     "confidentiality": (
-        "Стороны сохраняют конфиденциальность сведений, полученных при исполнении Регламента. Доступ "
-        "Исполнителя к информационным базам Заказчика предоставляется персонально и отзывается по "
-        "окончании работ."),
+        "Стороны не раскрывают третьим лицам сведения о деятельности друг друга, ставшие им известными при "
+        "исполнении Договора и Регламента, кроме случаев, предусмотренных законом; обязательство действует "
+        "в течение срока действия Договора и трёх лет после его окончания.\n"
+        "Доступ к информационным базам Заказчика (1С и другим системам) Заказчик предоставляет работникам "
+        "Исполнителя персонально, по заявке ответственного лица Исполнителя; доступ используется только для "
+        "оказания услуг и отзывается по окончании работ или при смене работника. Исполнитель не копирует "
+        "базы Заказчика за пределы его инфраструктуры без письменного согласия Заказчика.\n"
+        "Персональные данные, содержащиеся в базах Заказчика, Исполнитель обрабатывает по поручению "
+        "Заказчика как оператора (ч. 3 ст. 6 Федерального закона от 27.07.2006 № 152-ФЗ «О персональных "
+        "данных») только в объёме и в целях оказания услуг по Договору: просмотр, систематизация, "
+        "изменение и удаление по задачам Заказчика. Исполнитель соблюдает конфиденциальность персональных "
+        "данных, принимает меры по их защите, предусмотренные ст. 18.1 и 19 этого закона, и в течение "
+        "одного рабочего дня сообщает Заказчику о ставшем ему известном неправомерном доступе к ним."),
     "term_text": (
-        "Регламент вступает в силу с даты подписания и действует в течение срока действия Договора. "
-        "Изменения оформляются новой редакцией Регламента, подписанной обеими Сторонами."),
+        "Регламент действует в течение срока действия Договора. Изменения оформляются новой редакцией "
+        "Регламента, подписанной обеими Сторонами."),
     "sla": DEFAULT_SLA,
     "escalation": [
-        {"level": "1", "who": "Аккаунт-менеджер Исполнителя", "when": "задача не решена в срок по SLA"},
-        {"level": "2", "who": "Руководитель отдела сопровождения", "when": "нет решения в течение 1 рабочего дня "
-                                                                            "после эскалации"},
-        {"level": "3", "who": "Генеральный директор Исполнителя", "when": "спор не урегулирован за 3 рабочих дня"},
+        {"level": "1", "who": "Аккаунт-менеджер Исполнителя и ответственное лицо Заказчика",
+         "when": "срок по SLA нарушен или задача не решается"},
+        {"level": "2", "who": "Руководитель отдела сопровождения Исполнителя и лицо, принимающее решения со "
+                              "стороны Заказчика", "when": "нет решения в течение 1 рабочего дня после эскалации"},
+        {"level": "3", "who": "Генеральный директор Исполнителя и руководитель Заказчика",
+         "when": "спор не урегулирован за 3 рабочих дня"},
     ],
     "sections": [],
 }
@@ -279,34 +294,26 @@ def compare(left: Regulation, right: Regulation) -> list[ClauseDiff]:
     return [ClauseDiff(key, label, getattr(left, key), getattr(right, key)) for key, label in CLAUSE_LABELS.items()]
 
 
-# --- the document -------------------------------------------------------------------------------
-
-
-def _signatory(client: Client):
-    """Who signs for the client: a decision maker who is a director, else the first decision maker."""
-    makers = [c for c in client.contacts if c.is_decision_maker]
-    directors = [c for c in makers if "директор" in (c.position or "").lower()]
-    return (directors or makers or [None])[0]
+# --- the document ---------------------------------------------------------------------------------
 
 
 def document_data(regulation: Regulation):
-    """The edition as plain data for ``documents.regulation``."""
+    """The edition as plain data for ``documents.regulation``: both parties from ``documents.parties``,
+    the readable edition number, the edition it replaces and, once superseded, since when."""
     from webapp.documents import regulation as doc
+    from webapp.documents.parties import client_party, company_party
 
     client, company = regulation.client, CompanyProfile.get()
-    signer = _signatory(client)
-    contractor = doc.Party(
-        name=company.name, legal_name=company.legal_name or company.name, inn=company.inn, kpp=company.kpp,
-        ogrn=company.ogrn, address=company.address, phone=company.phone, email=company.email,
-        bank_name=company.bank_name, bik=company.bik, account=company.account, corr_account=company.corr_account,
-        signatory_name=company.signatory_name, signatory_position=company.signatory_position,
-        signatory_basis=company.signatory_basis or "Устава")
-    party = doc.ClientParty(
-        name=client.short_name, legal_name=client.legal_name or client.short_name, inn=client.inn, kpp=client.kpp,
-        ogrn=client.ogrn, address=client.address, bank_name=client.bank_name, bik=client.bik,
-        account=client.account, corr_account=client.corr_account,
-        signatory_name=signer.full_name if signer else "", signatory_position=signer.position if signer else "",
-        contract_number=client.contract_number, contract_date=client.contract_date)
+    number_format = company.regulation_number_format or DEFAULT_REGULATION_NUMBER_FORMAT
+
+    def number_of(edition: Regulation) -> str:
+        year = (edition.signed_on or edition.created_at.date()).year
+        return doc.edition_number(number_format, client=client.short_name, edition=edition.number,
+                                  year=year, client_id=client.id)
+
+    signed = [e for e in versions(client) if e.status in (RegulationStatus.SIGNED, RegulationStatus.SUPERSEDED)]
+    previous = next((e for e in signed if e.number < regulation.number), None)
+    successor = min((e for e in signed if e.number > regulation.number), key=lambda e: e.number, default=None)
 
     def people(side: str):
         return [doc.ResponsiblePerson(name=p.get("name", ""), position=p.get("position", ""), role=p.get("role", ""),
@@ -316,8 +323,12 @@ def document_data(regulation: Regulation):
     meeting = (doc.MeetingSlot(regulation.meeting_weekday, regulation.meeting_time, regulation.meeting_place)
                if regulation.meeting_weekday is not None and regulation.meeting_time else None)
     return doc.RegulationDoc(
-        number=f"РВ-{client.id}", version=regulation.number, status=regulation.status.value,
-        contractor=contractor, client=party, city=(regulation.city or "").removeprefix("г. "),
+        number=number_of(regulation), version=regulation.number, status=regulation.status.value,
+        contractor=company_party(company), client=client_party(client, seal=company.seal_mark),
+        contract_number=client.contract_number, contract_date=client.contract_date,
+        appendix_number=client.regulation_appendix, previous_number=number_of(previous) if previous else "",
+        superseded_on=(successor.effective_date or successor.signed_on) if successor else None,
+        city=(regulation.city or "").removeprefix("г. "), vat_mode=company.vat_mode,
         signed_on=regulation.signed_on, effective_date=regulation.effective_date,
         contractor_people=people("contractor"), client_people=people("client"),
         channels=[line.strip() for line in regulation.channels.splitlines() if line.strip()],
@@ -330,6 +341,4 @@ def document_data(regulation: Regulation):
         acceptance_days=regulation.acceptance_days, payment_days=regulation.payment_days,
         escalation=[doc.EscalationLevel(r.get("who", ""), r.get("when", "")) for r in regulation.escalation],
         budget=regulation.hours_limit, confidentiality=regulation.confidentiality, term=regulation.term_text,
-        free_sections=[doc.FreeSection(s.get("title", ""), s.get("body", "")) for s in regulation.sections],
-        approvers=[doc.Approver(c.full_name, c.position, ", ".join(c.decides) or "—")
-                   for c in client.contacts if c.is_decision_maker])
+        free_sections=[doc.FreeSection(s.get("title", ""), s.get("body", "")) for s in regulation.sections])

@@ -141,6 +141,7 @@ class Party:
         if self.kpp and not self.sole_trader:
             tax = f"{tax}, КПП {self.kpp}" if tax else f"КПП {self.kpp}"
         candidates = [
+            f"({self.name})" if self.name and self.name != self.legal_name else "",
             tax,
             f"{self.ogrn_label} {self.ogrn}" if self.ogrn else "",
             f"Адрес: {self.address}" if self.address else "",
@@ -258,6 +259,7 @@ def _noun_genitive(word: str) -> str:
 _maker = PetrovichDeclinationMaker()
 _detector = PetrovichGenderDetector()
 _PARTS = (NamePart.LASTNAME, NamePart.FIRSTNAME, NamePart.MIDDLENAME)
+_RUSSIAN_NAME = re.compile(r"[А-ЯЁ][а-яё]+(-[А-ЯЁ][а-яё]+)?")
 
 
 def _person_gender(full_name: str) -> Gender:
@@ -271,12 +273,11 @@ def _person_gender(full_name: str) -> Gender:
 def genitive_name(full_name: str) -> str:
     """«Иванова Мария Ивановна» → «Ивановой Марии Ивановны» (surname, name, patronymic)."""
     parts = full_name.split()
-    if len(parts) < 2 or any(part.endswith(".") for part in parts):
-        return full_name  # initials or a single word: nothing to decline safely
+    if not 2 <= len(parts) <= 3 or not all(_RUSSIAN_NAME.fullmatch(part) for part in parts):
+        return full_name  # initials, a foreign or an odd name: printed as typed, not guessed
     gender = _person_gender(full_name)
-    declined = ["-".join(_maker.make(kind, gender, Case.GENITIVE, piece) for piece in part.split("-"))
-                for kind, part in zip(_PARTS, parts)]
-    return " ".join(declined + parts[len(_PARTS):])
+    return " ".join("-".join(_maker.make(kind, gender, Case.GENITIVE, piece) for piece in part.split("-"))
+                    for kind, part in zip(_PARTS, parts))
 
 
 def _form_gender(legal_name: str, person: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.base import Audited, Versioned
+from webapp.models.company import SignatoryAuthority
 from webapp.models.types import Money, UTCDateTime, enum_type, utcnow
 from webapp.models.users import User
 from webapp.workcalendar import add_working_days, on_or_after
@@ -148,8 +149,21 @@ class Client(Versioned, Audited, db.Model):
     bik: Mapped[str] = mapped_column(sa.String(9), default="")
     account: Mapped[str] = mapped_column(sa.String(20), default="")
     corr_account: Mapped[str] = mapped_column(sa.String(20), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    registered_on: Mapped[date | None] = mapped_column(sa.Date)  # the ЕГРЮЛ / ЕГРИП record
     contract_number: Mapped[str] = mapped_column(sa.String(60), default="")
     contract_date: Mapped[date | None] = mapped_column(sa.Date)
+    regulation_appendix: Mapped[str] = mapped_column(sa.String(20), default="")  # «Приложение № 2»
+    # Who signs documents for the client, chosen from its contacts, and on what authority.
+    # use_alter: clients and contacts point at each other; the cycle is broken for table ordering.
+    signatory_contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL", use_alter=True))
+    signatory_position_genitive: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_authority: Mapped[SignatoryAuthority] = mapped_column(
+        enum_type(SignatoryAuthority, "signatory_authority"), default=SignatoryAuthority.CHARTER)
+    signatory_attorney_number: Mapped[str] = mapped_column(sa.String(60), default="")
+    signatory_attorney_date: Mapped[date | None] = mapped_column(sa.Date)
     manager_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     deputy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     status: Mapped[ClientStatus] = mapped_column(enum_type(ClientStatus, "client_status"),
@@ -171,6 +185,7 @@ class Client(Versioned, Audited, db.Model):
     deputy: Mapped[User | None] = relationship(foreign_keys=[deputy_id], lazy="joined")
     contacts: Mapped[list["Contact"]] = relationship(
         back_populates="client", order_by="(Contact.is_decision_maker.desc(), Contact.full_name)",
+        foreign_keys="Contact.client_id",
         cascade="all, delete-orphan", lazy="select")
 
     def __str__(self) -> str:
@@ -210,6 +225,11 @@ class Client(Versioned, Audited, db.Model):
     def is_on_team(self, user: User) -> bool:
         return user.id in (self.manager_id, self.deputy_id)
 
+    @property
+    def signatory(self) -> "Contact | None":
+        """The contact chosen to sign documents for the client, if one is."""
+        return next((c for c in self.contacts if c.id == self.signatory_contact_id), None)
+
 
 class Contact(Versioned, Audited, db.Model):
     """A person on the client's side; a decision maker (ЛПР) says what they decide."""
@@ -237,7 +257,7 @@ class Contact(Versioned, Audited, db.Model):
     decides_acceptance: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
-    client: Mapped[Client] = relationship(back_populates="contacts")
+    client: Mapped[Client] = relationship(back_populates="contacts", foreign_keys=[client_id])
 
     def __str__(self) -> str:
         return self.full_name

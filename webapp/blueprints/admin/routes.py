@@ -149,6 +149,7 @@ AUDIT_ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход",
     "logout": "выход", "login_failed": "неудачный вход", "deactivate": "отключение",
     "activate": "включение", "password_reset": "сброс пароля", "password_change": "смена пароля",
+    "password_check_failed": "неверный текущий пароль",
     "handover": "передача клиентов", "agree": "согласование", "sign": "подписание", "reopen": "возврат в проект",
     "supersede": "замена редакцией", "template_upload": "загрузка шаблона", "template_reset": "сброс шаблона",
 }

@@ -130,7 +130,8 @@ def logout(user: User) -> None:
 
 
 def _checkable(password_hash: str) -> bool:
-    """A hash Werkzeug would really compute (``method$salt$hash``); anything else it refuses at once."""
+    """A hash Werkzeug really computes (``method$salt$hash``). For anything else (an account that
+    signs in elsewhere, a locked one) it answers at once, and the time would show it."""
     return password_hash.count("$") >= 2
 
 

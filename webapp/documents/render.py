@@ -11,6 +11,7 @@ import dataclasses
 import enum
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -116,8 +117,13 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
 
 def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII transliteration in ``filename=`` and the Cyrillic name in
-    ``filename*=`` (RFC 6266), so old and new browsers both save a readable name."""
-    name = _CONTROL.sub("", filename).replace("/", "_").replace("\\", "_").strip() or "document"
+    ``filename*=`` (RFC 6266), so old and new browsers both save a readable name.
+
+    Invisible format characters go too: a right-to-left override in a client's name would make
+    «Регламент Ромашка\u202excod.exe» display as «…exe.docx».
+    """
+    name = "".join(ch for ch in _CONTROL.sub("", filename) if unicodedata.category(ch) != "Cf")
+    name = name.replace("/", "_").replace("\\", "_").strip() or "document"
     fallback = "".join(_ascii(char) for char in name)
     fallback = re.sub(r"\s+", " ", fallback).strip() or "document"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -145,6 +145,7 @@ COMMON_ACTIONS = {
     "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход", "logout": "выход",
     "login_failed": "неудачный вход", "deactivate": "отключение", "activate": "включение",
     "password_reset": "сброс пароля", "password_change": "смена пароля",
+    "password_check_failed": "неверный текущий пароль",
 }
 # Columns many records share; a model names the rest in ``__audit_labels__``.
 COMMON_LABELS = {"id": "№ записи", "created_at": "Создано", "client_id": "Клиент", "user_id": "Сотрудник",

@@ -112,7 +112,7 @@ def cadence_state(today: date, due_on: date | None, overdue_on: date | None,
 
 def phone_digits(phone: str) -> str:
     """«+7 (912) 345-67-89» and «8 912 345 67 89» → «79123456789»: one form for search."""
-    digits = re.sub(r"\D", "", phone or "")
+    digits = re.sub(r"\D", "", phone or "", flags=re.ASCII)  # «٣» is no digit of a tel: link
     if len(digits) == 11 and digits[0] == "8":
         digits = "7" + digits[1:]
     if len(digits) == 10:

@@ -6,14 +6,12 @@ one place other areas read them from, falling back to the client's and the compa
 """
 
 from dataclasses import dataclass
-from datetime import date, time
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus, Role,
+from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus,
                            User)
 from webapp.models.company import DEFAULT_REGULATION_NUMBER_FORMAT
 from webapp.models.audit import tag_action

@@ -1,8 +1,8 @@
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from webapp.forms import BaseForm, EmailAddress, MoneyField, Requisite, VersionField, choices
+from webapp.forms import BaseForm, DateField, EmailAddress, MoneyField, PhoneField, Requisite, VersionField, choices
 from webapp.models import Role, VatMode
 from webapp.documents.regulation import check_number_format
 from webapp.models.company import DEFAULT_REGULATION_NUMBER_FORMAT, VAT_MODE_LABELS, SignatoryAuthority
@@ -18,7 +18,7 @@ class UserForm(BaseForm):
     full_name = StringField("ФИО", validators=[DataRequired("Введите ФИО."), Length(max=200)])
     position = StringField("Должность", validators=[Optional(), Length(max=200)],
                            description="Печатается в подписях документов.")
-    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    phone = PhoneField("Телефон", validators=[Optional(), Length(max=40)])
     role = SelectField("Роль", choices=ROLE_CHOICES, validators=[DataRequired()])
     active = BooleanField("Учётная запись активна", default=True)
     version = VersionField()
@@ -47,7 +47,7 @@ class CompanyForm(BaseForm):
     kpp = StringField("КПП", validators=[Optional(), Length(max=20), Requisite(requisites.check_kpp)])
     ogrn = StringField("ОГРН", validators=[Optional(), Length(max=20), Requisite(requisites.check_ogrn)])
     address = StringField("Юридический адрес", validators=[Optional(), Length(max=500)])
-    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    phone = PhoneField("Телефон", validators=[Optional(), Length(max=40)])
     email = EmailField("E-mail", validators=[Optional(), Length(max=254), EmailAddress()])
     bank_name = StringField("Банк", validators=[Optional(), Length(max=300)])
     bik = StringField("БИК", validators=[Optional(), Length(max=20), Requisite(requisites.check_bik)])

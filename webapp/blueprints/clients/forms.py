@@ -1,10 +1,11 @@
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField,
-                     SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms import (BooleanField, EmailField, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp import requisites
-from webapp.forms import BaseForm, EmailAddress, MoneyField, Requisite, VersionField, choices
+from webapp.forms import (BaseForm, DateField, DateTimeLocalField, EmailAddress, IntegerField, MoneyField,
+                          PhoneField, Requisite, VersionField, choices)
 from webapp.models import Channel, ClientStatus
 from webapp.models.company import SignatoryAuthority
 
@@ -90,8 +91,7 @@ class TermsForm(BaseForm):
                                                      Length(max=200)])
     status = SelectField("Статус", choices=STATUS_CHOICES, default=ClientStatus.ACTIVE.value)
     contract_number = StringField("Номер договора", validators=[Optional(), Length(max=60)])
-    contract_date = DateField("Дата договора", validators=[Optional()],
-                              render_kw={"max": "2100-12-31"})
+    contract_date = DateField("Дата договора", validators=[Optional()])
     manager_id = SelectField("Аккаунт-менеджер", coerce=optional_id, validate_choice=True)
     deputy_id = SelectField("Заместитель", coerce=optional_id, validate_choice=True)
     hourly_rate = MoneyField("Ставка часа, ₽", validators=[Optional(), NumberRange(0, 10**7, "Ставка от 0 до 10 000 000 ₽.")],
@@ -135,7 +135,7 @@ class ClientForm(TermsForm, RequisitesForm):
 class ContactForm(BaseForm):
     full_name = StringField("ФИО", validators=[DataRequired("Введите ФИО."), Length(max=200)])
     position = StringField("Должность", validators=[Optional(), Length(max=200)])
-    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    phone = PhoneField("Телефон", validators=[Optional(), Length(max=40)])
     email = EmailField("E-mail", validators=[Optional(), Length(max=254), EmailAddress()])
     messenger = StringField("Мессенджер", validators=[Optional(), Length(max=100)],
                             description="Telegram, WhatsApp… с ником или номером.")
@@ -149,11 +149,6 @@ class ContactForm(BaseForm):
 
     FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",
               "decides_scope", "decides_cost", "decides_payment", "decides_acceptance", "notes")
-
-    def validate_phone(self, field):
-        digits = "".join(ch for ch in field.data or "" if ch.isdigit())
-        if field.data and not 5 <= len(digits) <= 15:
-            raise ValidationError("Телефон: от 5 до 15 цифр, например +7 (912) 345-67-89.")
 
     def values(self) -> dict:
         return {name: getattr(self, name).data if getattr(self, name).data is not None else ""

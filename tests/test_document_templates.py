@@ -3,6 +3,7 @@ message (422), at upload and at every print, and never answer 500 or tie up a wo
 
 import io
 import logging
+import threading
 import time
 import zipfile
 
@@ -178,3 +179,22 @@ def test_a_broken_template_on_disk_answers_a_message_when_printing(client, app, 
 def test_comparing_with_an_id_out_of_range_is_not_found(client, admin, regulation_id, other):
     """Does comparing an edition with an id no database column can hold answer 404, not 500?"""
     assert client.get(f"/regulations/{regulation_id}/compare?with={other}").status_code == 404
+
+
+def test_a_render_in_another_thread_is_stopped_by_the_clock_too(tmp_path):
+    """Does the time limit hold outside the main thread (where no signal can interrupt), as in a
+    threaded server?"""
+    import webapp.documents.regulation  # noqa: F401 -- registers the regulation's sample data
+    from webapp.documents.render import check_template
+
+    path = tmp_path / "regulation.docx"
+    path.write_bytes(_with_paragraph(
+        "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}"))
+    problems = []
+    started = time.monotonic()
+    worker = threading.Thread(target=lambda: problems.extend(check_template(path)))
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    assert time.monotonic() - started < 15
+    assert len(problems) == 1 and "формируется дольше 5 с" in problems[0]

@@ -19,6 +19,7 @@ import re
 import string
 import time
 import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -254,8 +255,6 @@ def _normalise_zip(data: bytes) -> bytes:
 MAX_PART_BYTES = 20 * 1024 * 1024  # one XML part, unpacked (a regulation's largest is 0.4 MB)
 MAX_PACKAGE_BYTES = 50 * 1024 * 1024  # the whole package, unpacked
 _NOT_WORD = "Файл не является документом Word (.docx)."
-# no entity is expanded, nothing is fetched, no DTD is loaded: a declaration is refused anyway
-_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def _check_package(source: Path) -> None:
@@ -275,7 +274,8 @@ def _check_package(source: Path) -> None:
                     with archive.open(info) as part:
                         data = part.read(MAX_PART_BYTES + 1)
                     _check_xml(info.filename, data)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
+            OSError, ValueError) as exc:
         raise DocumentTemplateError(_NOT_WORD) from exc
 
 
@@ -289,7 +289,10 @@ def _check_xml(name: str, data: bytes) -> None:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise DocumentTemplateError(declared)
     try:
-        root = etree.fromstring(data, _SAFE_XML)
+        # no entity expanded, nothing fetched, no DTD loaded; a parser per call, as lxml's are not
+        # shared between threads
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                      load_dtd=False, huge_tree=False))
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         raise DocumentTemplateError(

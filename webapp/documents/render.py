@@ -350,9 +350,40 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+class _Buffer(list):
+    """The output of a macro, a ``{% call %}``, ``{% filter %}`` or ``{% set %}`` block collected
+    so far, kept within ``MAX_TEXT`` (pieces count too) and the deadline as it grows."""
+
+    def __init__(self, environment: "_BoundedEnvironment"):
+        super().__init__()
+        self.environment = environment
+        self.size = 0
+
+    def append(self, piece) -> None:
+        self._grow((piece,))
+        super().append(piece)
+
+    def extend(self, pieces) -> None:
+        pieces = tuple(pieces)
+        self._grow(pieces)
+        super().extend(pieces)
+
+    def _grow(self, pieces: tuple) -> None:
+        self.environment.check_time()
+        self.size += len(pieces) + sum(len(piece) for piece in pieces)
+        if self.size > MAX_TEXT:
+            raise _too_big()
+
+
 class _GuardedCodeGenerator(CodeGenerator):
     """Every ``{% for %}`` iterates through ``environment.guard_loop`` (which watches the clock),
-    and the parts of every ``a ~ b`` are measured before they are joined."""
+    every output buffer is a ``_Buffer``, and the parts of every ``a ~ b`` are measured before
+    they are joined."""
+
+    def buffer(self, frame) -> None:
+        # CodeGenerator.buffer, with a bounded list instead of []
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.output_buffer()")
 
     def visit_For(self, node: nodes.For, frame) -> None:
         guarded = (isinstance(node.iter, nodes.Call)
@@ -408,6 +439,9 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
             self.check_time()
             yield item
 
+    def output_buffer(self) -> _Buffer:
+        return _Buffer(self)
+
     def bounded(self, value):
         """``value`` itself, if it prints within ``MAX_TEXT``."""
         if _size(value) > MAX_TEXT:
@@ -424,8 +458,8 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
         return numbers
 
     def concat(self, parts) -> str:
-        """Every buffer of a template (its output, a macro's, a ``{% set %}`` block's), joined only
-        while it stays within ``MAX_TEXT``."""
+        """The output of a template (read piece by piece as it is made) or a ``_Buffer``, joined
+        only while it stays within ``MAX_TEXT``."""
         pieces = []
         total = 0
         for piece in parts:

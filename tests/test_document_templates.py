@@ -134,7 +134,9 @@ def test_nested_loops_are_stopped_after_a_few_seconds(client, admin, app):
     "{% set ns = namespace(s='x') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
     "{{ 'x'|center(999999999) }}",
     "{{ '%0999999999d' % 1 }}",
-], ids=["string-times", "list-times", "doubling", "center", "format-width"])
+    "{% macro m() %}{% for i in range(10000) %}{% for j in range(10000) %}x{% endfor %}{% endfor %}"
+    "{% endmacro %}{{ m() }}",
+], ids=["string-times", "list-times", "doubling", "center", "format-width", "macro-output"])
 def test_a_template_that_builds_huge_text_is_refused(client, admin, tag):
     """Is a template that would build hundreds of MB of text refused quickly with a message?"""
     started = time.monotonic()

@@ -415,7 +415,8 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     Hooks rather than a signal, so that the bounds hold in whichever thread renders (a gunicorn
     sync worker, a test client, a CLI): the clock is read at every loop step, call, filter and
     buffer piece; sizes are checked before an operator, filter or method could make a large value,
-    and again on what it returns.
+    and again on what it returns. The loop, buffer and ``~`` hooks override three methods of
+    Jinja 3.1's code generator; the tests of hostile templates fail if an upgrade changes them.
     """
 
     code_generator_class = _GuardedCodeGenerator

@@ -16,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from webapp import cli_directory
 from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.services import ServiceError
@@ -26,6 +27,7 @@ def register(app: Flask) -> None:
     # other way (the test runner, a script) would meet no app.
     for command in (create_user, seed_demo, backup, restore, bench_data):
         app.cli.add_command(command)
+    cli_directory.register(app)  # ldap-sync, ldap-check
 
 
 @click.command("create-user")

@@ -73,8 +73,8 @@ class Certificates:
 
 @dataclass
 class Slapd:
-    url: str
-    port: int
+    url: str  # ldap:// (plain, or StartTLS)
+    ldaps_url: str  # TLS from the first byte
     certs: Certificates
 
     def admin(self) -> ldap3.Connection:
@@ -153,7 +153,8 @@ def _slapd_binary() -> str | None:
     return shutil.which("slapd") or shutil.which("slapd", path="/usr/sbin:/usr/local/sbin")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nobody listens on (yet): for slapd, or for a directory that is down."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -263,20 +264,21 @@ def slapd(tmp_path_factory) -> Iterator[Slapd]:
         folder=folder, certs=certs, base=BASE, admin_dn=ADMIN_DN, admin_password=ADMIN_PASSWORD,
         service_dn=SERVICE_DN))
     log = (folder / "slapd.log").open("wb")
-    for attempt in range(3):  # another process may take the port between probing and binding
-        port = _free_port()
-        url = f"ldap://127.0.0.1:{port}"
+    for attempt in range(3):  # another process may take a port between probing and binding
+        port, tls_port = free_port(), free_port()
+        url, ldaps_url = f"ldap://127.0.0.1:{port}", f"ldaps://127.0.0.1:{tls_port}"
         # -d keeps slapd in the foreground (so it is our child to stop); no stdin on CI machines.
-        process = subprocess.Popen([binary, "-f", str(folder / "slapd.conf"), "-h", url + "/", "-d", "0"],
+        process = subprocess.Popen([binary, "-f", str(folder / "slapd.conf"), "-h", f"{url}/ {ldaps_url}/",
+                                    "-d", "0"],
                                    stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                    env={**os.environ, "LANG": "C.UTF-8"})
-        if _wait_for_port(port, process):
+        if _wait_for_port(port, process) and _wait_for_port(tls_port, process):
             break
         process.kill()
         process.wait()
     else:
         pytest.fail("slapd did not start:\n" + (folder / "slapd.log").read_text(errors="replace")[-3000:])
-    server = Slapd(url=url, port=port, certs=certs)
+    server = Slapd(url=url, ldaps_url=ldaps_url, certs=certs)
     try:
         with server.admin() as conn:
             for dn, classes, attributes in BASE_ENTRIES:

@@ -21,6 +21,7 @@ The rules this module enforces, and the only place they live:
 """
 
 import logging
+import math
 import ssl
 import uuid
 from collections.abc import Iterator
@@ -130,8 +131,8 @@ class Settings:
     id_attribute: str
     attributes: dict[str, str]
     group_roles: dict[str, Role]
-    connect_timeout: float
-    timeout: float
+    connect_timeout: int
+    timeout: int  # whole seconds: ldap3 packs it into a socket option
     problems: tuple[str, ...]
 
     @classmethod
@@ -190,8 +191,8 @@ class Settings:
             id_attribute=config.get("LDAP_ID_ATTRIBUTE") or preset["id_attribute"],
             attributes={k: v for k, v in attributes.items() if k in DEFAULT_ATTRIBUTES},
             group_roles=roles,
-            connect_timeout=float(config.get("LDAP_CONNECT_TIMEOUT") or 5),
-            timeout=float(config.get("LDAP_TIMEOUT") or 10),
+            connect_timeout=max(1, math.ceil(float(config.get("LDAP_CONNECT_TIMEOUT") or 5))),
+            timeout=max(1, math.ceil(float(config.get("LDAP_TIMEOUT") or 10))),
             problems=tuple(problems),
         )
 
@@ -221,7 +222,7 @@ class Settings:
             ("Фильтр отключённых", self.disabled_filter),
             ("Идентификатор", self.id_attribute),
             *((f"Атрибут: {ATTRIBUTE_LABELS[k]}", v) for k, v in self.attributes.items()),
-            ("Тайм-ауты", f"соединение {self.connect_timeout:g} с, ответ {self.timeout:g} с"),
+            ("Тайм-ауты", f"соединение {self.connect_timeout} с, ответ {self.timeout} с"),
         ]
 
 

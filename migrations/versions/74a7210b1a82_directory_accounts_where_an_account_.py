@@ -1,4 +1,4 @@
-"""directory accounts: where an account comes from and its directory identifier
+"""directory accounts: where an account comes from (local / directory) and its directory identifier
 
 Revision ID: 74a7210b1a82
 Revises: f6fc67fe9409
@@ -33,6 +33,8 @@ def downgrade():
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_users_directory_id'), type_='unique')
         batch_op.drop_column('directory_id')
+        # SQLite's batch copy would otherwise keep the enum's CHECK on the dropped column
+        batch_op.drop_constraint(batch_op.f('ck_users_account_source'), type_='check')
         batch_op.drop_column('source')
 
     # ### end Alembic commands ###

@@ -359,8 +359,23 @@ def test_ldap_sync_with_the_directory_down_changes_nothing(ldap_app, directory):
     assert result.exit_code == 1 and "Каталог недоступен, ничего не изменено" in result.output
     ldap_app.config.update(LDAP_URLS=[directory.url], LDAP_BASE_DN="dc=typo,dc=example")
     result = ldap_app.test_cli_runner().invoke(args=["ldap-sync"])
-    assert result.exit_code == 1 and "базовый DN dc=typo,dc=example не найден" in result.output
+    assert result.exit_code == 1 and "dc=typo,dc=example не найден в каталоге" in result.output
+    renamed = "cn=AccountDesk-Sales,ou=groups,dc=corp,dc=example"
+    ldap_app.config.update(LDAP_BASE_DN="dc=corp,dc=example", LDAP_GROUP_ROLES={renamed: "manager"})
+    result = ldap_app.test_cli_runner().invoke(args=["ldap-sync"])
+    assert result.exit_code == 1 and f"{renamed} не найден в каталоге" in result.output
     assert database_snapshot(ldap_app) == before
+
+
+def test_ldap_sync_that_finds_nobody_by_identifier_stops(ldap_app):
+    """When no account is found by its identifier (a wrong LDAP_ID_ATTRIBUTE), does the sync stop
+    instead of deactivating everyone?"""
+    for uid in ("ivanova", "petrov"):
+        assert sign_in(ldap_app.test_client(), uid).status_code == 303
+    ldap_app.config["LDAP_ID_ATTRIBUTE"] = "employeeNumber"
+    result = ldap_app.test_cli_runner().invoke(args=["ldap-sync"])
+    assert result.exit_code == 1 and "ни одна учётная запись не найдена по employeeNumber" in result.output
+    assert account(ldap_app, "ivanova@corp.example").active and account(ldap_app, "petrov@corp.example").active
 
 
 def test_ldap_sync_dry_run_saves_nothing(ldap_app, directory):

@@ -89,6 +89,7 @@ NO_EMAIL = ("В каталоге у вашей учётной записи не 
             "завести. Обратитесь к администратору.")
 EMAIL_TAKEN = ("E-mail вашей учётной записи в каталоге уже занят другой учётной записью AccountDesk. "
                "Обратитесь к администратору.")
+SIMULTANEOUS = "Учётная запись как раз создаётся другим входом. Попробуйте войти ещё раз."
 LOCAL_ADMIN = ("Этот e-mail принадлежит локальной учётной записи администратора AccountDesk: "
                "войдите с этим e-mail и паролем AccountDesk.")
 
@@ -467,11 +468,17 @@ def check_connection() -> list[Check]:
 
 
 def _exists(conn: ldap3.Connection, dn: str, what: str) -> Check:
+    if _found(conn, dn):
+        return Check(True, f"{what} найден(а): {dn}")
+    return Check(False, f"{what} не найден(а) в каталоге: {dn}")
+
+
+def _found(conn: ldap3.Connection, dn: str) -> bool:
     try:
         conn.search(dn, "(objectClass=*)", ldap3.BASE, attributes=["1.1"])
     except ldap_errors.LDAPNoSuchObjectResult:
-        return Check(False, f"{what} не найден(а) в каталоге: {dn}")
-    return Check(True, f"{what} найден(а): {dn}")
+        return False
+    return bool(_entries(conn))
 
 
 # --- signing in ---------------------------------------------------------------------------------
@@ -517,7 +524,12 @@ def _sign_in_with_directory(s: Settings, login: str, password: str, address: str
     if person.role is None:
         _failed(login, address, "не входит в группы AccountDesk")
         raise SignInRefused(NO_GROUP)
-    user = _account_for(person, login, address)
+    try:
+        user = _account_for(person, login, address)
+    except sa.exc.IntegrityError:  # the same person's first sign-in, twice at once: one wins
+        db.session.rollback()
+        _failed(login, address, "одновременный вход")
+        raise SignInRefused(SIMULTANEOUS, 409) from None
     if not user.active:
         _failed(login, address, "отключена в AccountDesk")
         return None
@@ -597,17 +609,26 @@ def sync_accounts() -> SyncReport:
     """Bring every active directory account in step with the directory (for cron: `flask
     ldap-sync`). Deactivates, and ends the sessions of, accounts disabled, deleted or out of every
     mapped group; refreshes the rest. Raises ``DirectoryError`` and changes nothing when the
-    directory cannot be asked, or its base DN is not there (never «everyone left» by mistake)."""
+    directory cannot be asked, or its base DN or a mapped group is not there, or not one account
+    is found by its identifier: a typo in the settings must never look like «everyone left»."""
     s = settings()
     report = SyncReport()
     accounts = db.session.scalars(sa.select(User).where(
-        User.source == AccountSource.DIRECTORY, User.active.is_(True)).order_by(User.id)).all()
+        User.source == AccountSource.DIRECTORY, User.active.is_(True), User.directory_id.is_not(None))
+        .order_by(User.id)).all()
     with service_connection(s) as conn:
-        if not _exists(conn, s.base_dn, "Базовый DN").ok:
-            raise DirectoryError(f"базовый DN {s.base_dn} не найден: синхронизация остановлена")
+        for dn in (s.base_dn, *s.group_roles):
+            if not _found(conn, dn):
+                raise DirectoryError(f"{dn} не найден в каталоге: синхронизация остановлена")
         for user in accounts:
             report.checked += 1
-            people = _search_person(conn, s, _id_filter(s, user.directory_id))
+            try:
+                search_filter = _id_filter(s, user.directory_id)
+            except ValueError:  # not a GUID: stored under another LDAP_ID_ATTRIBUTE
+                report.skipped.append((user.email, f"идентификатор {user.directory_id!r} не подходит к "
+                                                   f"{s.id_attribute}"))
+                continue
+            people = _search_person(conn, s, search_filter)
             person = _complete(conn, s, people[0]) if people else None
             if person is None:
                 _deactivate(user, "нет в каталоге", report)
@@ -619,6 +640,10 @@ def sync_accounts() -> SyncReport:
                 report.skipped.append((user.email, f"e-mail {person.email} занят другой учётной записью"))
             elif changed:
                 report.updated.append((user.email, changed))
+    gone = [email for email, reason in report.deactivated if reason == "нет в каталоге"]
+    if report.checked > 1 and len(gone) == report.checked:
+        raise DirectoryError(f"ни одна учётная запись не найдена по {s.id_attribute}: проверьте "
+                             "LDAP_ID_ATTRIBUTE и LDAP_BASE_DN; синхронизация остановлена")
     db.session.flush()
     return report
 

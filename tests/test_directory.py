@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_PASSWORD, database_snapshot, messages
+from tests.test_html import problems_of
 from tests.ldap_server import (ACCOUNTANTS, ADMINS, MANAGERS, PASSWORD, SERVICE_PASSWORD, directory,  # noqa: F401
                                free_port, person_dn, slapd)
 from webapp.extensions import db
@@ -471,6 +472,8 @@ def test_user_check_shows_the_role_a_login_would_get(ldap_app, client, login_as)
     assert "ни одной" in html and "вход не разрешён" in html
     html = client.post("/admin/directory/check", data={"login": "*)(uid=*"}).get_data(as_text=True)
     assert "нет записи" in html
+    page = client.post("/admin/directory/check", data={"login": "petrov"}).get_data(as_text=True)
+    assert problems_of(page) == []
     response = client.post("/admin/directory/check", data={"login": ""})
     assert response.status_code == 422 and "Введите логин или e-mail." in messages(response)
     ldap_app.config["LDAP_URLS"] = [f"ldap://127.0.0.1:{free_port()}"]

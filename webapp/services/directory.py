@@ -428,7 +428,7 @@ class Lookup:
     """What the directory says about a login, for the admin page and ``flask ldap-check``."""
 
     person: Person | None
-    account: User | None = None
+    account: User | None = None  # the account a sign-in would use (or take over, by e-mail)
 
 
 def look_up(login: str) -> Lookup:
@@ -437,7 +437,9 @@ def look_up(login: str) -> Lookup:
     s = settings()
     with service_connection(s) as conn:
         person = find_person(conn, s, login)
-    return Lookup(person, _account_of(person) if person else None)
+    if person is None:
+        return Lookup(None)
+    return Lookup(person, _account_of(person) or (user_service.find_by_email(person.email) if person.email else None))
 
 
 @dataclass

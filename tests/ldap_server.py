@@ -5,7 +5,7 @@ mdb backend and the ppolicy overlay (whose ``pwdAccountLockedTime`` marks a lock
 test CA whose server certificate StartTLS presents. The ``directory`` fixture puts the seeded tree
 back before each test, so a test may change names, groups and locks freely.
 
-Import the fixtures into a test module: ``from tests.ldap_server import directory, slapd``.
+Import the fixtures into a test module: ``from tests.ldap_server import directory, ldap_app, slapd``.
 """
 
 import datetime
@@ -312,3 +312,10 @@ def directory(slapd) -> Slapd:
     """The directory with its seeded tree, fresh for this test."""
     slapd.reset()
     return slapd
+
+
+@pytest.fixture
+def ldap_app(app, directory):
+    """The test's ``app`` signing in against the seeded directory (mode «both», plain LDAP)."""
+    app.config.update(directory.config())
+    return app

@@ -11,20 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_PASSWORD, database_snapshot, messages
-from tests.test_html import problems_of
 from tests.ldap_server import (ACCOUNTANTS, ADMINS, MANAGERS, PASSWORD, SERVICE_PASSWORD, directory,  # noqa: F401
-                               free_port, person_dn, slapd)
+                               free_port, ldap_app, person_dn, slapd)
+from tests.test_html import problems_of
 from webapp.extensions import db
 from webapp.models import AuditEvent, Role, User
 from webapp.models.users import AccountSource
 from webapp.services import directory as directory_service
-
-
-@pytest.fixture
-def ldap_app(app, directory):
-    """The test app signing in against the seeded directory (mode «both»)."""
-    app.config.update(directory.config())
-    return app
 
 
 def sign_in(client, login: str, password: str = PASSWORD):

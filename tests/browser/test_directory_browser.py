@@ -1,15 +1,8 @@
 """Directory sign-in in a real browser, against the test suite's real slapd."""
 
-import pytest
 from playwright.sync_api import expect
 
-from tests.ldap_server import PASSWORD, directory, person_dn, slapd  # noqa: F401
-
-
-@pytest.fixture
-def ldap_app(app, directory):
-    app.config.update(directory.config())
-    return app
+from tests.ldap_server import PASSWORD, directory, ldap_app, person_dn, slapd  # noqa: F401
 
 
 def test_directory_sign_in_and_user_check_in_the_browser(ldap_app, page, axe):

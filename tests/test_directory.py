@@ -105,6 +105,17 @@ def test_refreshed_name_and_changed_group_take_effect_at_next_sign_in(ldap_app, 
     assert client.get("/clients/new").status_code == 403
 
 
+def test_directory_account_pages_say_the_password_lives_in_the_directory(ldap_app, client):
+    """Do «Моя учётная запись» and the admin's user page say the directory owns the password,
+    instead of offering a local password that could never be used?"""
+    assert sign_in(client, "petrov").status_code == 303
+    html = client.get("/account").get_data(as_text=True)
+    assert "пароль меняется там" in html and "Сменить пароль" not in html
+    user = account(ldap_app, "petrov@corp.example")
+    html = client.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert "Учётная запись из каталога компании" in html and "Сбросить пароль" not in html
+
+
 # --- refused --------------------------------------------------------------------------------------
 
 

@@ -44,6 +44,9 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "admin.templates": ADMIN_ONLY,
     "admin.template_file": ADMIN_ONLY,
     "admin.reset_template": ADMIN_ONLY,
+    "admin.directory": ADMIN_ONLY,
+    "admin.directory_test": ADMIN_ONLY,  # no directory configured: the page says what is missing
+    "admin.directory_check": {**dict.fromkeys(Role, 403), ADMIN: 422},  # the empty probe form: no login
     "clients.index": EVERY_ROLE,
     "clients.new": EDITORS,
     "clients.handover": ADMIN_ONLY,

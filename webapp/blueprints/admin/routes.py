@@ -6,8 +6,8 @@ from flask_login import current_user
 
 from webapp import htmx, saving
 from webapp.blueprints.admin import bp
-from webapp.blueprints.admin.forms import (CompanyForm, NewUserForm, ResetPasswordForm, TemplateUploadForm,
-                                           UserForm)
+from webapp.blueprints.admin.forms import (CompanyForm, DirectoryCheckForm, NewUserForm, ResetPasswordForm,
+                                           TemplateUploadForm, UserForm)
 from webapp.extensions import db
 from webapp.documents.render import content_disposition, template_names, template_path
 from webapp.forms import choices
@@ -18,6 +18,7 @@ from webapp.permissions import allow
 from webapp.saving import submit
 from webapp.services import access, as_id
 from webapp.services import company as company_service
+from webapp.services import directory as directory_service
 from webapp.services import templates as template_service
 from webapp.services import users as user_service
 
@@ -146,6 +147,42 @@ def reset_template(name: str):
     db.session.commit()
     flash("Восстановлен стандартный шаблон.", "success")
     return htmx.redirect(url_for("admin.templates"))
+
+
+@bp.get("/directory")
+@admin_only
+def directory():
+    """Sign-in with the company directory: the settings in force (secrets hidden), a connection
+    test and a look-up of what the directory says about a login."""
+    return _directory_page()
+
+
+@bp.post("/directory/test")
+@admin_only
+def directory_test():
+    """Reach the directory, bind the service account, find the base DN and the mapped groups."""
+    return _directory_page(block="checks", checks=directory_service.check_connection())
+
+
+@bp.post("/directory/check")
+@admin_only
+def directory_check():
+    """What the directory says about a login and which role it would give (no password checked)."""
+    form = DirectoryCheckForm()
+    if not form.validate_on_submit():
+        return _directory_page(block="lookup", check_form=form, status=422)
+    try:
+        lookup = directory_service.look_up(form.login.data)
+    except directory_service.DirectoryError as error:
+        form.login.errors = [f"Каталог недоступен: {error.detail}"]
+        return _directory_page(block="lookup", check_form=form, status=503)
+    return _directory_page(block="lookup", check_form=form, lookup=lookup)
+
+
+def _directory_page(block: str | None = None, status: int = 200, **context):
+    context.setdefault("check_form", DirectoryCheckForm(formdata=None))
+    return htmx.render("admin/directory.html", block=block, status=status,
+                       settings=directory_service.settings(), **context)
 
 
 @bp.get("/audit")

@@ -158,9 +158,15 @@ class AuditEntity:
     """What the audit log knows of one entity type: its name, field labels, actions and link."""
 
     def __init__(self, entity_type: str, name: str, labels: dict[str, str] | None = None,
-                 actions: dict[str, str] | None = None, link: Callable[[int], tuple[str, dict]] | None = None):
+                 actions: dict[str, str] | Callable[[], dict[str, str]] | None = None,
+                 link: Callable[[int], tuple[str, dict]] | None = None):
         self.entity_type, self.name = entity_type, name
-        self.labels, self.actions, self.link = {**COMMON_LABELS, **(labels or {})}, actions or {}, link
+        self.labels, self._actions, self.link = {**COMMON_LABELS, **(labels or {})}, actions or {}, link
+
+    @property
+    def actions(self) -> dict[str, str]:
+        """Read when asked: a workflow may gain moves after the model is declared."""
+        return self._actions() if callable(self._actions) else self._actions
 
     def label(self, field: str) -> str:
         return self.labels.get(field, field)

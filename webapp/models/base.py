@@ -61,8 +61,10 @@ class Audited:
         if "__tablename__" in cls.__dict__:
             from webapp.models.audit import AuditEntity, register_entity
 
-            workflow = getattr(cls, "workflow", None)
-            actions = {**cls.__audit_actions__, **(workflow.action_labels() if workflow else {})}
+            def actions(cls=cls) -> dict[str, str]:
+                workflow = getattr(cls, "workflow", None)
+                return {**cls.__audit_actions__, **(workflow.action_labels() if workflow else {})}
+
             link = cls.__audit_link__
             register_entity(AuditEntity(cls.__tablename__, cls.__audit_name__ or cls.__tablename__,
                                         cls.__audit_labels__, actions,

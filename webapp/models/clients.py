@@ -131,7 +131,11 @@ class Client(Versioned, Audited, db.Model):
         "corr_account": "Корр. счёт", "contract_number": "Номер договора", "contract_date": "Дата договора",
         "manager_id": "Аккаунт-менеджер", "deputy_id": "Заместитель", "status": "Статус",
         "hourly_rate": "Ставка часа", "contact_cadence_days": "Связываться каждые, рабочих дней", "notes": "Заметки",
-        "from": "От кого", "to": "Кому"}
+        "from": "От кого", "to": "Кому", "phone": "Телефон", "email": "E-mail",
+        "regulation_appendix": "Номер приложения (регламент)", "signatory_contact_id": "Подписант",
+        "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
+        "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
+        "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",}
     # Bookkeeping recomputed by services: never makes a user's open form stale.
     __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
                                  "critical_on", "search_text"})

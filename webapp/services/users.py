@@ -142,3 +142,18 @@ def _checkable(password_hash: str) -> bool:
 @functools.cache
 def _dummy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def user_list_query(*, q: str = "", role: str = "", state: str = "active") -> sa.Select:
+    """Staff accounts for the admin's list: active first, by name; search by name or e-mail."""
+    query = sa.select(User).order_by(User.active.desc(), User.full_name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.full_name).like(like), User.email.like(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    if state == "active":
+        query = query.where(User.active.is_(True))
+    elif state == "inactive":
+        query = query.where(User.active.is_(False))
+    return query

@@ -8,7 +8,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import AuditEvent, Regulation, RegulationStatus, Role
 from webapp.models.audit import entity
-from webapp.models.base import Audited
+from webapp.models.audit import Audited
 from webapp.models.workflow import Move
 from tests.clients_fixtures import make_client  # noqa: F401
 

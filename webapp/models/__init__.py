@@ -4,8 +4,10 @@ from webapp.models.audit import AuditEvent
 from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
                                    touchpoint_contacts)
 from webapp.models.company import CompanyProfile, VatMode
+from webapp.models.links import FeedToken, SignedLink
+from webapp.models.mail import MailStatus, OutboundMail
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
 __all__ = ["AuditEvent", "CadenceState", "Channel", "Client", "ClientStatus", "CompanyProfile",
-           "Contact", "Regulation", "RegulationStandard", "RegulationStatus", "Role", "Touchpoint", "User", "VatMode", "touchpoint_contacts"]
+           "Contact", "FeedToken", "MailStatus", "OutboundMail", "Regulation", "RegulationStandard", "RegulationStatus", "Role", "SignedLink", "Touchpoint", "User", "VatMode", "touchpoint_contacts"]

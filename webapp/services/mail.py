@@ -8,7 +8,6 @@ is added to the caller's session: the caller commits, together with whatever it 
 
 import logging
 import smtplib
-import socket
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -115,9 +114,10 @@ def _message(recipients: list[str], subject: str, text: str, html: str | None, n
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=sender.domain)
-    message.set_content(text)
+    # base64: 7-bit clean through any relay, with or without 8BITMIME
+    message.set_content(text, cte="base64")
     if html is not None:
-        message.add_alternative(html, subtype="html")
+        message.add_alternative(html, subtype="html", cte="base64")
     return message
 
 
@@ -159,7 +159,8 @@ def _reason(error: Exception) -> str:
         return f"Сертификат почтового сервера {server} не прошёл проверку (MAIL_CA_FILE)."
     if isinstance(error, ssl.SSLError):
         return f"Не удалось установить защищённое соединение с почтовым сервером {server}."
-    if isinstance(error, (socket.timeout, TimeoutError)):
+    # smtplib reports a reply that never came as a disconnection caused by the timeout
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
         return f"Почтовый сервер {server} не ответил за {config['MAIL_TIMEOUT']} с."
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"Почтовый сервер {server} разорвал соединение."

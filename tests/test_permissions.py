@@ -35,6 +35,8 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "auth.account": EVERY_ROLE,
     "dashboard.index": EVERY_ROLE,
     "health.check": ANYONE,
+    "links.page": ANYONE,  # a signed link: the token is the key (a made-up one here: 404)
+    "links.feed": ANYONE,  # a calendar feed: the feed token is the key
     "admin.users": ADMIN_ONLY,
     "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY,
@@ -79,6 +81,8 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "admin.template_file": lambda r: {"name": "regulation.docx"},
     "admin.reset_template": lambda r: {"name": "regulation.docx"},
     "clients.detail": lambda r: {"client_id": r.client.id},
+    "links.page": lambda r: {"token": "made-up-token-of-the-right-length-abcdefghijk"},
+    "links.feed": lambda r: {"token": "made-up-token-of-the-right-length-abcdefghijk"},
     "clients.edit_block": lambda r: {"client_id": r.client.id, "block": "requisites"},
     "clients.show_block": lambda r: {"client_id": r.client.id, "block": "requisites"},
     "clients.timeline": lambda r: {"client_id": r.client.id},
@@ -101,6 +105,8 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
 ALLOWED_STATUS = {
     "auth.login": 302,  # a logged-in user is sent on
     "auth.logout": 303,
+    "links.page": 404,  # no such link; tests/test_links.py opens real ones
+    "links.feed": 404,
     "admin.reset_password": 422,  # the empty probe form is let in, then refused as incomplete
     "admin.reset_template": 422,  # nothing to reset: the shipped template is in use
 }

@@ -335,3 +335,14 @@ def test_a_feed_token_belongs_to_its_user(app, client, make_user):
         db.session.get(User, owner.id).active = False
         db.session.commit()
     assert client.get(f"/feeds/{token}.ics").status_code == 404
+
+
+def test_a_link_url_points_where_clients_reach_us(link_app):
+    """Is a link's URL built on LINKS_BASE_URL, else on the host the manager is using?"""
+    with link_app.test_request_context(base_url="https://intranet.test"):
+        assert links.link_url("abc") == "https://intranet.test/l/abc"
+        link_app.config["LINKS_BASE_URL"] = "https://desk.company.test/"
+        assert links.link_url("abc") == "https://desk.company.test/l/abc"
+    link_app.config["LINKS_BASE_URL"] = ""
+    with link_app.app_context(), pytest.raises(RuntimeError):
+        links.link_url("abc")  # a command has no host to guess: a relative link would be useless

@@ -120,9 +120,10 @@ def issue_link(purpose: str, record: Any, recipient: str, ttl: timedelta, *, act
 def link_url(token: str) -> str:
     """The full URL to send: under ``LINKS_BASE_URL`` (how clients reach us), else this request's host."""
     base = current_app.config.get("LINKS_BASE_URL") or ""
-    if base or not has_request_context():
-        path = current_app.url_map.bind("").build("links.page", {"token": token})
-        return base.rstrip("/") + path
+    if base:
+        return base.rstrip("/") + current_app.url_map.bind("").build("links.page", {"token": token})
+    if not has_request_context():
+        raise RuntimeError("LINKS_BASE_URL is needed to make a link outside a request")
     return url_for("links.page", token=token, _external=True)
 
 

@@ -178,3 +178,14 @@ def test_a_sent_mail_shows_in_the_clients_timeline(mail_app, client, make_user):
     assert "Письмо · Петрова Анна Сергеевна · кому: lpr@romashka.test" in page
     assert "Письмо не отправлено" in page and "nobody" not in page
     assert "отказался принять адрес получателя: cfo@romashka.test" in page
+
+
+@pytest.mark.parametrize("setting", [{"MAIL_SENDER": "not an address"}, {"MAIL_SECURITY": "tls1.0"}])
+def test_a_misconfigured_mail_setup_is_a_recorded_failure(mail_app, setting):
+    """Is a malformed sender or an unknown security mode a failure with a message, not an error page?"""
+    mail_app.config.update(setting)
+    with mail_app.app_context():
+        outcome = mail.send("lpr@romashka.test", "Проверка", "Текст")
+        assert outcome.status == "failed" and "Почта настроена неверно" in outcome.message
+        assert _mails()[0].status is MailStatus.FAILED
+    assert mail_app.inbox.messages == []

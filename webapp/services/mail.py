@@ -64,15 +64,16 @@ def send(to: str | Iterable[str], subject: str, text: str, html: str | None = No
         return Outcome("copy", NOT_CONFIGURED, text=f"{subject}\n\n{text}")
     config = current_app.config
     now = now or utcnow()
-    message = _message(recipients, subject, text, html, now)
-    record = OutboundMail(recipients=", ".join(recipients), sender=config["MAIL_SENDER"], subject=subject,
-                          text=text, html=html, message_id=message["Message-ID"], sent_at=now,
+    record = OutboundMail(recipients=", ".join(recipients), sender=config["MAIL_SENDER"][:320],
+                          subject=subject[:500], text=text, html=html, sent_at=now,
                           created_by_id=acting.id if acting else None,
                           entity_type=about[0] if about else None, entity_id=about[1] if about else None,
                           client_id=client_id)
     try:
+        message = _message(recipients, subject, text, html, now)  # a malformed MAIL_SENDER fails here
+        record.message_id = message["Message-ID"]
         _deliver(message)
-    except (smtplib.SMTPException, OSError, UnicodeError) as error:
+    except (smtplib.SMTPException, OSError, ValueError) as error:  # UnicodeError is a ValueError
         reason = _reason(error)
         log.warning("mail «%s» to %s via %s:%s not sent: %r", subject, record.recipients,
                     config["MAIL_HOST"], config["MAIL_PORT"], error)
@@ -125,7 +126,7 @@ def _deliver(message: EmailMessage) -> None:
     config = current_app.config
     security = config.get("MAIL_SECURITY") or "none"
     if security not in SECURITY_MODES:
-        raise smtplib.SMTPException(f"MAIL_SECURITY={security!r}")
+        raise ValueError(f"MAIL_SECURITY={security!r}")
     host, port, timeout = config["MAIL_HOST"], int(config["MAIL_PORT"]), float(config["MAIL_TIMEOUT"])
     context = ssl.create_default_context(cafile=config.get("MAIL_CA_FILE") or None)
     if security == "ssl":
@@ -168,7 +169,7 @@ def _reason(error: Exception) -> str:
         return f"Не удалось связаться с почтовым сервером {server}."
     if isinstance(error, UnicodeError):
         return "Адрес не латиницей, а почтовый сервер таких не принимает."
-    return f"Почта настроена неверно: {error}."
+    return f"Почта настроена неверно ({error}): проверьте MAIL_SENDER и MAIL_SECURITY."
 
 
 def _mail_entries(client: Client, user: User, before: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import Audited
+from webapp.models.audit import Audited
 from webapp.models.types import UTCDateTime, utcnow
 from webapp.models.users import User
 

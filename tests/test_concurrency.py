@@ -3,6 +3,7 @@ database, and nobody gets a 500. Real threads, each with its own app context, se
 released together by a barrier, on SQLite and PostgreSQL."""
 
 import threading
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -22,7 +23,7 @@ from webapp.services import clients as client_service
 from webapp.services import users as user_service
 
 WRITERS = 20
-ROUNDS = 3
+ROUNDS = 5
 INN, KPP = "7707083893", "773601001"
 DUPLICATE_CLIENT = "Клиент с таким ИНН и КПП уже есть"
 DUPLICATE_EMAIL = "Пользователь с таким e-mail уже есть."
@@ -96,6 +97,7 @@ def _logged_in(app, user, count: int) -> list:
 
 def test_last_contact_is_the_newest_of_twenty_logged_at_once(app, manager):
     """When twenty people log contacts on one client at once, does the cadence follow the newest?"""
+    wrong = []
     for round_ in range(ROUNDS):
         client_id = _new_client(app, manager)
         # one contact a day, logged in shuffled order so the newest is not the last to start
@@ -119,10 +121,11 @@ def test_last_contact_is_the_newest_of_twenty_logged_at_once(app, manager):
                                         .order_by(Touchpoint.occurred_at.desc())).first()
             expected = cadence_dates(local(newest.occurred_at).date(),
                                      terms.effective_terms(client).contact_cadence_days, newest.next_contact_on)
-            assert (client.last_contact_at, client.next_contact_on) == (newest.occurred_at, newest.next_contact_on), \
-                f"round {round_}"
-            assert (client.due_on, client.overdue_on, client.critical_on) == (
-                expected.due_on, expected.overdue_on, expected.critical_on)
+            if (client.last_contact_at, client.next_contact_on, client.due_on, client.overdue_on,
+                    client.critical_on) != (newest.occurred_at, newest.next_contact_on, expected.due_on,
+                                            expected.overdue_on, expected.critical_on):
+                wrong.append(round_)
+    assert wrong == [], f"the cadence missed the newest contact in {len(wrong)} of {ROUNDS} rounds"
 
 
 def test_last_contact_follows_deletes_and_logs_at_once(app, manager):
@@ -159,6 +162,7 @@ def test_last_contact_follows_deletes_and_logs_at_once(app, manager):
 
 def test_search_finds_every_one_of_twenty_contacts_added_at_once(app, manager):
     """When twenty people add contacts to one client at once, can a search find each of them?"""
+    missing_by_round = []
     for round_ in range(ROUNDS):
         inn = make_inn(f"7707083{round_:02d}")
         client_id = _new_client(app, manager, inn=inn)
@@ -175,9 +179,9 @@ def test_search_finds_every_one_of_twenty_contacts_added_at_once(app, manager):
         assert [r for r in together(WRITERS, add) if r is not None] == []
         with app.app_context():
             text = db.session.get(Client, client_id).search_text
-            missing = [i for i in range(WRITERS) if f"сотрудников{round_}x{i} иван" not in text]
-            assert missing == [], f"round {round_}: {len(missing)} contacts not searchable"
+            missing_by_round.append(sum(f"сотрудников{round_}x{i} иван" not in text for i in range(WRITERS)))
             assert inn in text
+    assert sum(missing_by_round) == 0, f"contacts a search cannot find, by round: {missing_by_round}"
 
 
 def test_search_text_keeps_contacts_and_the_new_name_edited_at_once(app, manager):
@@ -230,7 +234,7 @@ def test_twenty_new_clients_with_one_inn_and_kpp_make_one(app, manager):
 
     responses = together(WRITERS, create)
     statuses = sorted(r.status_code for r in responses)
-    assert statuses == [303] + [422] * (WRITERS - 1)
+    assert statuses == [303] + [422] * (WRITERS - 1), Counter(statuses)
     assert all(any(DUPLICATE_CLIENT in m for m in messages(r)) for r in responses if r.status_code == 422)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Client).where(Client.inn == INN)) == 1
@@ -288,7 +292,8 @@ def test_twenty_new_users_with_one_email_make_one(app, make_user):
             "role": "specialist", "password": "first-password-1"})
 
     responses = together(WRITERS, create)
-    assert sorted(r.status_code for r in responses) == [303] + [422] * (WRITERS - 1)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [303] + [422] * (WRITERS - 1), Counter(statuses)
     assert all(DUPLICATE_EMAIL in messages(r) for r in responses if r.status_code == 422)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(User)
@@ -317,7 +322,8 @@ def test_twenty_new_editions_at_once_make_one_draft(app, manager):
         return browsers[i].post(f"/clients/{client_id}/regulations/")
 
     responses = together(WRITERS, create)
-    assert sorted(r.status_code for r in responses) == [303] + [422] * (WRITERS - 1)
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [303] + [422] * (WRITERS - 1), Counter(statuses)
     assert all(any("неподписанная редакция" in m for m in messages(r)) for r in responses if r.status_code == 422)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Regulation)

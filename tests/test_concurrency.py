@@ -18,9 +18,9 @@ from webapp.formatting import local
 from webapp.models import Channel, Client, Contact, Regulation, Role, Touchpoint, User
 from webapp.models.clients import cadence_dates
 from webapp.requisites import make_inn
-from webapp.services import ServiceError, terms
+from webapp.services import ServiceError, terms, workflow
 from webapp.services import clients as client_service
-from webapp.services import users as user_service
+from webapp.services import regulations as regulation_service
 
 WRITERS = 20
 ROUNDS = 5
@@ -158,6 +158,37 @@ def test_last_contact_follows_deletes_and_logs_at_once(app, manager):
                                    .where(Touchpoint.client_id == client_id))
         assert newest == FIRST_CONTACT + timedelta(days=WRITERS - 2)
         assert client.last_contact_at == newest
+
+
+def test_signing_an_edition_keeps_a_contact_logged_since_the_page_opened(app, manager):
+    """When an edition with a new cadence is signed from a page opened before a contact was logged,
+    do the due dates count from that contact?"""
+    client_id = _new_client(app, manager)
+    with app.app_context():
+        client, acting = db.session.get(Client, client_id), db.session.get(User, manager.id)
+        draft = regulation_service.create_draft(client, acting=acting)
+        draft.contact_cadence_days = 10
+        db.session.flush()
+        workflow.change_status(draft, "agreed", acting=acting, shown_status="draft", version=draft.version)
+        db.session.commit()
+        regulation_id = draft.id
+    contact_at = FIRST_CONTACT + timedelta(days=40)
+    with app.app_context():
+        regulation = db.session.get(Regulation, regulation_id)  # the signer's page, with its client
+        assert regulation.client.last_contact_at is None
+        with app.app_context():  # meanwhile, a colleague logs a call
+            client_service.log_touchpoint(db.session.get(Client, client_id), channel=Channel.CALL, summary="Звонок",
+                                          acting=db.session.get(User, manager.id), occurred_at=contact_at)
+            db.session.commit()
+        workflow.change_status(regulation, "signed", acting=db.session.get(User, manager.id), shown_status="agreed",
+                               version=regulation.version, values={"signed_on": FIRST_CONTACT.date()})
+        db.session.commit()
+    with app.app_context():
+        client = db.session.get(Client, client_id)
+        expected = cadence_dates(local(contact_at).date(), 10)
+        assert client.last_contact_at == contact_at
+        assert (client.due_on, client.overdue_on, client.critical_on) == (
+            expected.due_on, expected.overdue_on, expected.critical_on)
 
 
 def test_search_finds_every_one_of_twenty_contacts_added_at_once(app, manager):
@@ -334,7 +365,6 @@ def test_a_lost_race_for_an_edition_number_reads_as_the_service_refusal(app, man
     """Does a duplicate edition number from the database answer with the service's words, not a 500?"""
     client_id = _new_client(app, manager)
     with app.app_context():
-        from webapp.services import regulations as regulation_service
         client, acting = db.session.get(Client, client_id), db.session.get(User, manager.id)
         first = regulation_service.create_draft(client, acting=acting)
         db.session.commit()

@@ -45,8 +45,10 @@ def lock_owner(owner: Owner) -> Owner:
     table = state.mapper.local_table
     if session.get_bind(state.mapper).dialect.name == "sqlite":
         # SQLite locks the whole database for a writer; the first write of a transaction takes it.
-        key = dict(zip(state.mapper.primary_key, state.identity, strict=True))
-        session.execute(sa.update(table).where(*[column == value for column, value in key.items()])
-                        .values({column: column for column in key}))
+        # An owner is a ``Versioned`` record: rewriting its version as it is changes nothing (and,
+        # unlike its key, makes SQLite check no foreign keys).
+        key = zip(state.mapper.primary_key, state.identity, strict=True)
+        session.execute(sa.update(table).where(*[column == value for column, value in key])
+                        .values(version=table.c.version))
     session.refresh(owner, with_for_update={"of": table})
     return owner

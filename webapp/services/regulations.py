@@ -149,8 +149,9 @@ def _sign(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
 
 
 def _signed(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
-    """The client's cadence follows the regulation now in force."""
-    client_service.refresh_cadence(regulation.client)
+    """The client's cadence follows the regulation now in force (a derived figure: see
+    ``services.derived``)."""
+    client_service.refresh_cadence(derived.lock_owner(regulation.client))
 
 
 workflow.register(Regulation, can_change=lambda user, regulation: access.can_edit_client(user, regulation.client),

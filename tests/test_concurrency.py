@@ -76,7 +76,7 @@ def manager(make_user):
 
 def _new_client(app, manager, **fields) -> int:
     with app.app_context():
-        client = client_service.create_client({"short_name": "Общий клиент", **fields},
+        client = client_service.create_client({"short_name": "Общий клиент"} | fields,
                                               acting=db.session.get(User, manager.id))
         db.session.commit()
         return client.id
@@ -309,6 +309,18 @@ def test_a_branch_shares_the_inn_with_its_own_kpp(app, client, login_as, manager
     again = client.post("/clients/new", data={**form, "short_name": "Дубль", "inn": INN, "kpp": KPP})
     assert again.status_code == 422
     assert f"{DUPLICATE_CLIENT}: «Головной»." in " ".join(messages(again))
+
+
+def test_a_branch_cannot_take_the_head_offices_kpp(app, manager):
+    """Is a branch whose КПП is changed to its head office's refused, naming the head office?"""
+    _new_client(app, manager, short_name="Головной", inn=INN, kpp=KPP)
+    branch = _new_client(app, manager, short_name="Филиал", inn=INN, kpp="773602001")
+    with app.app_context():
+        record = db.session.get(Client, branch)
+        with pytest.raises(ServiceError) as refused:
+            client_service.update_client(record, saving.Edit({"kpp": KPP}, record.version),
+                                         acting=db.session.get(User, manager.id))
+        assert refused.value.message == f"{DUPLICATE_CLIENT}: «Головной». Филиал с тем же ИНН добавьте со своим КПП."
 
 
 def test_twenty_new_users_with_one_email_make_one(app, make_user):

@@ -10,8 +10,9 @@ outside any transaction until the first write, so a collection loaded before it 
 The pattern, **owner-locked recompute**, in three steps of one transaction:
 
 1. ``lock_owner(owner)`` before reading or changing anything the figure depends on. It takes the
-   owner's row lock — ``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the database's single write
-   lock, taken by a no-op UPDATE of the row — and reloads the owner, so this transaction sees every
+   owner's row lock — ``SELECT … FOR NO KEY UPDATE`` on PostgreSQL (writers of one owner queue up,
+   while rows that merely refer to it are still inserted freely); on SQLite the database's single
+   write lock, taken by a no-op UPDATE of the row — and reloads the owner, so this transaction sees every
    committed change and the next writer of the same owner waits until this one commits;
 2. change the source rows;
 3. recompute the figure with a query of the source rows (the session flushes this transaction's own
@@ -50,5 +51,5 @@ def lock_owner(owner: Owner) -> Owner:
         key = zip(state.mapper.primary_key, state.identity, strict=True)
         session.execute(sa.update(table).where(*[column == value for column, value in key])
                         .values(version=table.c.version))
-    session.refresh(owner, with_for_update={"of": table})
+    session.refresh(owner, with_for_update={"of": table, "key_share": True})
     return owner

@@ -178,6 +178,7 @@ def sample_records(app, make_user):
     from types import SimpleNamespace
 
     from webapp.models import Channel
+    from webapp.services import access, attachments
     from webapp.services import clients as client_service
     from webapp.services import regulations as regulation_service
 
@@ -189,11 +190,16 @@ def sample_records(app, make_user):
         touchpoint = client_service.log_touchpoint(client, channel=Channel.CALL, summary="Созвонились",
                                                    contact_ids=[contact.id], acting=acting)
         regulation = regulation_service.create_draft(client, acting=acting)
+        # files belong to records of the areas that register as owners; a client stands in here
+        attachments.register_owner("sample_client", load=access.get_client, can_change=access.can_edit_client)
+        with open(Path(__file__).parent / "fixtures" / "voice.wav", "rb") as voice:
+            attachment = attachments.add_attachment("sample_client", client, voice, "голосовое.wav", acting=acting)
         db.session.commit()
         records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
-                                  regulation=SimpleNamespace(id=regulation.id))
+                                  regulation=SimpleNamespace(id=regulation.id),
+                                  attachment=SimpleNamespace(id=attachment.id))
         db.session.remove()
     return records
 

@@ -151,7 +151,7 @@ def clean_name(filename: str | None) -> str:
     A name that carries a path (``../../etc/passwd``, ``C:\\boot.ini``) is refused: browsers send
     a bare name, so a path means a crafted request.
     """
-    name = unicodedata.normalize("NFC", filename or "")
+    name = re.sub(r"[\t\n\r\v\f]", " ", unicodedata.normalize("NFC", filename or ""))
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
     name = " ".join(name.split())
     if _PATH_PARTS.search(name):

@@ -61,6 +61,7 @@ def open_file(attachment_id: int):
 def upload(owner_type: str, owner_id: int):
     """Attach one or more files to a record; a refused file refuses the lot, with its reason."""
     owner = service.load_owner(current_user, owner_type, owner_id)
+    service.require_change(current_user, owner_type, owner)
     files = [f for f in request.files.getlist("file") if f.filename or f.content_length]
     if not files:
         return _section(owner_type, owner, 422, "Выберите файл.")

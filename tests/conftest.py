@@ -178,7 +178,6 @@ def sample_records(app, make_user):
     from types import SimpleNamespace
 
     from webapp.models import Channel
-    from webapp.services import access, attachments
     from webapp.services import clients as client_service
     from webapp.services import regulations as regulation_service
 
@@ -190,18 +189,37 @@ def sample_records(app, make_user):
         touchpoint = client_service.log_touchpoint(client, channel=Channel.CALL, summary="Созвонились",
                                                    contact_ids=[contact.id], acting=acting)
         regulation = regulation_service.create_draft(client, acting=acting)
-        # files belong to records of the areas that register as owners; a client stands in here
-        attachments.register_owner("sample_client", load=access.get_client, can_change=access.can_edit_client)
-        with open(Path(__file__).parent / "fixtures" / "voice.wav", "rb") as voice:
-            attachment = attachments.add_attachment("sample_client", client, voice, "голосовое.wav", acting=acting)
         db.session.commit()
         records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
-                                  regulation=SimpleNamespace(id=regulation.id),
-                                  attachment=SimpleNamespace(id=attachment.id))
+                                  regulation=SimpleNamespace(id=regulation.id))
         db.session.remove()
     return records
+
+
+@pytest.fixture
+def sample_files(app, sample_records):
+    """A voice message attached to the sample client (``sample_records.attachment``), for the walks
+    over every route. Files belong to records of the areas that register as their owners; the
+    client stands in here under the clients' own scope rule. Apart from ``sample_records`` so that
+    the backup tests, which count rows and files, see no file of their own."""
+    from types import SimpleNamespace
+
+    from webapp.models import Client
+    from webapp.services import access, attachments
+
+    attachments.register_owner("sample_client", load=access.get_client, can_change=access.can_edit_client)
+    with app.app_context():
+        client = db.session.get(Client, sample_records.client.id)
+        with open(Path(__file__).parent / "fixtures" / "voice.wav", "rb") as voice:
+            attachment = attachments.add_attachment("sample_client", client, voice, "голосовое.wav",
+                                                    acting=client.manager)
+        db.session.commit()
+        sample_records.attachment = SimpleNamespace(id=attachment.id)
+        db.session.remove()
+    yield sample_records
+    attachments.OWNERS.pop("sample_client", None)
 
 
 def database_snapshot(app) -> dict[str, list[tuple]]:

@@ -6,6 +6,7 @@ own scope rule, so no backlog is needed: a specialist outside the client gets 40
 may look but not attach.
 """
 
+import base64
 import hashlib
 import io
 import os
@@ -121,6 +122,33 @@ def gen_ogg_opus(seconds: float = 1.5) -> bytes:
             + _ogg_page([b"\xf8"] * frames, sequence=2, granule=pre_skip + frames * 960, flags=0x04))
 
 
+def gen_mp3(frames: int = 40) -> bytes:
+    """Silent MPEG-1 Layer III frames (128 kbit/s, 44.1 kHz, 417 bytes each): about a second."""
+    return (b"\xff\xfb\x90\x64" + b"\x00" * 413) * frames
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def gen_m4a(seconds: float = 1.5) -> bytes:
+    """An iPhone-style voice memo skeleton: ftyp «M4A », and a moov with one sound track of the
+    given length (an AAC sample entry, no samples)."""
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = _box(b"mvhd", bytes(4) + struct.pack(">IIII", 0, 0, 1000, int(seconds * 1000))
+                + struct.pack(">IH", 0x10000, 0x100) + bytes(10) + matrix + bytes(24) + struct.pack(">I", 2))
+    mdhd = _box(b"mdhd", bytes(4) + struct.pack(">IIIIHH", 0, 0, 44100, int(seconds * 44100), 0x55C4, 0))
+    hdlr = _box(b"hdlr", bytes(8) + b"soun" + bytes(12) + b"SoundHandler\x00")
+    mp4a = _box(b"mp4a", bytes(6) + struct.pack(">H", 1) + bytes(8) + struct.pack(">HHHHI", 1, 16, 0, 0, 44100 << 16)
+                + _box(b"free", b""))
+    stbl = _box(b"stbl", _box(b"stsd", bytes(4) + struct.pack(">I", 1) + mp4a))
+    trak = _box(b"trak", _box(b"mdia", mdhd + hdlr + _box(b"minf", stbl)))
+    return (_box(b"ftyp", b"M4A " + struct.pack(">I", 0x200) + b"M4A isommp42") + _box(b"moov", mvhd + trak)
+            + _box(b"mdat", b""))
+
+
+GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")  # 1×1, transparent
+WEBP = base64.b64decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")  # 1×1, lossless
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48 + b"PE\x00\x00" + b"\x00" * 200
 
 
@@ -170,11 +198,15 @@ def storage_files(app) -> list[Path]:
 @pytest.mark.parametrize("content, name, content_type", [
     (gen_ogg_opus(), "voice_2026-11-27.ogg", "audio/ogg"),
     (gen_wav(), "голосовое.wav", "audio/wav"),
+    (gen_mp3(), "запись.mp3", "audio/mpeg"),
+    (gen_m4a(), "Новая запись.m4a", "audio/mp4"),
     (gen_png(), "скриншот.png", "image/png"),
+    (GIF, "анимация.gif", "image/gif"),
+    (WEBP, "фото.webp", "image/webp"),
     (gen_pdf(), "Договор.pdf", "application/pdf"),
     (gen_docx(), "ТЗ.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
     (gen_xlsx(), "Оценка.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-], ids=["ogg-opus", "wav", "png", "pdf", "docx", "xlsx"])
+], ids=["ogg-opus", "wav", "mp3", "m4a", "png", "gif", "webp", "pdf", "docx", "xlsx"])
 def test_each_accepted_kind_is_stored_with_its_type_size_and_sha256(app, client, record, content, name,
                                                                     content_type):
     """Is each kind a client sends accepted, typed by its content, with its size and sha256?"""
@@ -199,10 +231,12 @@ def test_voice_messages_get_their_duration_and_a_player(app, client, record):
     """Does a voice message show an <audio> player with its duration, rounded up to a second?"""
     manager, client_id = record
     client.login(manager)
-    response = upload(client, client_id, (gen_ogg_opus(1.5), "voice.ogg"), (gen_wav(0.5), "note.wav"))
+    response = upload(client, client_id, (gen_ogg_opus(1.5), "voice.ogg"), (gen_wav(0.5), "note.wav"),
+                      (gen_mp3(), "call.mp3"), (gen_m4a(61), "memo.m4a"))
     html = response.get_data(as_text=True)
-    assert [a.duration_seconds for a in stored(app)] == [2, 1]
-    assert html.count("<audio controls") == 2
+    assert [a.duration_seconds for a in stored(app)] == [2, 1, 2, 61]
+    assert html.count("<audio controls") == 4
+    assert "длительность 1:01" in html
     assert "длительность 0:02" in html and "длительность 0:01" in html
 
 
@@ -317,6 +351,18 @@ def test_a_voice_message_can_be_sought_through(app, client, record):
     [voice] = stored(app)
     response = client.get(f"/files/{voice.id}", headers={"Range": "bytes=0-9"})
     assert response.status_code == 206 and response.data == gen_wav()[:10]
+
+
+def test_a_file_missing_from_storage_is_a_message_not_an_error(app, client, record):
+    """When the bytes are gone from the storage (a restore without uploads), is it a 404 that says so?"""
+    manager, client_id = record
+    client.login(manager)
+    upload(client, client_id, (gen_pdf(), "a.pdf"))
+    [path] = storage_files(app)
+    path.unlink()
+    response = client.get(f"/files/{stored(app)[0].id}")
+    assert response.status_code == 404
+    assert "нет в хранилище" in response.get_data(as_text=True)
 
 
 # -- scope ----------------------------------------------------------------------------------------

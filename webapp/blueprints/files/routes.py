@@ -1,7 +1,7 @@
 """Files attached to records: upload, open, transcribe, delete. Every route loads the owning record
 through the area's registered scope check first, so a file is never reachable by its URL alone."""
 
-from flask import make_response, request, send_file
+from flask import abort, make_response, request, send_file
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -43,8 +43,11 @@ def _section(owner_type: str, owner, status: int = 200, error: str | None = None
 def open_file(attachment_id: int):
     """The file: audio and pictures inline (to play and view), everything else as a download."""
     attachment, _ = _load(attachment_id)
+    path = service.file_path(attachment)
+    if not path.is_file():  # a database restored without its uploads, say
+        abort(404, "Файл есть в списке, но его нет в хранилище. Сообщите администратору.")
     inline = attachment.plays_inline and not request.args.get("download")
-    response = send_file(service.file_path(attachment), mimetype=attachment.content_type,
+    response = send_file(path, mimetype=attachment.content_type,
                          conditional=True, etag=attachment.sha256, max_age=0)
     disposition = content_disposition(attachment.original_name)
     response.headers["Content-Disposition"] = ("inline" + disposition.removeprefix("attachment")

@@ -27,6 +27,7 @@ from webapp.services import access
 from webapp.services import attachments as service
 from webapp.services import clients as client_service
 from tests.conftest import messages
+from tests.test_html import problems_of
 
 OWNER = "test_client_file"
 
@@ -494,6 +495,9 @@ def test_the_attachment_section_renders_for_an_area_page(app, client, record):
     assert "скрин.png" in editor and 'type="file"' in editor and 'enctype="multipart/form-data"' in editor
     assert 'name="csrf_token"' in editor
     assert "скрин.png" in reader and 'type="file"' not in reader
+    refused = upload(client, client_id, (EXECUTABLE, "bad.pdf")).get_data(as_text=True)
+    for html in (editor, reader, refused):
+        assert problems_of(html) == []
 
 
 def test_clean_name_keeps_a_readable_name(ctx):

@@ -474,6 +474,7 @@ def test_a_deleted_file_leaves_the_list_and_the_disk(app, client, record):
     first, second = stored(app)
     stale = client.post(f"/files/{first.id}/delete", data={"version": "0"}, htmx=True)
     assert stale.status_code == 409
+    assert "a.png" in stale.get_data(as_text=True) and "подтвердите удаление" in " ".join(messages(stale))
     response = client.post(f"/files/{first.id}/delete", data={"version": str(first.version)}, htmx=True)
     assert response.status_code == 200
     html = response.get_data(as_text=True)

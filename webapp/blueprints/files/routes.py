@@ -12,7 +12,7 @@ from webapp.documents.render import content_disposition
 from webapp.extensions import db
 from webapp.permissions import allow
 from webapp.saving import submit
-from webapp.services import ServiceError
+from webapp.services import ServiceError, StaleVersion
 from webapp.services import attachments as service
 from webapp.templating import macro
 
@@ -113,7 +113,11 @@ def delete(attachment_id: int):
     """Remove a file attached by mistake."""
     attachment, owner = _load(attachment_id)
     owner_type = attachment.owner_type
-    service.delete_attachment(attachment, owner, request.form.get("version"), acting=current_user)
+    try:
+        service.delete_attachment(attachment, owner, request.form.get("version"), acting=current_user)
+    except StaleVersion as error:  # the list comes back as it is now, with the reason
+        db.session.rollback()
+        return _section(owner_type, owner, 409, error.message)
     db.session.commit()
     return htmx.trigger(_section(owner_type, owner), "attachments-changed",
                         {"owner_type": owner_type, "owner_id": owner.id})

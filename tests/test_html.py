@@ -79,7 +79,7 @@ def test_the_checker_catches_what_it_should():
     assert problems_of(good.replace("<input", '<input onclick="x()"')) == ["onclick= on <input>"]
 
 
-def test_every_page_an_admin_opens_is_valid(app, client, make_user, sample_records):
+def test_every_page_an_admin_opens_is_valid(app, client, make_user, sample_records, sample_files):
     """Is every page and htmx fragment valid HTML5, labelled, with unique ids and no inline code?"""
     client.login(make_user(Role.ADMIN))
     client.post("/admin/company", data=company_form())  # a saved profile, and rows in the audit log

@@ -72,6 +72,13 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "regulations.delete": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     # no target status: refused as a malformed request before the rights are weighed
     "regulations.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    # a file follows the scope of the record that owns it (here the sample client): every role
+    # passes the gate, one outside the record gets 404, a reader 403 on a change
+    "files.open_file": on_record(),
+    "files.item": on_record(),
+    "files.transcript": on_record(manager=403, lead=403, accountant=403),
+    "files.delete": on_record(admin=422, manager=403, lead=403, accountant=403),  # no version: asked again
+    "files.upload": on_record(admin=422, manager=403, lead=403, accountant=403),  # no file chosen
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -99,6 +106,11 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "regulations.revise": lambda r: {"regulation_id": r.regulation.id},
     "regulations.delete": lambda r: {"regulation_id": r.regulation.id},
     "regulations.move": lambda r: {"regulation_id": r.regulation.id},
+    "files.open_file": lambda r: {"attachment_id": r.attachment.id},
+    "files.item": lambda r: {"attachment_id": r.attachment.id},
+    "files.transcript": lambda r: {"attachment_id": r.attachment.id},
+    "files.delete": lambda r: {"attachment_id": r.attachment.id},
+    "files.upload": lambda r: {"owner_type": "sample_client", "owner_id": r.client.id},
 }
 
 # What a role that may use a route gets when that is not a 200 page (rows given as role sets).
@@ -162,7 +174,7 @@ def test_every_route_with_parts_has_sample_values(routing_app):
 
 
 @pytest.mark.parametrize("role", list(Role), ids=str)
-def test_each_role_gets_exactly_what_the_matrix_says(app, make_user, sample_records, role):
+def test_each_role_gets_exactly_what_the_matrix_says(app, make_user, sample_records, sample_files, role):
     """Does each role get 200 where the matrix allows it, and 403 (404 outside its scope) elsewhere?"""
     user = make_user(role)
     client = app.test_client()

@@ -174,7 +174,7 @@ def test_oversized_form_field_is_413_not_500(app, client, login_as):
     assert database_snapshot(app) == before
 
 
-def test_no_get_changes_data(app, client, make_user, sample_records):
+def test_no_get_changes_data(app, client, make_user, sample_records, sample_files):
     """Does opening every page (plain, filtered, as htmx) leave every table as it was?"""
     admin = make_user(Role.ADMIN)
     client.login(admin)

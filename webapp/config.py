@@ -25,8 +25,10 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None
 WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
-# Uploads: a voice message or a scanned act fits; a video does not.
-MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+# Uploads: a voice message or a scanned act fits; a video does not. A request may carry one
+# file of the full size plus its form (the file itself is checked against ATTACHMENT_MAX_BYTES).
+ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+MAX_CONTENT_LENGTH = ATTACHMENT_MAX_BYTES + 1024 * 1024
 MAX_FORM_MEMORY_SIZE = 512 * 1024
 MAX_FORM_PARTS = 200
 UPLOAD_EXTENSIONS = [

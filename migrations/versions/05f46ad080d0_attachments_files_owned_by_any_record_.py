@@ -1,7 +1,7 @@
 """attachments: files owned by any record, stored under generated names
 
 Revision ID: 05f46ad080d0
-Revises: 8362fe79181a
+Revises: b7d4e2a91c05
 Create Date: 2026-11-27 14:55:20.537645
 
 """
@@ -13,7 +13,7 @@ import webapp.models.types
 
 # revision identifiers, used by Alembic.
 revision = '05f46ad080d0'
-down_revision = '8362fe79181a'
+down_revision = 'b7d4e2a91c05'
 branch_labels = None
 depends_on = None
 

@@ -125,10 +125,14 @@ def update_client(client: Client, edit: Edit, *, acting: User) -> list[str]:
 class ClientFilters:
     q: str = ""
     manager: str = ""          # a user id, "me", or "" for everyone
-    status: str = ""           # a ClientStatus value, "open" (not closed) or ""
+    status: str = ""           # a ClientStatus value, "open" (not closed), "working" (CONTACTED_STATUSES) or ""
     cadence: str = ""          # a CadenceState value or ""
     sort: str = "name"
 
+
+# The clients the cadence is kept with: «Мой день», the admin's counts and the list's «В работе»
+# filter (which the counts link to) all use this one definition.
+CONTACTED_STATUSES = (ClientStatus.ACTIVE, ClientStatus.PROSPECT)
 
 _PHONE_QUERY = re.compile(r"^[\d\s()+\-]+$")
 
@@ -157,23 +161,57 @@ def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Sel
         query = query.where(Client.manager_id == manager_id)
     if filters.status == "open":
         query = query.where(Client.status != ClientStatus.CLOSED)
+    elif filters.status == "working":
+        query = query.where(Client.status.in_(CONTACTED_STATUSES))
     elif filters.status in ClientStatus.__members__.values():
         query = query.where(Client.status == ClientStatus(filters.status))
     query = query.where(*Client.cadence_condition(filters.cadence, today))
     return query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
-def due_clients(user: User, today: date) -> list[Client]:
+@dataclass
+class DueRow:
+    """One line of «Мой день»: whom to call, what was said last time and what was agreed."""
+
+    client: Client
+    person: Contact | None      # a decision maker with a phone first, else any contact with a phone
+    last: Touchpoint | None     # the newest contact: its summary and the agreed next step
+
+
+def due_clients(user: User, today: date) -> list[DueRow]:
     """«Мой день»: the user's active clients (led or stood in for) that need a contact today, most
-    neglected first. The page shows no team names, so the manager and deputy are not joined."""
+    neglected first, each with the person to call and the last contact — three queries however
+    many rows. The page shows no team names, so the manager and deputy are not joined."""
     query = (access.visible_clients(user)
-             .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+             .where(Client.status.in_(CONTACTED_STATUSES),
                     sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id),
                     *Client.cadence_condition("attention", today))
              .options(lazyload(Client.manager), lazyload(Client.deputy), defer(Client.search_text),
                       defer(Client.notes))
              .order_by(Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.short_name))
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    ids = [c.id for c in found]
+    people: dict[int, Contact] = {}
+    if ids:
+        callable_contacts = (sa.select(Contact).where(Contact.client_id.in_(ids), Contact.phone_digits != "")
+                             .order_by(Contact.client_id, Contact.is_decision_maker.desc(), Contact.full_name))
+        for contact in db.session.scalars(callable_contacts):
+            people.setdefault(contact.client_id, contact)
+    return [DueRow(c, people.get(c.id), last) for c, last in zip(found, _newest_touchpoints(ids))]
+
+
+def _newest_touchpoints(client_ids: list[int]) -> list[Touchpoint | None]:
+    """The newest touchpoint of each client, in the order of ``client_ids``: one query."""
+    if not client_ids:
+        return []
+    ranked = (sa.select(Touchpoint.id, sa.func.row_number().over(
+        partition_by=Touchpoint.client_id,
+        order_by=(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())).label("rank"))
+        .where(Touchpoint.client_id.in_(client_ids)).subquery())
+    newest = {t.client_id: t for t in db.session.scalars(
+        sa.select(Touchpoint).join(ranked, sa.and_(ranked.c.id == Touchpoint.id, ranked.c.rank == 1))
+        .options(lazyload(Touchpoint.contacts), lazyload(Touchpoint.user)))}
+    return [newest.get(i) for i in client_ids]
 
 
 @dataclass
@@ -195,7 +233,7 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
     """«Мой день» for an admin: per manager, how many clients are due, overdue and critical, and
     the most neglected of them — two queries, however large the company."""
     attention = (access.visible_clients(user)
-                 .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+                 .where(Client.status.in_(CONTACTED_STATUSES),
                         *Client.cadence_condition("attention", today)))
     state = Client.cadence_case(today)
     counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
@@ -330,6 +368,13 @@ def delete_touchpoint(touchpoint: Touchpoint, version: Any, *, acting: User) -> 
     db.session.delete(touchpoint)
     db.session.flush()
     _refresh_last_contact(client)
+
+
+def likely_channel(client: Client) -> Channel:
+    """The channel a new log of this client most likely uses: the last one used with it, or a call."""
+    last = db.session.scalar(sa.select(Touchpoint.channel).where(Touchpoint.client_id == client.id)
+                             .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1))
+    return last or Channel.CALL
 
 
 def get_touchpoint(client: Client, touchpoint_id: int) -> Touchpoint:

@@ -1,4 +1,4 @@
-from wtforms import (BooleanField, EmailField, SelectField, SelectMultipleField, StringField, SubmitField,
+from wtforms import (BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -161,14 +161,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class TouchpointForm(BaseForm):
-    """The quick contact log: a few seconds from the card or the dashboard."""
+    """The quick contact log: a few seconds from the card or the dashboard. The summary comes first
+    (it is where the focus lands); the channel is one radio group, preset by the route."""
 
-    channel = SelectField("Канал", choices=CHANNEL_CHOICES, default=Channel.CALL.value)
+    summary = TextAreaField("О чём поговорили", validators=[
+        DataRequired("Коротко запишите, о чём поговорили."), Length(max=5000)])
+    channel = RadioField("Канал", choices=CHANNEL_CHOICES, default=Channel.CALL.value,
+                         validators=[InputRequired("Выберите канал.")])
     occurred_at = DateTimeLocalField("Когда", format="%Y-%m-%dT%H:%M", validators=[Optional()],
                                      description="Пусто — сейчас.")
     contact_ids = MultiCheckboxField("С кем", coerce=int, validate_choice=True)
-    summary = TextAreaField("О чём поговорили", validators=[
-        DataRequired("Коротко запишите, о чём поговорили."), Length(max=5000)])
     next_step = StringField("Следующий шаг", validators=[Optional(), Length(max=500)])
     next_contact_on = DateField("Следующий контакт", validators=[Optional()],
                                 description="Если договорились на конкретную дату.")

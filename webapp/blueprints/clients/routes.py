@@ -16,6 +16,7 @@ from webapp.services import access, as_id, terms, timeline
 from webapp.services import clients as client_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
+SHOW_BLOCKS = {*EDIT_BLOCKS, "regulation"}
 DETAIL = "clients/detail.html"
 EDITORS = access.ACCOUNT_MANAGERS
 
@@ -111,11 +112,12 @@ def edit_block(client_id: int, block: str):
 @bp.get("/<int:client_id>/show/<block>")
 @allow()
 def show_block(client_id: int, block: str):
-    """One block of the card as displayed (the «Отмена» of an inline edit)."""
+    """One block of the card as displayed (the «Отмена» of an inline edit, or a block refreshing
+    itself after a change elsewhere on the page)."""
     client = _load(client_id)
-    if block not in EDIT_BLOCKS:
+    if block not in SHOW_BLOCKS:
         abort(404)
-    return htmx.render_fragment(DETAIL, f"{block}_view", **_card_context(client))
+    return htmx.render_fragment(DETAIL, f"{block}_view", **_card_context(client, terms=terms.effective_terms(client)))
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -136,7 +138,7 @@ def add_contact(client_id: int):
     form = ContactForm(prefix="new-contact")
     outcome = submit(form, lambda: client_service.add_contact(client, form.values(), acting=current_user))
     if outcome.saved:
-        return _contacts_block(client)
+        return htmx.trigger(_contacts_block(client), "contacts-changed", {"client": client.id})
     return _contacts_block(client, form, outcome.status, adding=True)
 
 
@@ -155,7 +157,8 @@ def contact(client_id: int, contact_id: int):
         saving.arm(form, person)
     outcome = submit(form, lambda: client_service.update_contact(person, saving.edit_of(form), acting=current_user))
     if outcome.saved:
-        return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
+        return htmx.trigger(htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person)),
+                            "contacts-changed", {"client": client.id})
     return htmx.render_fragment(DETAIL, "contact_form_row", status=outcome.status,
                                 **_card_context(client, contact=person, form=form, conflict=outcome.conflict))
 
@@ -173,7 +176,7 @@ def delete_contact(client_id: int, contact_id: int):
         return htmx.render_fragment(DETAIL, "contact_row", status=409, **_card_context(
             client, contact=person, delete_conflict=conflict.message))
     db.session.commit()
-    return _contacts_block(client)
+    return htmx.trigger(_contacts_block(client), "contacts-changed", {"client": client.id})
 
 
 # --- touchpoints --------------------------------------------------------------------------------
@@ -183,16 +186,21 @@ def _log_form(client: Client, *, blank: bool = False) -> TouchpointForm:
     """The quick contact log of this client (prefixed: «Мой день» holds several at once)."""
     form = TouchpointForm(prefix=f"c{client.id}", **({"formdata": None} if blank else {}))
     form.set_contacts(client.contacts)
+    if blank or not form.is_submitted():
+        form.channel.data = client_service.likely_channel(client).value
     return form
 
 
 @bp.get("/<int:client_id>/touchpoints/new")
 @allow(*EDITORS)
 def new_touchpoint(client_id: int):
-    """The quick log form, opened in place (from «Мой день» or the client list)."""
+    """The quick log form, opened in place (from «Мой день» or the client list); ``?part=contacts``
+    is its «С кем» list alone, refreshed when the client's contacts change."""
     client = _load(client_id)
     access.require_edit_client(current_user, client)
     form = _log_form(client)
+    if request.args.get("part") == "contacts":
+        return htmx.render_fragment(DETAIL, "log_contacts", **_card_context(client, log_form=form))
     return htmx.render_fragment(DETAIL, "log_form", **_card_context(
         client, log_form=form, origin=request.args.get("origin", "card")))
 

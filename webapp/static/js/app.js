@@ -49,6 +49,65 @@
     if (invalid) invalid.focus();
   });
 
+  // --- unsaved work ----------------------------------------------------------------------------
+  // A form is changed when a field differs from what the server rendered into it (the default*
+  // properties keep that), so no snapshot is needed and a form re-rendered with errors starts clean.
+  var UNSAVED = "Закрыть форму? Несохранённые изменения пропадут.";
+
+  function isChanged(form) {
+    for (var i = 0; i < form.elements.length; i++) {
+      var el = form.elements[i];
+      if (el.disabled || el.type === "hidden" || el.type === "submit" || el.type === "button") continue;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) return true;
+      } else if (el.tagName === "SELECT") {
+        for (var j = 0; j < el.options.length; j++) {
+          if (el.options[j].selected !== el.options[j].defaultSelected) return true;
+        }
+      } else if (el.value !== el.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A form being sent does not count as unsaved work about to be lost.
+  var sending = null;
+  document.addEventListener("submit", function (event) { sending = event.target; }, true);
+
+  function unsavedForms() {
+    return Array.prototype.filter.call(document.querySelectorAll("main form:not([method=get])"), function (form) {
+      return form !== sending && form.isConnected && isChanged(form);
+    });
+  }
+
+  // Leaving the page (a link, a reload, closing the tab) with changed forms asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (unsavedForms().length) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // «Отмена» (clicked, or pressed by Escape) on a changed form asks before throwing the changes away.
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-cancel]");
+    var form = cancel && cancel.closest("form");
+    if (form && isChanged(form) && !window.confirm(UNSAVED)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // Buttons that change a record's status with a form of the same record open (data-guard-form="id"):
+  // the edits would be lost, so the move is refused with a message until they are saved.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-guard-form]");
+    var form = button && document.getElementById(button.getAttribute("data-guard-form"));
+    if (form && isChanged(form)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      window.alert(button.getAttribute("data-guard-message") || "Сначала сохраните изменения в форме.");
+    }
+  }, true);
+
   // Escape in an inline form presses its «Отмена» button.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
@@ -59,9 +118,34 @@
     var details = form && form.closest("details[open]");
     if (details) {
       event.preventDefault();
+      if (isChanged(form) && !window.confirm(UNSAVED)) return;
       details.open = false;
       var summary = details.querySelector("summary");
       if (summary) summary.focus();
+    }
+  });
+
+  // Ctrl+Enter (⌘+Enter) in a form marked data-ctrl-enter sends it, from any of its fields.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest && event.target.closest("form[data-ctrl-enter]");
+    if (form) { event.preventDefault(); form.requestSubmit(); }
+  });
+
+  // Blocks folded on a tablet (data-open-wide) are open on a laptop's wider screen.
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.matchMedia("(min-width: 992px)").matches) return;
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  });
+
+  // A button that takes the focus to a field elsewhere on the page (data-focus="id").
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-focus]");
+    var field = button && document.getElementById(button.getAttribute("data-focus"));
+    if (field) {
+      event.preventDefault();
+      field.scrollIntoView({block: "center"});
+      field.focus();
     }
   });
 
@@ -75,9 +159,14 @@
   }, true);
 })();
 
-// «Отмена» in a form opened in place (the quick contact log on «Мой день») just closes it.
+// «Отмена» in a form opened in place (the quick contact log on «Мой день») closes it and gives the
+// focus back to the button that opened it (data-return-focus), not to the page.
 document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("[data-close-form]");
   var form = button && button.closest("form");
-  if (form) { event.preventDefault(); form.remove(); }
+  if (!form) return;
+  event.preventDefault();
+  var back = document.getElementById(form.getAttribute("data-return-focus") || "");
+  form.remove();
+  if (back) back.focus();
 });

@@ -35,12 +35,28 @@ def refresh_cadence(client: Client) -> None:
     client.due_on, client.overdue_on, client.critical_on = dates.due_on, dates.overdue_on, dates.critical_on
 
 
+# What a search ignores on both sides: case, ё/е, quotes, and the legal form, which people type or
+# leave out at will («ООО Ромашка», «Ромашка», «Ромашка» in ёлочки find the same client).
+_QUOTES = re.compile(r"[«»\"'„“”‘’`]")
+_LEGAL_FORMS = re.compile(
+    r"(?<!\w)(?:ооо|оао|зао|пао|нао|ао|ип|общество с ограниченной ответственностью"
+    r"|(?:публичное |непубличное |закрытое |открытое )?акционерное общество"
+    r"|индивидуальный предприниматель)(?!\w)")
+
+
+def search_key(text: str) -> str:
+    """«ООО «Соловьёва и Ко»» → «соловьева и ко»: the form in which text is stored and searched."""
+    text = _QUOTES.sub(" ", (text or "").lower().replace("ё", "е"))
+    return " ".join(_LEGAL_FORMS.sub(" ", text).split())
+
+
 def refresh_search_text(client: Client) -> None:
-    """One lower-case string holding all a search can match: names, ИНН, contacts, phones, e-mails."""
-    parts = [client.short_name, client.legal_name, client.inn, client.contract_number]
+    """One normalised string holding all a search can match: names, ИНН, КПП, ОГРН, the contract,
+    contacts with their phones, e-mails and messengers."""
+    parts = [client.short_name, client.legal_name, client.inn, client.kpp, client.ogrn, client.contract_number]
     for contact in client.contacts:
         parts += [contact.full_name, contact.email, contact.phone_digits, contact.messenger]
-    client.search_text = " ".join(p for p in parts if p).lower()
+    client.search_text = " ".join(search_key(p) for p in parts if p)
 
 
 def _refresh_last_contact(client: Client) -> None:
@@ -147,14 +163,8 @@ SORTS = {
 def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Select:
     """The client list: scoped, searched, filtered, sorted — one query, whatever the row count."""
     query = access.visible_clients(user).options(defer(Client.search_text), defer(Client.notes))
-    if q := filters.q.strip().lower():
-        conditions = [Client.search_text.contains(q, autoescape=True)]
-        digits = re.sub(r"\D", "", q)
-        if _PHONE_QUERY.match(q) and len(digits) >= 5:
-            # «+7 (912) 345-67-89», «8 912…» and «9123456789» all find the stored «79123456789»
-            needle = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
-            conditions.append(Client.search_text.contains(needle, autoescape=True))
-        query = query.where(sa.or_(*conditions))
+    if needles := _needles(filters.q):
+        query = query.where(sa.or_(*(Client.search_text.contains(n, autoescape=True) for n in needles)))
     if filters.manager == "me":
         query = query.where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
     elif (manager_id := as_id(filters.manager)) is not None:
@@ -176,6 +186,55 @@ class DueRow:
     client: Client
     person: Contact | None      # a decision maker with a phone first, else any contact with a phone
     last: Touchpoint | None     # the newest contact: its summary and the agreed next step
+
+
+def _needles(q: str) -> list[str]:
+    """What a query looks for in the search text: its normalised words and, for a phone, its digits
+    («+7 (912) 345-67-89», «8 912…» and «9123456789» all find the stored «79123456789»)."""
+    q = q.strip()
+    needles = [key] if (key := search_key(q)) else []  # «ООО» alone: a legal form, ignored
+    digits = re.sub(r"\D", "", q, flags=re.ASCII)
+    if _PHONE_QUERY.match(q) and len(digits) >= 5:
+        needles.append(digits[1:] if len(digits) == 11 and digits[0] in "78" else digits)
+    return needles
+
+
+def match_notes(found: list[Client], q: str) -> dict[int, str]:
+    """For each client a search found, which field or contact matched — unless its name did, which
+    the list shows anyway. One query for the contacts of the whole page."""
+    needles = _needles(q)
+    if not needles or not found:
+        return {}
+    key, digits = needles[0], needles[1] if len(needles) > 1 else None
+
+    def hit(text: str) -> bool:
+        return bool(text) and key in search_key(text)
+
+    contacts: dict[int, list[Contact]] = {}
+    for contact in db.session.scalars(sa.select(Contact).where(Contact.client_id.in_([c.id for c in found]))
+                                      .order_by(Contact.is_decision_maker.desc(), Contact.full_name)):
+        contacts.setdefault(contact.client_id, []).append(contact)
+    notes = {}
+    for client in found:
+        if hit(client.short_name):
+            continue
+        fields = [("полное наименование", client.legal_name), ("ИНН", client.inn), ("КПП", client.kpp),
+                  ("ОГРН", client.ogrn), ("договор №", client.contract_number)]
+        note = next((f"{label} {value}" for label, value in fields if hit(value)), None)
+        for person in contacts.get(client.id, []):
+            if note:
+                break
+            if hit(person.full_name):
+                note = f"контакт: {person.full_name}"
+            elif digits and digits in person.phone_digits or hit(person.phone_digits):
+                note = f"телефон {person.phone}: {person.full_name}"
+            elif hit(person.email):
+                note = f"e-mail {person.email}: {person.full_name}"
+            elif hit(person.messenger):
+                note = f"мессенджер {person.messenger}: {person.full_name}"
+        if note:
+            notes[client.id] = note
+    return notes
 
 
 def due_clients(user: User, today: date) -> list[DueRow]:

@@ -54,6 +54,7 @@ def index():
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),
+                       matches=client_service.match_notes(page.items, filters.q),
                        can_create=access.can_create_client(current_user),
                        can_hand_over=access.can_hand_over(current_user))
 

@@ -476,29 +476,74 @@ timeline.register("touchpoint", _touchpoint_entries)
 # --- handover -----------------------------------------------------------------------------------
 
 
-def hand_over(from_user: User, to_user: User, *, acting: User, as_deputy: bool = True,
-              client_ids: list[int] | None = None) -> int:
-    """Move a manager's clients to another manager (vacation, leaving); each move is audited."""
+@dataclass
+class HandoverPlan:
+    """What a handover moves: the clients a manager leads and those where they are the deputy."""
+
+    led: list[Client]
+    deputy: list[Client]
+
+
+def handover_plan(from_user: User, client_ids: list[int] | None = None) -> HandoverPlan:
+    """The preview of a handover, and the list it then moves: one query."""
+    query = (sa.select(Client).where(sa.or_(Client.manager_id == from_user.id, Client.deputy_id == from_user.id))
+             .options(defer(Client.search_text), defer(Client.notes)).order_by(Client.short_name))
+    if client_ids is not None:
+        query = query.where(Client.id.in_(client_ids))
+    found = list(db.session.scalars(query))
+    return HandoverPlan([c for c in found if c.manager_id == from_user.id],
+                        [c for c in found if c.deputy_id == from_user.id])
+
+
+@dataclass
+class HandoverResult:
+    """What a handover did, counted honestly: led clients and deputy roles apart."""
+
+    led: list[int]
+    deputy: list[int]
+    deputy_cleared: int   # led clients whose deputy was the new manager: they have no deputy now
+    deputy_kept: int      # deputy roles not asked to move
+
+    def message(self, from_user: User, to_user: User) -> str:
+        parts = [f"{to_user.full_name} ведёт {len(self.led)} {_clients(len(self.led))} вместо {from_user.full_name}"]
+        if self.deputy:
+            parts.append(f"заместитель у {len(self.deputy)} {_clients(len(self.deputy))}")
+        if self.deputy_kept:
+            parts.append(f"роль заместителя у {self.deputy_kept} {_clients(self.deputy_kept)} осталась за "
+                         f"{from_user.full_name}")
+        if self.deputy_cleared:
+            parts.append(f"у {self.deputy_cleared} {_clients(self.deputy_cleared)} {to_user.full_name} был "
+                         "заместителем — теперь заместителя нет")
+        return "; ".join(parts) + "."
+
+
+def _clients(n: int) -> str:
+    return "клиента" if n % 10 == 1 and n % 100 != 11 else "клиентов"
+
+
+def hand_over(from_user: User, to_user: User, *, acting: User, as_deputy: bool = False,
+              client_ids: list[int] | None = None) -> HandoverResult:
+    """Move a manager's clients to another manager (vacation, leaving); deputy roles move only when
+    asked. Each moved client is audited; ``client_ids`` limits the move (handing back)."""
     access.require(access.can_hand_over(acting), "Передавать клиентов может администратор.")
     if from_user.id == to_user.id:
         raise ServiceError("Выберите другого менеджера.", field="to_user")
     if not access.is_account_manager(to_user):
         raise ServiceError("Принять клиентов может только активный аккаунт-менеджер.", field="to_user")
-    condition = Client.manager_id == from_user.id
-    if as_deputy:
-        condition = sa.or_(condition, Client.deputy_id == from_user.id)
-    query = sa.select(Client).where(condition)
-    if client_ids is not None:
-        query = query.where(Client.id.in_(client_ids))
-    moved = 0
-    for client in db.session.scalars(query):
-        if client.manager_id == from_user.id:
-            client.manager_id = to_user.id
-            if client.deputy_id == to_user.id:
-                client.deputy_id = None
-        if as_deputy and client.deputy_id == from_user.id:
-            client.deputy_id = None if client.manager_id == to_user.id else to_user.id
+    plan = handover_plan(from_user, client_ids)
+    result = HandoverResult([], [], 0, 0 if as_deputy else len(plan.deputy))
+    for client in plan.led:
+        client.manager_id = to_user.id
+        if client.deputy_id == to_user.id:
+            client.deputy_id = None
+            result.deputy_cleared += 1
         tag_action(client, "handover", **{"from": from_user.full_name, "to": to_user.full_name})
-        moved += 1
+        result.led.append(client.id)
+    for client in plan.deputy if as_deputy else []:
+        client.deputy_id = None if client.manager_id == to_user.id else to_user.id
+        tag_action(client, "handover", **{"from": from_user.full_name, "to": to_user.full_name})
+        result.deputy.append(client.id)
+    if not result.led and not result.deputy:
+        raise ServiceError(f"У {from_user.full_name} нет клиентов для передачи.", field="from_user")
     db.session.flush()
-    return moved
+    return result

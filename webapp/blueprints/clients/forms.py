@@ -1,4 +1,4 @@
-from wtforms import (BooleanField, EmailField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
+from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -184,6 +184,12 @@ class TouchpointForm(BaseForm):
 class HandoverForm(BaseForm):
     from_user = SelectField("От кого", coerce=optional_id, validators=[InputRequired("Выберите менеджера.")])
     to_user = SelectField("Кому", coerce=optional_id, validators=[InputRequired("Выберите менеджера.")])
-    as_deputy = BooleanField("Передать и клиентов, где он заместитель", default=True)
+    as_deputy = BooleanField("Передать и роли заместителя", default=False)
+    clients = HiddenField()  # handing back: only the clients of the handover being undone
     submit = SubmitField("Передать клиентов")
 
+    def client_ids(self) -> list[int] | None:
+        """The clients this handover is limited to, if any («1,2,3»)."""
+        if not self.clients.data:
+            return None
+        return [int(i) for i in self.clients.data.split(",") if i.strip().isdigit()]

@@ -269,17 +269,27 @@ def timeline_page(client_id: int):
 @bp.route("/handover", methods=["GET", "POST"])
 @allow(*access.ADMINS)
 def handover():
-    """Move a manager's clients to another manager (vacation, leaving)."""
+    """Move a manager's clients to another manager (vacation, leaving): choose, preview, confirm;
+    after it, a way to hand the same clients back."""
     form = HandoverForm()
     everyone = list(db.session.scalars(access.account_managers(include_inactive=True)))
     form.from_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name + ("" if u.active else " (отключён)")) for u in everyone])
     form.to_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name) for u in everyone if u.active])
+    args = request.args
+    if request.method == "GET":  # a preview (or the hand-back offer) comes as ?from_user=…&to_user=…
+        form.from_user.data, form.to_user.data = as_id(args.get("from_user")), as_id(args.get("to_user"))
+        form.as_deputy.data = args.get("as_deputy") in ("y", "1")
+        form.clients.data = args.get("clients", "")
+    giver, taker = db.session.get(User, form.from_user.data or 0), db.session.get(User, form.to_user.data or 0)
     outcome = submit(form, lambda: client_service.hand_over(
-        db.session.get(User, form.from_user.data), db.session.get(User, form.to_user.data),
-        acting=current_user, as_deputy=form.as_deputy.data))
+        giver, taker, acting=current_user, as_deputy=form.as_deputy.data, client_ids=form.client_ids()))
     if outcome.saved:
-        flash(f"Передано клиентов: {outcome.result}.", "success")
-        return htmx.redirect(url_for("clients.index", manager=form.to_user.data))
+        done = outcome.result
+        flash(done.message(giver, taker), "success")
+        return htmx.redirect(url_for("clients.handover", from_user=taker.id, to_user=giver.id, back=1,
+                                     as_deputy="y" if done.deputy else "",
+                                     clients=",".join(map(str, done.led + done.deputy))))
+    plan = client_service.handover_plan(giver, form.client_ids()) if giver else None
     counts = dict(db.session.execute(sa.select(Client.manager_id, sa.func.count()).group_by(Client.manager_id)).all())
-    return htmx.render("clients/handover.html", form=form, managers=everyone, counts=counts,
-                       status=outcome.status)
+    return htmx.render("clients/handover.html", form=form, managers=everyone, counts=counts, plan=plan,
+                       giver=giver, taker=taker, handing_back=args.get("back") == "1", status=outcome.status)

@@ -237,6 +237,18 @@ def match_notes(found: list[Client], q: str) -> dict[int, str]:
     return notes
 
 
+def namesakes(user: User, client: Client) -> list[Client]:
+    """Other clients the user can see whose name reads the same once case, ё, quotes and the legal
+    form are set aside: a likely duplicate, worth a warning (never a refusal: namesakes exist)."""
+    key = search_key(client.short_name)
+    if not key:
+        return []
+    query = (access.visible_clients(user)
+             .where(Client.id != client.id, sa.or_(Client.search_text == key, Client.search_text.startswith(key + " ")))
+             .options(defer(Client.notes)).order_by(Client.short_name).limit(20))
+    return [c for c in db.session.scalars(query) if key in (search_key(c.short_name), search_key(c.legal_name))][:5]
+
+
 def due_clients(user: User, today: date) -> list[DueRow]:
     """«Мой день»: the user's active clients (led or stood in for) that need a contact today, most
     neglected first, each with the person to call and the last contact — three queries however

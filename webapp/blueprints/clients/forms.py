@@ -1,5 +1,7 @@
-from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, SubmitField,
-                     TextAreaField)
+import re
+
+from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -149,6 +151,24 @@ class ContactForm(BaseForm):
 
     FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",
               "decides_scope", "decides_cost", "decides_payment", "decides_acceptance", "notes")
+    DECIDES = ("decides_scope", "decides_cost", "decides_payment", "decides_acceptance")
+
+    def validate_is_decision_maker(self, field):
+        """What someone decides means nothing unless they are a decision maker: say so, don't drop it."""
+        if not field.data and any(getattr(self, name).data for name in self.DECIDES):
+            raise ValidationError("Отмечено, что контакт решает, но не отмечено «ЛПР»: отметьте «ЛПР» "
+                                  "или снимите отметки «Решает».")
+
+    def validate_phone(self, field):
+        """A Russian number written with +7 or «8 (…» first has 11 digits; a digit more or less is a
+        typo («812…» without a separator is a city code, not the trunk prefix)."""
+        if any(ch.isnumeric() and not ch.isascii() for ch in field.data or ""):
+            return  # PhoneField refuses other number signs with a message of its own
+        number = re.split(r"доб|\bext|#", (field.data or "").lower())[0]
+        digits = re.sub(r"\D", "", number, flags=re.ASCII)
+        if re.match(r"\+\s*7|8[\s(\-]", number.strip()) and len(digits) != 11:
+            raise ValidationError(f"В российском номере 11 цифр, здесь {len(digits)}: проверьте номер, "
+                                  "например +7 (912) 345-67-89.")
 
     def values(self) -> dict:
         return {name: getattr(self, name).data if getattr(self, name).data is not None else ""

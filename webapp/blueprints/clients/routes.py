@@ -72,7 +72,7 @@ def new():
     outcome = submit(form, lambda: client_service.create_client(form.values(), acting=current_user))
     if outcome.saved:
         flash(f"Клиент «{outcome.result.short_name}» добавлен.", "success")
-        return htmx.redirect(url_for("clients.detail", client_id=outcome.result.id))
+        return htmx.redirect(url_for("clients.detail", client_id=outcome.result.id, check="namesakes"))
     return htmx.render("clients/new.html", form=form, status=outcome.status)
 
 
@@ -84,7 +84,9 @@ def new():
 def detail(client_id: int):
     """The client card: requisites, terms, contacts and the timeline, each editable in place."""
     client = _load(client_id)
+    namesakes = client_service.namesakes(current_user, client) if request.args.get("check") == "namesakes" else []
     return htmx.render(DETAIL, **_card_context(client, entries=_entries(client), log_form=_log_form(client, blank=True),
+                                               namesakes=namesakes,
                                                terms=terms.effective_terms(client),
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 

@@ -43,9 +43,12 @@
     if (focus) focus.focus();
   });
 
-  // A plain form sent back with errors: start at the first invalid field.
+  // A plain form sent back with errors: unfold the sections holding them, start at the first one.
   document.addEventListener("DOMContentLoaded", function () {
-    var invalid = document.querySelector("main [aria-invalid=true]");
+    document.querySelectorAll("main details").forEach(function (d) {
+      if (d.querySelector("[aria-invalid=true], .is-invalid")) d.open = true;
+    });
+    var invalid = document.querySelector("main [aria-invalid=true], main .is-invalid");
     if (invalid) invalid.focus();
   });
 
@@ -96,17 +99,25 @@
     }
   }, true);
 
-  // Buttons that change a record's status with a form of the same record open (data-guard-form="id"):
-  // the edits would be lost, so the move is refused with a message until they are saved.
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("[data-guard-form]");
-    var form = button && document.getElementById(button.getAttribute("data-guard-form"));
-    if (form && isChanged(form)) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-      window.alert(button.getAttribute("data-guard-message") || "Сначала сохраните изменения в форме.");
-    }
+  // A status change next to a form of the same record (data-guard-form="id" around its buttons)
+  // would drop that form's unsaved edits: it is refused, and the note inside the guard says why.
+  document.addEventListener("submit", function (event) {
+    var guard = event.target.closest && event.target.closest("[data-guard-form]");
+    var form = guard && document.getElementById(guard.getAttribute("data-guard-form"));
+    if (!form || !isChanged(form)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    sending = null;
+    var note = guard.querySelector("[data-guard-note]");
+    if (note) { note.hidden = false; note.focus(); }
   }, true);
+
+  // A link to a folded section («Связь и планёрки» in the regulation editor) unfolds it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-open-group]");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (target && target.tagName === "DETAILS") target.open = true;
+  });
 
   // Escape in an inline form presses its «Отмена» button.
   document.addEventListener("keydown", function (event) {
@@ -132,31 +143,15 @@
     if (form) { event.preventDefault(); form.requestSubmit(); }
   });
 
-  // Blocks folded on a tablet (data-open-wide) are open on a laptop's wider screen.
-  document.addEventListener("DOMContentLoaded", function () {
+  // Blocks folded on a tablet (data-open-wide) are open on a laptop's wider screen, also when a
+  // save or a refresh draws them anew.
+  function openWide() {
     if (!window.matchMedia("(min-width: 992px)").matches) return;
-    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
-  });
+    document.querySelectorAll("details[data-open-wide]:not([open])").forEach(function (d) { d.open = true; });
+  }
+  document.addEventListener("DOMContentLoaded", openWide);
+  document.addEventListener("htmx:after:swap", openWide);
 
-  // A button that takes the focus to a field elsewhere on the page (data-focus="id").
-  document.addEventListener("click", function (event) {
-    var button = event.target.closest && event.target.closest("[data-focus]");
-    var field = button && document.getElementById(button.getAttribute("data-focus"));
-    if (field) {
-      event.preventDefault();
-      field.scrollIntoView({block: "center"});
-      field.focus();
-    }
-  });
-
-  // Buttons and links that ask before acting: data-confirm="Удалить контакт?".
-  document.addEventListener("click", function (event) {
-    var el = event.target.closest && event.target.closest("[data-confirm]");
-    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-    }
-  }, true);
 })();
 
 // «Отмена» in a form opened in place (the quick contact log on «Мой день») closes it and gives the

@@ -217,3 +217,71 @@ def test_visit_pages_are_accessible(page, login, axe, make_user, make_client):
         page.goto(f"/clients/{client.id}")
         violations = axe(page)
         assert not violations, f"card {size}:\n{violations}"
+
+
+def test_a_status_change_with_unsaved_regulation_edits_is_refused_with_a_message(page, login, make_user, make_client):
+    """Editing a draft, then «Согласовано с клиентом»: is the move refused with a note, the edit kept?"""
+    manager = make_user(Role.MANAGER)
+    client = make_client(manager, short_name="Ромашка")
+    login(page, manager)
+    page.goto(f"/clients/{client.id}/regulations/")
+    page.get_by_role("button", name="Создать регламент").click()
+    page.wait_for_url("**/regulations/*")
+    page.get_by_role("link", name="Связь и планёрки").click()
+    place = page.get_by_label("Место планёрки")
+    expect(place).to_be_visible()
+    place.fill("офис клиента, переговорная 2")
+    page.once("dialog", lambda dialog: dialog.accept())  # a move may ask «are you sure?» first
+    url = page.url
+    page.locator("form[action$='/status'] button[type=submit]").first.click()
+    note = page.locator("[data-guard-note]")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("несохранённые изменения")
+    assert page.url == url
+    expect(place).to_have_value("офис клиента, переговорная 2")
+
+
+def test_leaving_a_page_with_unsaved_edits_warns(page, login, make_user, make_client):
+    """With a summary typed on the card, does following a link ask before leaving?"""
+    manager = make_user(Role.MANAGER)
+    client = make_client(manager, short_name="Ромашка")
+    login(page, manager)
+    page.goto(f"/clients/{client.id}")
+    page.locator("form.log-form").get_by_label("О чём поговорили").fill("Недописанная заметка")
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.get_by_role("link", name="Клиенты").first.click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"] and f"/clients/{client.id}" in page.url
+
+
+def test_header_search_finds_a_contact_from_any_page(page, login, make_user, make_client):
+    """From «Мой день», does the header box find a client by its contact, saying who matched?"""
+    manager = make_user(Role.MANAGER)
+    make_client(manager, short_name="Ромашка", contacts=[{"full_name": "Соловьёва Алёна"}])
+    make_client(manager, short_name="Вектор")
+    login(page, manager)
+    page.get_by_label("Найти клиента или контакт").fill("соловьева")
+    page.keyboard.press("Enter")
+    results = page.locator("#results")
+    expect(results.get_by_role("link", name="Ромашка")).to_be_visible()
+    expect(results.get_by_role("link", name="Вектор")).to_have_count(0)
+    expect(results).to_contain_text("найден по: контакт: Соловьёва Алёна")
+
+
+def test_new_pages_are_accessible(page, login, axe, make_user, make_client):
+    """Do the regulation editor, the comparison and the handover preview pass WCAG 2.1 AA?"""
+    admin = make_user(Role.ADMIN)
+    leaving = make_user(Role.MANAGER)
+    other = make_user(Role.MANAGER)
+    client = make_client(leaving, short_name="Ромашка", deputy=other)
+    login(page, admin)
+    page.goto(f"/clients/{client.id}/regulations/")
+    page.get_by_role("button", name="Создать регламент").click()
+    page.wait_for_url("**/regulations/*")
+    page.get_by_role("link", name="Приоритеты и сроки (SLA)").click()
+    for url in [page.url, f"/clients/handover?from_user={leaving.id}&to_user={other.id}",
+                f"/clients/?q=ромашка&status="]:
+        page.goto(url)
+        violations = axe(page)
+        assert not violations, f"{url}:\n{violations}"

@@ -45,7 +45,8 @@ def test_a_likely_duplicate_client_is_warned_with_a_link(client, login_as, make_
                                                  "contact_cadence_days": "3"})
     assert response.status_code == 303
     card = client.get(response.headers["Location"]).get_data(as_text=True)
-    warning = re.search(r'<div class="alert alert-warning" role="alert">Похоже, этот клиент уже есть:(.*?)</div>', card, re.S)
+    warning = re.search(r'<div class="alert alert-warning" role="alert">Похоже, этот клиент уже есть:(.*?)</div>',
+                        card, re.S)
     assert warning and f'href="/clients/{first.id}"' in warning.group(1) and "Ромашка Плюс" not in warning.group(1)
 
 

@@ -27,8 +27,8 @@ def test_my_day_row_says_whom_to_call_and_what_was_agreed(client, login_as, make
         {"full_name": "Ковалёва Анна", "position": "Финансовый директор", "phone": "+7 (912) 345-67-89",
          "is_decision_maker": True}])
     with app.app_context():
-        client_service.log_touchpoint(db.session.get(Client, mine.id), channel=Channel.VISIT, acting=db.session.get(User, me.id),
-                                      summary="Показали прототип отчёта", next_step="Прислать смету на доработку",
+        client_service.log_touchpoint(db.session.get(Client, mine.id), channel=Channel.VISIT,
+                                      acting=db.session.get(User, me.id), summary="Показали прототип отчёта", next_step="Прислать смету на доработку",
                                       occurred_at=utcnow() - timedelta(days=20))
         db.session.commit()
     row = re.search(r'<tr id="due-\d+" class="due-row">.*?</tr>', _html(client.get("/")), re.S).group(0)

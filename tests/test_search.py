@@ -21,7 +21,8 @@ def clients_to_find(login_as, make_client):
     manager = login_as(Role.MANAGER)
     make_client(manager, short_name="Ромашка", legal_name="ООО «Ромашка»", inn="7707083893", kpp="773601001",
                 ogrn="1027700132195", contacts=[
-                    {"full_name": "Соловьёва Алёна Артёмовна", "phone": "+7 (912) 345-67-89", "email": "alena@romashka.ru"}])
+                    {"full_name": "Соловьёва Алёна Артёмовна", "phone": "+7 (912) 345-67-89",
+                     "email": "alena@romashka.ru"}])
     make_client(manager, short_name="Вектор", legal_name="АО \"Вектор\"", contacts=[
         {"full_name": "Артём Гусев", "phone": "+7 495 111-22-33"}])
     make_client(manager, short_name="ИП Ёлкин", legal_name="Индивидуальный предприниматель Ёлкин Пётр")

@@ -38,8 +38,9 @@ class Actions:
 
 def _log_visit(app, client_id: int, user_id: int) -> None:
     with app.app_context():
-        client_service.log_touchpoint(db.session.get(Client, client_id), channel=Channel.VISIT, summary="Были у клиента",
-                                      acting=db.session.get(User, user_id), occurred_at=utcnow() - timedelta(days=20))
+        client_service.log_touchpoint(db.session.get(Client, client_id), channel=Channel.VISIT,
+                                      summary="Были у клиента", acting=db.session.get(User, user_id),
+                                      occurred_at=utcnow() - timedelta(days=20))
         db.session.commit()
 
 
@@ -281,7 +282,7 @@ def test_new_pages_are_accessible(page, login, axe, make_user, make_client):
     page.wait_for_url("**/regulations/*")
     page.get_by_role("link", name="Приоритеты и сроки (SLA)").click()
     for url in [page.url, f"/clients/handover?from_user={leaving.id}&to_user={other.id}",
-                f"/clients/?q=ромашка&status="]:
+                "/clients/?q=ромашка&status="]:
         page.goto(url)
         violations = axe(page)
         assert not violations, f"{url}:\n{violations}"

@@ -1,5 +1,5 @@
 from wtforms import EmailField, FieldList, FormField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from webapp.forms import (BaseForm, DateField, EmailAddress, IntegerField, MoneyField, PhoneField, VersionField,
                           choices)

@@ -49,3 +49,10 @@ def test_regulation_editor_and_comparison_are_valid(client, manager_with_client,
     client.post(f"/regulations/{second}", data=data)
     assert problems_of(_html(client.get(f"/regulations/{second}"))) == []
     assert problems_of(_html(client.get(f"/regulations/{second}/compare?with={first}"))) == []
+
+
+def test_specialists_empty_list_does_not_invite_adding_clients(client, login_as):
+    """Does a specialist with no clients read what the list is for, not «Добавьте первого клиента»?"""
+    login_as(Role.SPECIALIST)
+    page = _html(client.get("/clients/"))
+    assert "Добавьте первого клиента" not in page and "Здесь появятся клиенты" in page

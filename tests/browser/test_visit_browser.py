@@ -286,3 +286,19 @@ def test_new_pages_are_accessible(page, login, axe, make_user, make_client):
         page.goto(url)
         violations = axe(page)
         assert not violations, f"{url}:\n{violations}"
+
+
+def test_tablet_lists_fit_without_a_hidden_last_column(page, login, make_user):
+    """At 820 px, does the users list show «Последний вход» without scrolling sideways?"""
+    page.set_viewport_size(TABLET)
+    admin = make_user(Role.ADMIN, full_name="Соколова Ирина Викторовна", position="Руководитель клиентского отдела")
+    for name, email in [("Кузнецова Мария Сергеевна", "kuznetsova.m@company.ru"),
+                        ("Волков Дмитрий Андреевич", "volkov.d@company.ru"),
+                        ("Орлова Татьяна Михайловна", "orlova.t@company.ru")]:
+        make_user(Role.MANAGER, full_name=name, email=email, position="Руководитель отдела сопровождения")
+    login(page, admin)
+    page.goto("/admin/users")
+    expect(page.get_by_role("columnheader", name="Последний вход")).to_be_in_viewport()
+    width, room = page.evaluate("() => { const t = document.querySelector('main table'); "
+                                "return [t.scrollWidth, t.parentElement.clientWidth]; }")
+    assert width <= room

@@ -5,6 +5,8 @@ schedule, approval threshold, SLA, acceptance period and payment terms; ``servic
 one place other areas read them from, falling back to the client's and the company's values.
 """
 
+import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -172,6 +174,17 @@ def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
 
 
 
+def _comparable(value: Any) -> Any:
+    """A clause as compared: line endings and trailing blanks of text do not make a change."""
+    if type(value) is str:  # a status enum is compared as itself
+        return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"))
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class ClauseDiff:
     key: str
@@ -181,7 +194,26 @@ class ClauseDiff:
 
     @property
     def changed(self) -> bool:
-        return self.left != self.right
+        return _comparable(self.left) != _comparable(self.right)
+
+    @property
+    def words(self) -> list[tuple[str, str]] | None:
+        """For a changed text clause, its words marked ``same``, ``removed`` or ``added`` in reading
+        order, so the page shows what changed rather than the whole clause; None for other clauses."""
+        left, right = _comparable(self.left), _comparable(self.right)
+        if not (self.changed and type(left) is str and type(right) is str):
+            return None
+        a, b = re.split(r"(\s+)", left), re.split(r"(\s+)", right)
+        marked: list[tuple[str, str]] = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if op == "equal":
+                marked.append(("same", "".join(a[i1:i2])))
+                continue
+            if i2 > i1:
+                marked.append(("removed", "".join(a[i1:i2])))
+            if j2 > j1:
+                marked.append(("added", "".join(b[j1:j2])))
+        return marked
 
 
 def compare(left: Regulation, right: Regulation) -> list[ClauseDiff]:

@@ -64,8 +64,11 @@
       if (el.type === "checkbox" || el.type === "radio") {
         if (el.checked !== el.defaultChecked) return true;
       } else if (el.tagName === "SELECT") {
+        // With no option marked selected, a single select shows its first: that is its default.
+        var marked = Array.prototype.some.call(el.options, function (o) { return o.defaultSelected; });
         for (var j = 0; j < el.options.length; j++) {
-          if (el.options[j].selected !== el.options[j].defaultSelected) return true;
+          var initially = marked ? el.options[j].defaultSelected : (!el.multiple && j === 0);
+          if (el.options[j].selected !== initially) return true;
         }
       } else if (el.value !== el.defaultValue) {
         return true;

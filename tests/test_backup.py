@@ -391,7 +391,8 @@ HOSTILE = {
     "a device member": "В архиве «uploads/null» — ссылка или специальный файл",
     "a member the backup never writes": "В архиве лишний файл «config.py»",
     "a template whose document.xml is malformed": "Шаблон «regulation.docx» из копии не прошёл проверку: "
-                                                  "Файл шаблона не открывается как документ Word (.docx).",
+                                                  "Шаблон повреждён: в части word/document.xml есть "
+                                                  "объявление DTD или сущностей",
     "a template the installation does not use": "Шаблон «contract.docx» из копии не прошёл проверку: "
                                                 "Такой шаблон не используется.",
     "a migration revision newer than known": "Копия сделана на ревизии схемы «ffffffffffff», которую эта версия "

@@ -31,6 +31,7 @@ def render_error(status: int, message: str | None = None):
 
 
 def register(app: Flask) -> None:
+    from webapp.documents.render import DocumentTemplateError
     from webapp.services import ServiceError, StaleVersion
 
     @app.errorhandler(CSRFError)
@@ -48,6 +49,17 @@ def register(app: Flask) -> None:
     def service_error(error: ServiceError):
         db.session.rollback()
         return render_error(error.status, error.message)
+
+    @app.errorhandler(DocumentTemplateError)
+    def document_template_error(error: DocumentTemplateError):
+        # a template that passed its upload check can still fail on real data, or be put in place
+        # by hand: the person printing gets the reason and whom to ask, the log gets the details
+        db.session.rollback()
+        current_app.logger.error("document template refused on %s %s: %s", request.method, request.path,
+                                 error)
+        return render_error(422, f"Документ не сформирован, шаблон документа неисправен: {error} "
+                                 "Сообщите администратору: он может загрузить исправленный шаблон "
+                                 "или вернуть стандартный в разделе «Шаблоны документов».")
 
     @app.errorhandler(StaleDataError)
     def stale_data(error):

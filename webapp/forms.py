@@ -3,22 +3,26 @@ validators for requisites, and the version field that guards against lost update
 itself is ``webapp.saving``)."""
 
 import re
-from decimal import Decimal, InvalidOperation
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
 
+import wtforms
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from wtforms import (Field, HiddenField, PasswordField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.meta import DefaultMeta
 from wtforms.utils import unset_value
 from wtforms.validators import StopValidation, ValidationError
 
-from webapp import requisites
 
 # C0 controls and DEL, except tab/newline/carriage return; NUL breaks PostgreSQL and documents.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+# Bidirectional controls: one «\u202e» in a client's name reverses what follows it on every page,
+# in documents and in file names («Договор\u202excod.exe» reads «Договорexe.docx»).
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def strip_value(value):
@@ -26,7 +30,8 @@ def strip_value(value):
 
 
 class BaseForm(FlaskForm):
-    """Every form: strips text, refuses control characters, keeps its CSRF token."""
+    """Every form: strips text, refuses control characters, drops bidi controls from one-line text,
+    keeps its CSRF token."""
 
     class Meta:
         locales = ["ru_RU", "ru"]
@@ -37,6 +42,9 @@ class BaseForm(FlaskForm):
             return DefaultMeta.get_translations(self, form)
 
     def validate(self, extra_validators=None) -> bool:
+        for fld in self:
+            if _single_line(fld) and isinstance(fld.data, str):
+                fld.data = _BIDI.sub("", fld.data)
         ok = super().validate(extra_validators)
         for field in self:
             if isinstance(field, (StringField, TextAreaField)) and isinstance(field.data, str):
@@ -51,6 +59,18 @@ class BaseForm(FlaskForm):
             if field.errors:
                 return f"{field.label.text}: {field.errors[0]}"
         return None
+
+
+def _single_line(fld: Field) -> bool:
+    """A one-line text a person types: a name, a position, a phone (not a password or a token)."""
+    return isinstance(fld, StringField) and not isinstance(fld, (TextAreaField, PasswordField, HiddenField))
+
+
+def ascii_digits(text: str) -> str:
+    """«٣», «७» or «７» → «3», «7», «7»: a decimal digit of any script as its ASCII digit, so that
+    numbers, phones and requisites are stored, linked (``tel:``) and searched in one form."""
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch
+                   for ch in text)
 
 
 def choices(pairs) -> list[SelectChoice]:
@@ -87,8 +107,13 @@ class VersionField(HiddenField):
         return super().__call__(**kwargs) + (shown if self.shown else "")
 
 
+# A plain decimal once spaces, «₽» and the comma are dealt with: no exponents, «NaN» or «1_000».
+_DECIMAL = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)", re.ASCII)
+
+
 class MoneyField(StringField):
-    """Accepts «1 234,50», «1234.5», «1 234,50 ₽»; yields a Decimal with two places."""
+    """A Russian-format decimal (money, hours): accepts «1 234,50», «1234.5», «1 234,50 ₽»; yields
+    a Decimal with ``places`` places. Digits of other scripts are read as ASCII ones."""
 
     def __init__(self, label=None, validators=None, places: int = 2, **kwargs):
         super().__init__(label, validators, **kwargs)
@@ -97,18 +122,15 @@ class MoneyField(StringField):
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        raw = valuelist[0]
-        self.raw = raw
-        text = re.sub(r"[\s\u00a0\u202f₽]|руб\.?", "", raw or "").replace(",", ".")
+        text = re.sub(r"[\s\u00a0\u202f₽]|руб\.?", "", ascii_digits(valuelist[0] or "")).replace(",", ".")
         if text == "":
             self.data = None
             return
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
+        if not _DECIMAL.fullmatch(text):
             self.data = None
-            raise ValueError("Введите число, например 1 234,50.") from None
-        if not value.is_finite() or abs(value) >= Decimal(10) ** 12:
+            raise ValueError("Введите число, например 1 234,50.")
+        value = Decimal(text)
+        if abs(value) >= Decimal(10) ** 12:
             self.data = None
             raise ValueError("Слишком большое число.")
         self.data = value.quantize(Decimal(1).scaleb(-self.places))
@@ -126,6 +148,80 @@ class MoneyField(StringField):
         return number(self.data, self.places).replace("\u00a0", " ")
 
 
+class IntegerField(wtforms.IntegerField):
+    """A whole number in digits 0–9 (those of other scripts are read as such). WTForms' own field
+    hands the text to ``int()``, which also takes «٣» and «1_000» and keeps them as typed."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = ascii_digits(valuelist[0] or "").strip()
+        self.data = None
+        if text == "":
+            return  # Optional / InputRequired say what an empty field means
+        if not re.fullmatch(r"[-+]?[0-9]+", text):
+            raise ValueError("Введите целое число, например 5.")
+        if len(text) > 15:
+            raise ValueError("Слишком большое число.")
+        self.data = int(text)
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()  # no range message under «not a number»
+
+
+class PhoneField(StringField):
+    """A phone as people write it («+7 (912) 345-67-89 доб. 12»): 5 to 15 digits 0–9. Digits of
+    other scripts become ASCII; other number signs («²», «①») are refused, since the number goes
+    into a ``tel:`` link and the search by digits."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if isinstance(self.data, str):
+            self.data = ascii_digits(self.data)
+
+    def post_validate(self, form, validation_stopped):
+        if validation_stopped or not self.data:
+            return
+        if any(ch.isnumeric() and not ch.isascii() for ch in self.data):
+            raise ValidationError("Телефон: только цифры 0–9, например +7 (912) 345-67-89.")
+        if not 5 <= sum(ch.isdigit() for ch in self.data) <= 15:
+            raise ValidationError("Телефон: от 5 до 15 цифр, например +7 (912) 345-67-89.")
+
+
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2100, 12, 31)
+DATE_RANGE_MESSAGE = "Укажите дату между 01.01.1900 и 31.12.2100."
+
+
+class _SaneDate:
+    """A date a person could mean, 1900–2100, also offered as the input's ``min`` / ``max``:
+    «9999-12-31» or «0001-01-01» (a typo or a probe) would be stored, break date arithmetic and be
+    printed in documents."""
+
+    bounds: tuple[str, str]
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        low, high = self.bounds
+        kwargs["render_kw"] = {"min": low, "max": high, **(kwargs.get("render_kw") or {})}
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([ascii_digits(value or "") for value in valuelist])
+
+    def post_validate(self, form, validation_stopped):
+        day = self.data.date() if isinstance(self.data, datetime) else self.data
+        if not validation_stopped and day is not None and not DATE_MIN <= day <= DATE_MAX:
+            raise ValidationError(DATE_RANGE_MESSAGE)
+
+
+class DateField(_SaneDate, wtforms.DateField):
+    bounds = (DATE_MIN.isoformat(), DATE_MAX.isoformat())
+
+
+class DateTimeLocalField(_SaneDate, wtforms.DateTimeLocalField):
+    bounds = (DATE_MIN.isoformat() + "T00:00", DATE_MAX.isoformat() + "T23:59")
+
+
 class Requisite:
     """WTForms validator around a ``requisites.check_*`` function; strips spaces first."""
 
@@ -141,8 +237,9 @@ class Requisite:
 
 
 def _compact(value: str | None) -> str:
-    """«7707 083 893» → «7707083893»: people paste requisites with spaces and dashes."""
-    return re.sub(r"[\s\u00a0-]", "", value or "").upper()
+    """«7707 083 893» → «7707083893»: people paste requisites with spaces and dashes (and, from
+    some PDFs, with full-width digits)."""
+    return re.sub(r"[\s\u00a0-]", "", ascii_digits(value or "")).upper()
 
 
 _EMAIL = re.compile(r"^[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[^@\s<>()\[\],;:\".]+$")

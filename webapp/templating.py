@@ -9,6 +9,7 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 from webapp import formatting
+from webapp.forms import DATE_MAX, DATE_MIN
 
 MACRO_FOLDER = "_macros/"
 
@@ -37,7 +38,8 @@ def register(app: Flask) -> None:
     environment = app.jinja_env
     environment.filters.update(formatting.FILTERS)
     # No roles or states here: templates get ``can_*`` flags and the models' labels, and decide nothing.
-    environment.globals.update(plural=formatting.plural, today=formatting.today)
+    environment.globals.update(plural=formatting.plural, today=formatting.today,
+                               date_min=DATE_MIN.isoformat(), date_max=DATE_MAX.isoformat())
     environment.trim_blocks = True
     environment.lstrip_blocks = True
     for name in environment.list_templates(filter_func=lambda n: n.startswith(MACRO_FOLDER)):

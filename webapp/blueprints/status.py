@@ -14,9 +14,8 @@ from flask_login import current_user
 
 from webapp import htmx
 from webapp.extensions import db
+from webapp.forms import DATE_MAX, DATE_MIN, DATE_RANGE_MESSAGE
 from webapp.services import PermissionDenied, ServiceError, workflow
-
-EARLIEST, LATEST = date(1900, 1, 1), date(2100, 12, 31)
 
 
 def _field_values(record: Any, target: str) -> dict[str, Any]:
@@ -33,8 +32,9 @@ def _field_values(record: Any, target: str) -> dict[str, Any]:
                 values[spec.name] = date.fromisoformat(raw)
             except ValueError:
                 raise ServiceError(f"{spec.label}: введите дату.", field=spec.name) from None
-            if not EARLIEST <= values[spec.name] <= LATEST:
-                raise ServiceError(f"{spec.label}: дата должна быть между 1900 и 2100 годом.", field=spec.name)
+            if not DATE_MIN <= values[spec.name] <= DATE_MAX:
+                raise ServiceError(f"{spec.label}: {DATE_RANGE_MESSAGE[0].lower()}{DATE_RANGE_MESSAGE[1:]}",
+                                   field=spec.name)
         else:
             values[spec.name] = raw or None
     return values

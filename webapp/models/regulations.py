@@ -65,6 +65,19 @@ REGULATION_WORKFLOW = Workflow(RegulationStatus, [
     Move((), RegulationStatus.SUPERSEDED, "Заменить", "supersede", "замена редакцией"),
 ], open_states=(RegulationStatus.DRAFT, RegulationStatus.AGREED), checks_version=True)
 
+# The clauses in Russian: the comparison of editions and the audit log speak of them alike.
+CLAUSE_LABELS = {
+    "status": "Статус", "signed_on": "Дата подписания", "effective_date": "Вступает в силу", "city": "Город",
+    "parties": "Ответственные лица", "channels": "Каналы связи", "working_hours": "Рабочее время",
+    "contact_cadence_days": "Связь с клиентом, раз в N рабочих дней", "meeting_weekday": "День планёрки",
+    "meeting_time": "Время планёрки", "meeting_place": "Место планёрки", "intake_procedure": "Приём задач",
+    "sla": "Приоритеты и сроки (SLA)", "approval_threshold_hours": "Согласование ЛПР от, часов",
+    "approval_threshold_amount": "Согласование ЛПР от, ₽", "acceptance_days": "Приёмка актов, рабочих дней",
+    "payment_days": "Оплата, рабочих дней", "escalation": "Эскалация", "hours_limit": "Лимит часов / бюджет",
+    "confidentiality": "Конфиденциальность и доступы", "term_text": "Срок действия и изменения",
+    "sections": "Дополнительные разделы",
+}
+
 WEEKDAYS = ["понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"]
 WEEKDAYS_ACCUSATIVE = ["каждый понедельник", "каждый вторник", "каждую среду", "каждый четверг",
                        "каждую пятницу", "каждую субботу", "каждое воскресенье"]
@@ -119,6 +132,8 @@ class RegulationStandard(RegulationClauses, Versioned, Audited, db.Model):
     """The company's standard wording and values: a new client's regulation starts from it."""
 
     __tablename__ = "regulation_standard"
+    __audit_name__ = "Стандарт регламента"
+    __audit_labels__ = CLAUSE_LABELS
 
     id: Mapped[int] = mapped_column(primary_key=True)
 
@@ -128,6 +143,9 @@ class RegulationStandard(RegulationClauses, Versioned, Audited, db.Model):
 
 class Regulation(RegulationClauses, Versioned, Audited, db.Model):
     __tablename__ = "regulations"
+    __audit_name__ = "Регламент"
+    __audit_link__ = ("regulations.detail", "regulation_id")
+    __audit_labels__ = {**CLAUSE_LABELS, "number": "Редакция", "based_on_id": "На основе редакции"}
     __table_args__ = (
         sa.UniqueConstraint("client_id", "number"),
         # At most one version in force per client, enforced by the database itself.

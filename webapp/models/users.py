@@ -40,6 +40,10 @@ def new_session_token() -> str:
 
 
 class User(Versioned, Audited, UserMixin, db.Model):
+    __audit_name__ = "Пользователь"
+    __audit_link__ = ("admin.edit_user", "user_id")
+    __audit_labels__ = {"email": "E-mail", "full_name": "ФИО", "position": "Должность", "phone": "Телефон",
+                        "role": "Роль", "active": "Активна", "password_hash": "Пароль", "address": "Адрес"}
     __tablename__ = "users"
     __audit_exclude__ = frozenset({"version", "session_token", "last_login_at"})
     __audit_secret__ = frozenset({"password_hash"})

@@ -57,7 +57,10 @@ def _refresh_last_contact(client: Client) -> None:
 
 CLIENT_FIELDS = ("short_name", "legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik",
                  "account", "corr_account", "contract_number", "contract_date", "manager_id",
-                 "deputy_id", "status", "hourly_rate", "contact_cadence_days", "notes")
+                 "deputy_id", "status", "hourly_rate", "contact_cadence_days", "notes",
+                 "phone", "email", "registered_on", "regulation_appendix", "signatory_contact_id",
+                 "signatory_position_genitive", "signatory_authority", "signatory_attorney_number",
+                 "signatory_attorney_date")
 
 
 def _check_team(data: dict[str, Any]) -> None:

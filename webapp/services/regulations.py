@@ -6,16 +6,16 @@ one place other areas read them from, falling back to the client's and the compa
 """
 
 from dataclasses import dataclass
-from datetime import date, time
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus, Role,
+from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus,
                            User)
+from webapp.models.company import DEFAULT_REGULATION_NUMBER_FORMAT
 from webapp.models.audit import tag_action
+from webapp.models.regulations import CLAUSE_LABELS
 from webapp import saving
 from webapp.saving import Edit
 from webapp.services import NotFound, ServiceError, access, terms, workflow
@@ -163,17 +163,6 @@ def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
 
 # --- comparing ----------------------------------------------------------------------------------
 
-CLAUSE_LABELS = {
-    "status": "Статус", "signed_on": "Дата подписания", "effective_date": "Вступает в силу", "city": "Город",
-    "parties": "Ответственные лица", "channels": "Каналы связи", "working_hours": "Рабочее время",
-    "contact_cadence_days": "Связь с клиентом, раз в N рабочих дней", "meeting_weekday": "День планёрки",
-    "meeting_time": "Время планёрки", "meeting_place": "Место планёрки", "intake_procedure": "Приём задач",
-    "sla": "Приоритеты и сроки (SLA)", "approval_threshold_hours": "Согласование ЛПР от, часов",
-    "approval_threshold_amount": "Согласование ЛПР от, ₽", "acceptance_days": "Приёмка актов, рабочих дней",
-    "payment_days": "Оплата, рабочих дней", "escalation": "Эскалация", "hours_limit": "Лимит часов / бюджет",
-    "confidentiality": "Конфиденциальность и доступы", "term_text": "Срок действия и изменения",
-    "sections": "Дополнительные разделы",
-}
 
 
 @dataclass
@@ -193,34 +182,26 @@ def compare(left: Regulation, right: Regulation) -> list[ClauseDiff]:
     return [ClauseDiff(key, label, getattr(left, key), getattr(right, key)) for key, label in CLAUSE_LABELS.items()]
 
 
-# --- the document -------------------------------------------------------------------------------
-
-
-def _signatory(client: Client):
-    """Who signs for the client: a decision maker who is a director, else the first decision maker."""
-    makers = [c for c in client.contacts if c.is_decision_maker]
-    directors = [c for c in makers if "директор" in (c.position or "").lower()]
-    return (directors or makers or [None])[0]
+# --- the document ---------------------------------------------------------------------------------
 
 
 def document_data(regulation: Regulation):
-    """The edition as plain data for ``documents.regulation``."""
+    """The edition as plain data for ``documents.regulation``: both parties from ``documents.parties``,
+    the readable edition number, the edition it replaces and, once superseded, since when."""
     from webapp.documents import regulation as doc
+    from webapp.documents.parties import client_party, company_party
 
     client, company = regulation.client, CompanyProfile.get()
-    signer = _signatory(client)
-    contractor = doc.Party(
-        name=company.name, legal_name=company.legal_name or company.name, inn=company.inn, kpp=company.kpp,
-        ogrn=company.ogrn, address=company.address, phone=company.phone, email=company.email,
-        bank_name=company.bank_name, bik=company.bik, account=company.account, corr_account=company.corr_account,
-        signatory_name=company.signatory_name, signatory_position=company.signatory_position,
-        signatory_basis=company.signatory_basis or "Устава")
-    party = doc.ClientParty(
-        name=client.short_name, legal_name=client.legal_name or client.short_name, inn=client.inn, kpp=client.kpp,
-        ogrn=client.ogrn, address=client.address, bank_name=client.bank_name, bik=client.bik,
-        account=client.account, corr_account=client.corr_account,
-        signatory_name=signer.full_name if signer else "", signatory_position=signer.position if signer else "",
-        contract_number=client.contract_number, contract_date=client.contract_date)
+    number_format = company.regulation_number_format or DEFAULT_REGULATION_NUMBER_FORMAT
+
+    def number_of(edition: Regulation) -> str:
+        year = (edition.signed_on or edition.created_at.date()).year
+        return doc.edition_number(number_format, client=client.short_name, edition=edition.number,
+                                  year=year, client_id=client.id)
+
+    signed = [e for e in versions(client) if e.status in (RegulationStatus.SIGNED, RegulationStatus.SUPERSEDED)]
+    previous = next((e for e in signed if e.number < regulation.number), None)
+    successor = min((e for e in signed if e.number > regulation.number), key=lambda e: e.number, default=None)
 
     def people(side: str):
         return [doc.ResponsiblePerson(name=p.get("name", ""), position=p.get("position", ""), role=p.get("role", ""),
@@ -230,8 +211,12 @@ def document_data(regulation: Regulation):
     meeting = (doc.MeetingSlot(regulation.meeting_weekday, regulation.meeting_time, regulation.meeting_place)
                if regulation.meeting_weekday is not None and regulation.meeting_time else None)
     return doc.RegulationDoc(
-        number=f"РВ-{client.id}", version=regulation.number, status=regulation.status.value,
-        contractor=contractor, client=party, city=(regulation.city or "").removeprefix("г. "),
+        number=number_of(regulation), version=regulation.number, status=regulation.status.value,
+        contractor=company_party(company), client=client_party(client, seal=company.seal_mark),
+        contract_number=client.contract_number, contract_date=client.contract_date,
+        appendix_number=client.regulation_appendix, previous_number=number_of(previous) if previous else "",
+        superseded_on=(successor.effective_date or successor.signed_on) if successor else None,
+        city=(regulation.city or "").removeprefix("г. "), vat_mode=company.vat_mode,
         signed_on=regulation.signed_on, effective_date=regulation.effective_date,
         contractor_people=people("contractor"), client_people=people("client"),
         channels=[line.strip() for line in regulation.channels.splitlines() if line.strip()],
@@ -244,6 +229,4 @@ def document_data(regulation: Regulation):
         acceptance_days=regulation.acceptance_days, payment_days=regulation.payment_days,
         escalation=[doc.EscalationLevel(r.get("who", ""), r.get("when", "")) for r in regulation.escalation],
         budget=regulation.hours_limit, confidentiality=regulation.confidentiality, term=regulation.term_text,
-        free_sections=[doc.FreeSection(s.get("title", ""), s.get("body", "")) for s in regulation.sections],
-        approvers=[doc.Approver(c.full_name, c.position, ", ".join(c.decides) or "—")
-                   for c in client.contacts if c.is_decision_maker])
+        free_sections=[doc.FreeSection(s.get("title", ""), s.get("body", "")) for s in regulation.sections])

@@ -1,7 +1,8 @@
 """Document templates an admin overrides per installation (instance/document_templates/).
 
-An upload is accepted only after a test render with sample data succeeds, so a broken template
-never reaches the people who print documents.
+An upload is accepted only after a test render with sample data succeeds, within the bounds every
+render keeps (no DTD, a few seconds, a few MB), so a broken or runaway template never reaches the
+people who print documents.
 """
 
 import hashlib

@@ -1,9 +1,12 @@
 """Accounts: creating staff, roles, activation, passwords, and who may log in."""
 
+import functools
 import logging
+import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models import Role, User
@@ -81,10 +84,21 @@ def reset_password(user: User, password: str) -> None:
     tag_action(user, "password_reset")
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """The user changes their password: they must know the old one; other sessions end."""
+class WrongPassword(ServiceError):
+    """The current password did not match. The failure is already audited: the caller keeps that
+    record (commits) while refusing, and counts it against the limit on guesses."""
+
+
+def change_own_password(user: User, current: str, new: str, address: str) -> None:
+    """The user changes their password: they must know the old one; other sessions end.
+
+    A wrong current password is logged and audited like a failed login: someone at an unlocked
+    desk must not be able to guess it unseen.
+    """
     if not user.check_password(current):
-        raise ServiceError("Текущий пароль неверен.", field="current_password")
+        log.warning("wrong current password for %r from %s", user.email, address)
+        log_event("users", user.id, user.full_name, "password_check_failed", {"address": [None, address]})
+        raise WrongPassword("Текущий пароль неверен.", field="current_password")
     if current == new:
         raise ServiceError("Новый пароль совпадает с текущим.", field="password")
     check_password_rules(new)
@@ -94,15 +108,19 @@ def change_own_password(user: User, current: str, new: str) -> None:
 
 
 def authenticate(email: str, password: str, address: str) -> User | None:
-    """The active user with these credentials, or None; a failure is logged and audited."""
+    """The active user with these credentials, or None; a failure is logged and audited.
+
+    Exactly one password hash is checked whatever the account (unknown, deactivated, or without a
+    password of its own: then a dummy hash of the configured method), so the time of the answer does
+    not tell which accounts exist.
+    """
     user = find_by_email(email)
-    if user is not None and user.active and user.check_password(password):
+    stored = user.password_hash if user is not None and _checkable(user.password_hash) else None
+    matches = check_password_hash(stored or _dummy_hash(_hash_method()), password) and stored is not None
+    if matches and user.active:
         user.last_login_at = utcnow()
         log_event("users", user.id, user.full_name, "login", {"address": [None, address]})
         return user
-    if user is None:
-        # Spend the same time as a real check, so response time does not reveal accounts.
-        User(password_hash=_dummy_hash()).check_password(password)
     log.warning("failed login for %r from %s", email[:254], address)
     log_event("users", user.id if user else None, email[:254], "login_failed",
               {"address": [None, address]})
@@ -115,12 +133,12 @@ def logout(user: User) -> None:
     log_event("users", user.id, user.full_name, "logout")
 
 
-_dummy: dict[str, str] = {}
+def _checkable(password_hash: str) -> bool:
+    """A hash Werkzeug really computes (``method$salt$hash``). For anything else (an account that
+    signs in elsewhere, a locked one) it answers at once, and the time would show it."""
+    return password_hash.count("$") >= 2
 
 
-def _dummy_hash() -> str:
-    method = _hash_method()
-    if method not in _dummy:
-        from werkzeug.security import generate_password_hash
-        _dummy[method] = generate_password_hash("dummy-password", method=method)
-    return _dummy[method]
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)

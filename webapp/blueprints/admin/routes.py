@@ -13,6 +13,7 @@ from webapp.documents.render import content_disposition, template_names, templat
 from webapp.forms import choices
 from webapp.formatting import day_start
 from webapp.models import AuditEvent, CompanyProfile, Role, User
+from webapp.models import audit as audit_log
 from webapp.permissions import allow
 from webapp.saving import submit
 from webapp.services import access, as_id
@@ -147,15 +148,6 @@ def reset_template(name: str):
     return htmx.redirect(url_for("admin.templates"))
 
 
-AUDIT_ACTIONS = {
-    "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход",
-    "logout": "выход", "login_failed": "неудачный вход", "deactivate": "отключение",
-    "activate": "включение", "password_reset": "сброс пароля", "password_change": "смена пароля",
-    "handover": "передача клиентов", "agree": "согласование", "sign": "подписание", "reopen": "возврат в проект",
-    "supersede": "замена редакцией", "template_upload": "загрузка шаблона", "template_reset": "сброс шаблона",
-}
-
-
 @bp.get("/audit")
 @admin_only
 def audit():
@@ -168,8 +160,11 @@ def audit():
         query = query.where(AuditEvent.entity_type == entity_type)
     if (entity_id := as_id(args.get("entity_id"))) is not None:
         query = query.where(AuditEvent.entity_id == entity_id)
-    if (action := args.get("action", "")) in AUDIT_ACTIONS:
+    actions = audit_log.all_actions()
+    if (action := args.get("action", "")) in actions:
         query = query.where(AuditEvent.action == action)
+    elif args.get("signins") != "1":  # sign-ins would drown the changes: shown when asked
+        query = query.where(AuditEvent.action.not_in(audit_log.SIGN_IN_ACTIONS))
     date_from, date_to = _parse_date(args.get("from")), _parse_date(args.get("to"))
     if date_from:
         query = query.where(AuditEvent.created_at >= day_start(date_from))
@@ -180,7 +175,7 @@ def audit():
     actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
     entity_types = db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)).all()
     return htmx.render("admin/audit.html", block="results", page=page, actors=actors,
-                       entity_types=entity_types, actions=AUDIT_ACTIONS, filters=args)
+                       entity_types=entity_types, actions=actions, filters=args, entity=audit_log.entity)
 
 
 def _parse_date(value: str | None):

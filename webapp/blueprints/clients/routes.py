@@ -9,7 +9,7 @@ from webapp.blueprints.clients.forms import (ClientForm, ContactForm, HandoverFo
 from webapp.extensions import db
 from webapp.formatting import from_local, today
 from webapp.forms import choices
-from webapp.models import Channel, Client, Role, User
+from webapp.models import Channel, Client, User
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import access, as_id, terms, timeline

@@ -10,7 +10,7 @@ from webapp.documents.render import content_disposition
 from webapp.extensions import db
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
-from webapp.services import access, terms, workflow
+from webapp.services import access, as_id, terms, workflow
 from webapp.services import regulations as regulation_service
 
 EDITORS = access.ACCOUNT_MANAGERS
@@ -130,7 +130,7 @@ def delete(regulation_id: int):
 def compare(regulation_id: int):
     """Two editions side by side, clause by clause, changes marked."""
     regulation = _load(regulation_id)
-    other = _load(request.args.get("with", type=int) or 0)
+    other = _load(as_id(request.args.get("with")) or 0)
     if other.client_id != regulation.client_id:
         abort(404)
     older, newer = sorted((regulation, other), key=lambda r: r.number)

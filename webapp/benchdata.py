@@ -10,6 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from webapp import cache
 from webapp.extensions import db
 from webapp.formatting import local, today
 from webapp.models import (AuditEvent, Client, Contact, Regulation, RegulationStatus, Role, Touchpoint, User,
@@ -105,6 +106,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
                    changes={"notes": ["a", "b"]}) for i in range(clients * 5)]
     _insert(AuditEvent.__table__, events)
     _fix_sequences()
+    cache.invalidate(db.session, ["managers"])  # bulk inserts pass no flush, so say it here
     return {"users": len(users), "clients": len(client_rows), "contacts": len(contact_rows),
             "touchpoints": len(touch_rows), "regulations": len(regulation_rows), "audit_events": len(events)}
 

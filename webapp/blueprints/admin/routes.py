@@ -14,6 +14,7 @@ from webapp.forms import choices
 from webapp.formatting import day_start
 from webapp.models import AuditEvent, CompanyProfile, Role, User
 from webapp.models import audit as audit_log
+from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import submit
 from webapp.services import access, as_id
@@ -41,8 +42,7 @@ def users():
         query = query.where(User.active.is_(True))
     elif state == "inactive":
         query = query.where(User.active.is_(False))
-    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state, roles=list(Role))
 
 
@@ -170,8 +170,7 @@ def audit():
         query = query.where(AuditEvent.created_at >= day_start(date_from))
     if date_to:
         query = query.where(AuditEvent.created_at < day_start(date_to) + timedelta(days=1))
-    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
     entity_types = db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)).all()
     return htmx.render("admin/audit.html", block="results", page=page, actors=actors,

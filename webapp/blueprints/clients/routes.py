@@ -10,6 +10,7 @@ from webapp.extensions import db
 from webapp.formatting import from_local, today
 from webapp.forms import choices
 from webapp.models import Channel, Client, User
+from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import access, as_id, terms, timeline
@@ -25,8 +26,8 @@ def _load(client_id: int) -> Client:
     return access.get_client(current_user, client_id)
 
 
-def _managers() -> list[User]:
-    return list(db.session.scalars(access.account_managers()))
+def _managers() -> tuple[access.Manager, ...]:
+    return access.active_account_managers()
 
 
 def _card_context(client: Client, **extra) -> dict:
@@ -49,8 +50,7 @@ def index():
                                            status=args.get("status", "open"),
                                            cadence=args.get("cadence", ""), sort=args.get("sort", "name"))
     query = client_service.client_list_query(current_user, filters, today())
-    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),
                        can_create=access.can_create_client(current_user),

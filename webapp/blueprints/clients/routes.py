@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, load_only
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
@@ -40,6 +41,16 @@ def _entries(client: Client, before: str | None = None) -> list[timeline.Entry]:
 
 # --- list and creation ------------------------------------------------------------------------
 
+# What a row of the list shows: loading only these (and of the team, only names) halves the work
+# of turning 50 rows into objects.
+LIST_COLUMNS = (
+    load_only(Client.id, Client.short_name, Client.inn, Client.status, Client.manager_id, Client.deputy_id,
+              Client.last_contact_at, Client.next_contact_on, Client.due_on, Client.overdue_on,
+              Client.critical_on, Client.version),
+    joinedload(Client.manager, innerjoin=True).load_only(User.id, User.full_name),
+    joinedload(Client.deputy).load_only(User.id, User.full_name),
+)
+
 
 @bp.get("/")
 @allow()
@@ -49,7 +60,7 @@ def index():
     filters = client_service.ClientFilters(q=args.get("q", "")[:100], manager=args.get("manager", ""),
                                            status=args.get("status", "open"),
                                            cadence=args.get("cadence", ""), sort=args.get("sort", "name"))
-    query = client_service.client_list_query(current_user, filters, today())
+    query = client_service.client_list_query(current_user, filters, today()).options(*LIST_COLUMNS)
     page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),

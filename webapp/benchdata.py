@@ -28,7 +28,7 @@ KINDS = ["Логистик", "Трейд", "Строй", "Агро", "Фарм",
 BENCH_PASSWORD = "bench-password"
 CONTACTS_PER_CLIENT = 5
 TOUCHPOINTS_PER_CLIENT = 50
-REGULATION_EVERY = 2  # every second client has a signed regulation; every fourth a new edition in draft
+REGULATION_EVERY = 2  # every second client of a manager has a signed regulation; every fourth a draft too
 CHUNK = 5000
 
 
@@ -112,13 +112,15 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
 
 
 def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day, now) -> list[dict]:
-    """A signed edition 1 (the standard's wording) for every second client, and an edition 2 in
-    draft for every fourth, so the regulation pages have editions to show and compare."""
+    """A signed edition 1 (the standard's wording) for every second client of each manager, and an
+    edition 2 in draft for every fourth, so the regulation pages have editions to show and compare."""
     first_regulation = _max_id(Regulation) + 1
     decision_makers = {c["client_id"]: c for c in contacts if c["is_decision_maker"]}
     rows = []
+    managers = len({client["manager_id"] for client in clients})
     for n, client in enumerate(clients):
-        if n % REGULATION_EVERY != 1:
+        nth = n // managers  # the how-many-th client of its manager: every manager has some of each
+        if nth % REGULATION_EVERY != 1:
             continue
         person = decision_makers[client["id"]]
         parties = [{"side": "client", "name": person["full_name"], "position": person["position"],
@@ -130,7 +132,7 @@ def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day
         signed_id = first_regulation + len(rows)
         rows.append(dict(id=signed_id, number=1, status=RegulationStatus.SIGNED.value, based_on_id=None,
                          signed_on=day - timedelta(days=200), effective_date=day - timedelta(days=200), **common))
-        if n % (2 * REGULATION_EVERY) == 1:
+        if nth % (2 * REGULATION_EVERY) == 1:
             rows.append(dict(id=first_regulation + len(rows), number=2, status=RegulationStatus.DRAFT.value,
                              based_on_id=signed_id, signed_on=None, effective_date=None,
                              **{**common, "payment_days": 15}))

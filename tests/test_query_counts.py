@@ -274,3 +274,35 @@ def test_the_company_profile_copy_follows_a_save_in_another_worker(app, other_wo
         copy = CompanyProfile.cached()
         assert copy.name == "ООО «Сопровождение»"
         assert copy not in db.session  # a copy to read, never a row to edit by accident
+
+
+# --- page counts that stop ----------------------------------------------------------------------
+
+
+def test_a_list_longer_than_the_count_reaches_says_more_than_and_still_pages_on(app, client, login_as,
+                                                                                 monkeypatch):
+    """When the audit log holds more events than the page count reads, does the page say «из более
+    чем» instead of a total, and still offer the next page, which counts on from there?"""
+    from webapp import pagination
+
+    with app.app_context():
+        benchdata.generate(clients=6)  # 30 audit events
+        db.session.commit()
+    monkeypatch.setattr(pagination, "COUNT_CAP", 15)
+    app.config["PER_PAGE"] = 10
+    login_as(Role.ADMIN)
+
+    first = client.get("/admin/audit").get_data(as_text=True)
+    assert "Показаны 1–10 из более чем 15" in first and "Всего:" not in first
+    assert 'rel="next"' in first
+    second = client.get("/admin/audit?page=2").get_data(as_text=True)
+    assert "Показаны 11–20 из более чем 25" in second
+
+
+def test_a_short_list_still_says_its_exact_total(app, client, login_as):
+    """Does a list within the count's reach still show «Всего: N», as it always did?"""
+    with app.app_context():
+        benchdata.generate(clients=6)
+        db.session.commit()
+    login_as(Role.MANAGER)
+    assert "Всего: 6" in client.get("/clients/").get_data(as_text=True)

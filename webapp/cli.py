@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import with_appcontext
 
+from webapp import cli_directory
 from webapp.backup import BackupError, make_backup, restore_backup
 from webapp.extensions import db
 from webapp.models import Role, User
@@ -18,6 +19,7 @@ def register(app: Flask) -> None:
     # other way (the test runner, a script) would meet no app.
     for command in (create_user, seed_demo, backup, restore, bench_data):
         app.cli.add_command(command)
+    cli_directory.register(app)  # ldap-sync, ldap-check
 
 
 @click.command("create-user")

@@ -1,7 +1,9 @@
 """Clients, their contacts and the contact log; the cadence bookkeeping that keeps lists fast.
 
 Every write here keeps the client's stored cadence dates and search text in step, in the same
-transaction, so lists and the dashboard filter with plain comparisons instead of per-row work.
+transaction, so lists and the dashboard filter with plain comparisons instead of per-row work. They
+are derived figures (``services.derived``): each writer locks the client first and recomputes them
+from the touchpoints and contacts in the database.
 """
 
 import re
@@ -21,7 +23,7 @@ from webapp.models.clients import (DEFAULT_CADENCE_DAYS, CadenceState, Channel, 
                                    Contact, Touchpoint, cadence_dates, phone_digits)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, as_id, dashboard, terms, timeline
+from webapp.services import NotFound, ServiceError, access, as_id, dashboard, derived, terms, timeline
 
 # --- cadence and search bookkeeping ----------------------------------------------------------
 
@@ -36,18 +38,24 @@ def refresh_cadence(client: Client) -> None:
 
 
 def refresh_search_text(client: Client) -> None:
-    """One lower-case string holding all a search can match: names, ИНН, contacts, phones, e-mails."""
+    """One lower-case string holding all a search can match: names, ИНН, contacts, phones, e-mails.
+    The contacts are read from the database, not from ``client.contacts`` (possibly loaded before
+    the lock: see ``services.derived``)."""
     parts = [client.short_name, client.legal_name, client.inn, client.contract_number]
-    for contact in client.contacts:
-        parts += [contact.full_name, contact.email, contact.phone_digits, contact.messenger]
+    if client.id is not None:  # a new client has no contacts yet
+        for row in db.session.execute(
+                sa.select(Contact.full_name, Contact.email, Contact.phone_digits, Contact.messenger)
+                .where(Contact.client_id == client.id)
+                .order_by(Contact.is_decision_maker.desc(), Contact.full_name, Contact.id)):
+            parts += row
     client.search_text = " ".join(p for p in parts if p).lower()
 
 
 def _refresh_last_contact(client: Client) -> None:
     """The newest touchpoint sets the last contact and the planned next contact."""
-    newest = db.session.scalar(
-        sa.select(Touchpoint).where(Touchpoint.client_id == client.id)
-        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1))
+    newest = db.session.execute(
+        sa.select(Touchpoint.occurred_at, Touchpoint.next_contact_on).where(Touchpoint.client_id == client.id)
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1)).first()
     client.last_contact_at = newest.occurred_at if newest else None
     client.next_contact_on = newest.next_contact_on if newest else None
     refresh_cadence(client)
@@ -82,7 +90,7 @@ def create_client(data: dict[str, Any], *, acting: User) -> Client:
     data.setdefault("status", ClientStatus.ACTIVE)
     data["contact_cadence_days"] = data.get("contact_cadence_days") or DEFAULT_CADENCE_DAYS
     _check_team(data)
-    _check_unique_inn(data.get("inn"), None)
+    _check_unique_inn(data.get("inn"), data.get("kpp"), None)
     client = Client(**data)
     client.created_at = utcnow()
     db.session.add(client)
@@ -92,28 +100,35 @@ def create_client(data: dict[str, Any], *, acting: User) -> Client:
     return client
 
 
-def _check_unique_inn(inn: str | None, client_id: int | None) -> None:
+# A branch shares its head office's ИНН with a КПП of its own; clients without an ИНН are many.
+DUPLICATE_CLIENT = "Клиент с таким ИНН и КПП уже есть{}. Филиал с тем же ИНН добавьте со своим КПП."
+saving.unique_rule("uq_clients_inn_kpp", DUPLICATE_CLIENT.format(""), field="inn")
+
+
+def _check_unique_inn(inn: str | None, kpp: str | None, client_id: int | None) -> None:
+    """The check the index ``uq_clients_inn_kpp`` makes again, naming the other client."""
     if not inn:
         return
-    query = sa.select(Client.short_name).where(Client.inn == inn)
+    query = sa.select(Client.short_name).where(Client.inn == inn, Client.kpp == (kpp or ""))
     if client_id is not None:
         query = query.where(Client.id != client_id)
     if other := db.session.scalar(query.limit(1)):
-        raise ServiceError(f"Клиент с таким ИНН уже есть: «{other}».", field="inn")
+        raise ServiceError(DUPLICATE_CLIENT.format(f": «{other}»"), field="inn")
 
 
 def update_client(client: Client, edit: Edit, *, acting: User) -> list[str]:
     """Save one block of the card: only the fields this user changed. Only an admin reassigns the
     account manager (a handover)."""
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     data = saving.changes(client, edit, CLIENT_FIELDS)
     if "manager_id" in data:
         access.require(access.can_reassign_client(acting),
                        "Сменить аккаунт-менеджера может администратор (передача клиентов).")
     _check_team({"manager_id": data.get("manager_id", client.manager_id),
                  "deputy_id": data.get("deputy_id", client.deputy_id)})
-    if "inn" in data:
-        _check_unique_inn(data["inn"], client.id)
+    if "inn" in data or "kpp" in data:
+        _check_unique_inn(data.get("inn", client.inn), data.get("kpp", client.kpp), client.id)
     changed = saving.write(client, data)
     if changed:
         refresh_search_text(client)
@@ -249,6 +264,7 @@ def _contact_data(data: dict[str, Any]) -> dict[str, Any]:
 
 def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contact:
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     contact = Contact(client=client, **_contact_data(data))
     contact.phone_digits = phone_digits(contact.phone)
     db.session.add(contact)
@@ -259,6 +275,7 @@ def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contac
 
 def update_contact(contact: Contact, edit: Edit, *, acting: User) -> list[str]:
     access.require_edit_client(acting, contact.client)
+    derived.lock_owner(contact.client)
     changed = saving.write(contact, _contact_data(saving.changes(contact, edit, CONTACT_FIELDS)))
     contact.phone_digits = phone_digits(contact.phone)
     refresh_search_text(contact.client)
@@ -269,6 +286,7 @@ def remove_contact(contact: Contact, version: Any, *, acting: User) -> None:
     """Remove a contact; touchpoints that named them keep their text."""
     client = contact.client
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     saving.check_delete(contact, version)
     client.contacts.remove(contact)
     db.session.delete(contact)
@@ -294,6 +312,7 @@ def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: Us
                    next_step: str = "", next_contact_on: date | None = None) -> Touchpoint:
     """Record a contact with the client; it moves the client's cadence at once."""
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     now = utcnow()
     occurred_at = occurred_at or now
     # Far-off dates overflow the calendar arithmetic (UTC conversion, working days): refuse them.
@@ -326,6 +345,7 @@ def delete_touchpoint(touchpoint: Touchpoint, version: Any, *, acting: User) -> 
     client = touchpoint.client
     access.require(access.can_delete_touchpoint(acting, touchpoint, client),
                    "Удалить запись может её автор или администратор.")
+    derived.lock_owner(client)
     saving.check_delete(touchpoint, version)
     db.session.delete(touchpoint)
     db.session.flush()

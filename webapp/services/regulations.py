@@ -18,7 +18,7 @@ from webapp.models.audit import tag_action
 from webapp.models.regulations import CLAUSE_LABELS
 from webapp import saving
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, terms, workflow
+from webapp.services import NotFound, ServiceError, access, derived, terms, workflow
 from webapp.services import clients as client_service
 
 
@@ -88,13 +88,19 @@ def _default_parties(client: Client) -> list[dict[str, str]]:
     return parties
 
 
+OPEN_EDITION = "У клиента уже есть неподписанная редакция{}: продолжите её или удалите."
+saving.unique_rule("uq_regulations_client_id_number", OPEN_EDITION.format(""))
+
+
 def create_draft(client: Client, *, acting: User, source: Regulation | None = None) -> Regulation:
-    """A new edition as a draft: a copy of ``source`` (or of the version in force), else the standard."""
+    """A new edition as a draft: a copy of ``source`` (or of the version in force), else the standard.
+    The edition number is derived from the client's editions, so the client is locked first
+    (``services.derived``): of two people pressing «Новая редакция» at once, the second is told."""
     _require_edit(acting, client)
+    derived.lock_owner(client)
     open_version = open_edition(client)
     if open_version is not None:
-        raise ServiceError(f"У клиента уже есть неподписанная редакция {open_version.number}: "
-                           "продолжите её или удалите.")
+        raise ServiceError(OPEN_EDITION.format(f" {open_version.number}"))
     source = source or terms.in_force(client)
     number = (db.session.scalar(sa.select(sa.func.max(Regulation.number))
                                 .where(Regulation.client_id == client.id)) or 0) + 1
@@ -143,8 +149,9 @@ def _sign(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
 
 
 def _signed(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
-    """The client's cadence follows the regulation now in force."""
-    client_service.refresh_cadence(regulation.client)
+    """The client's cadence follows the regulation now in force (a derived figure: see
+    ``services.derived``)."""
+    client_service.refresh_cadence(derived.lock_owner(regulation.client))
 
 
 workflow.register(Regulation, can_change=lambda user, regulation: access.can_edit_client(user, regulation.client),

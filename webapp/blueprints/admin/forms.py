@@ -109,3 +109,9 @@ class TemplateUploadForm(BaseForm):
     file = FileField("Файл .docx", validators=[FileRequired("Выберите файл."),
                                               FileAllowed(["docx"], "Нужен файл Word в формате .docx.")])
     submit = SubmitField("Проверить и загрузить")
+
+
+class DirectoryCheckForm(BaseForm):
+    login = StringField("Логин или e-mail в каталоге", validators=[DataRequired("Введите логин или e-mail."),
+                                                                  Length(max=254)])
+    submit = SubmitField("Проверить пользователя")

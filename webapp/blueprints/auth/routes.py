@@ -9,6 +9,7 @@ from webapp.blueprints.auth.forms import ChangePasswordForm, LoginForm
 from webapp.extensions import db, limiter
 from webapp.permissions import allow, public
 from webapp.services import ServiceError
+from webapp.services import directory
 from webapp.services import users as user_service
 
 
@@ -60,14 +61,19 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        user = user_service.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        refusal = None
+        try:  # the directory or the local password, as LDAP_MODE says (services/directory.py)
+            user = directory.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except directory.SignInRefused as error:
+            user, refusal = None, error
         db.session.commit()
         if user is not None:
             _fresh_session()
             login_user(user)
             return htmx.redirect(_safe_next(request.args.get("next")), full_reload=True)
-        form.password.errors = ["Неверный e-mail или пароль, либо учётная запись отключена."]
-        status = 401
+        form.password.errors = [refusal.message if refusal else
+                                "Неверный e-mail или пароль, либо учётная запись отключена."]
+        status = refusal.status if refusal else 401
     elif form.is_submitted():
         status = 422
     return render_template("auth/login.html", form=form), status

@@ -84,7 +84,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
             link_rows.append(dict(touchpoint_id=touch_id, contact_id=contacts[t % CONTACTS_PER_CLIENT]["id"]))
         last_contact = now - timedelta(days=last_days)
         dates = cadence_dates(local(last_contact).date(), interval)
-        inn = make_inn(f"{770000000 + c:09d}")
+        inn = make_inn(f"{770000000 + client_id:09d}")  # unique across repeated runs
         search = " ".join([name, inn]
                           + [f"{x['full_name']} {x['email']} {x['phone_digits']}" for x in contacts]).lower()
         client_rows.append(dict(

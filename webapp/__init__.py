@@ -80,8 +80,8 @@ def _configure_database(app: Flask) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 10}
+    if url.startswith("sqlite"):  # a file: no server that could drop the connection, nothing to ping
+        options = {"connect_args": {"timeout": 10}}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
 
 

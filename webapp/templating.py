@@ -15,8 +15,8 @@ MACRO_FOLDER = "_macros/"
 
 class MacroNamespace:
     """The macros of one ``_macros/<area>.html``. ``clients.status_badge`` is the Jinja macro itself,
-    called directly (no per-call wrapper); the module is loaded once, or on every lookup while
-    templates auto-reload in development."""
+    called directly (no per-call wrapper); the module is loaded once and each macro looked up once
+    (then it is a plain attribute), or on every lookup while templates auto-reload in development."""
 
     def __init__(self, environment, template: str):
         self._environment, self._template, self._module = environment, template, None
@@ -28,9 +28,12 @@ class MacroNamespace:
             if not self._environment.auto_reload:
                 self._module = module
         try:
-            return getattr(module, name)
+            found = getattr(module, name)
         except AttributeError:
             raise AttributeError(f"{self._template} has no macro {name}") from None
+        if self._module is not None:  # later lookups find the macro itself, without calling us
+            self.__dict__[name] = found
+        return found
 
 
 def register(app: Flask) -> None:

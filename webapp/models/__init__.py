@@ -2,6 +2,7 @@
 
 from webapp.models.attachments import Attachment
 from webapp.models.audit import AuditEvent
+from webapp.models.cache import CacheToken
 from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
                                    touchpoint_contacts)
 from webapp.models.company import CompanyProfile, VatMode
@@ -10,5 +11,5 @@ from webapp.models.mail import MailStatus, OutboundMail
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
-__all__ = ["Attachment", "AuditEvent", "CadenceState", "Channel", "Client", "ClientStatus", "CompanyProfile",
+__all__ = ["Attachment", "AuditEvent", "CacheToken", "CadenceState", "Channel", "Client", "ClientStatus", "CompanyProfile",
            "Contact", "FeedToken", "MailStatus", "OutboundMail", "Regulation", "RegulationStandard", "RegulationStatus", "Role", "SignedLink", "Touchpoint", "User", "VatMode", "touchpoint_contacts"]

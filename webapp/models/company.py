@@ -7,6 +7,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp import cache
 from webapp.extensions import db
 from webapp.models.audit import Audited
 from webapp.models.base import Versioned
@@ -117,3 +118,18 @@ class CompanyProfile(Versioned, Audited, db.Model):
             defaults.pop("version", None)
             profile = cls(**defaults)
         return profile
+
+    @classmethod
+    def cached(cls) -> "CompanyProfile":
+        """The profile to read (documents print it): a copy kept per process until the profile is
+        saved (``webapp.cache``), not attached to the session. To edit it, use ``get``."""
+        return cls(**_PROFILE.get())
+
+
+def _profile_values() -> dict:
+    profile = CompanyProfile.get()
+    return {column.key: getattr(profile, column.key) for column in CompanyProfile.__table__.columns}
+
+
+_PROFILE = cache.Cached("company_profile", _profile_values)
+cache.watch(CompanyProfile, "company_profile")

@@ -230,7 +230,7 @@ def document_data(regulation: Regulation):
     from webapp.documents import regulation as doc
     from webapp.documents.parties import client_party, company_party
 
-    client, company = regulation.client, CompanyProfile.get()
+    client, company = regulation.client, CompanyProfile.cached()
     number_format = company.regulation_number_format or DEFAULT_REGULATION_NUMBER_FORMAT
 
     def number_of(edition: Regulation) -> str:

@@ -1,7 +1,7 @@
 """cache tokens: per-process copies of the managers, company profile and standard
 
 Revision ID: 5d2c7a41b9e0
-Revises: 05f46ad080d0
+Revises: b7c1d2e3f4a5
 Create Date: 2026-11-27 15:05:00.000000
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5d2c7a41b9e0'
-down_revision = '05f46ad080d0'
+down_revision = 'b7c1d2e3f4a5'
 branch_labels = None
 depends_on = None
 

@@ -50,5 +50,9 @@ bench-deps:
 bench: install $(if $(findstring --no-concurrent,$(BENCH_ARGS)),,bench-deps)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
+## mutate: break each guarded rule in a copy of the checkout and check that the tests notice (minutes; not in CI)
+mutate: install
+	$(BIN)/python tests/mutations.py $(MUTATIONS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

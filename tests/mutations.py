@@ -1,0 +1,155 @@
+"""Break one rule at a time and see whether the tests notice.
+
+    python tests/mutations.py                 # every mutation, each against the tests named for it
+    python tests/mutations.py csp login-limit # some of them
+    python tests/mutations.py --list
+
+Each mutation replaces one exact piece of code in a copy of the checkout (the working tree is never
+touched), runs the tests that should catch it (``-m "not browser"``; with TEST_DATABASE_URL set, on
+PostgreSQL too) and says «caught» or «SURVIVED». Not in CI: it takes minutes. Run it before closing
+an issue that touches a rule, and add a mutation for each new area's key rule.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Mutation:
+    name: str
+    rule: str
+    path: str
+    old: str
+    new: str
+    tests: tuple[str, ...]
+
+
+MUTATIONS = [
+    Mutation("csrf-formless-posts", "POST routes that read no form still need the CSRF token",
+             "webapp/__init__.py", "    register_blueprints(app)\n",
+             "    register_blueprints(app)\n    for _endpoint in ('clients.delete_contact', 'clients.delete_touchpoint',"
+             " 'regulations.revise', 'regulations.delete', 'admin.reset_template'):\n"
+             "        csrf.exempt(app.view_functions[_endpoint])\n",
+             ("tests/test_security.py",)),
+    Mutation("no-audit-of-contacts", "contacts, touchpoints and regulations are audited",
+             "webapp/models/audit.py", "            if not isinstance(obj, Audited):\n                continue\n",
+             "            if not isinstance(obj, Audited) or obj.__tablename__ in "
+             "('contacts', 'touchpoints', 'regulations'):\n                continue\n",
+             ("tests/test_audit.py", "tests/test_clients.py", "tests/test_regulations.py")),
+    Mutation("no-audit-of-deletes", "every delete is audited",
+             "webapp/models/audit.py", ', ("delete", session.deleted)):', "):",
+             ("tests/test_audit.py", "tests/test_saving.py", "tests/test_clients.py")),
+    Mutation("status-ignores-what-was-seen", "a status change made from a stale page is refused",
+             "webapp/services/workflow.py", "    if workflow.checks_version or shown_status is None:",
+             "    if False:", ("tests/test_seams.py", "tests/test_regulations.py")),
+    Mutation("standard-without-version", "the regulation standard refuses a stale save",
+             "webapp/services/regulations.py",
+             "        changed = saving.apply_edit(standard, edit, Regulation.CLAUSE_FIELDS)",
+             "        changed = saving.write(standard, _clauses(edit.values))", ("tests/test_regulations.py",)),
+    Mutation("contact-without-version", "a stale contact edit of the same field is refused (409)",
+             "webapp/services/clients.py", "_contact_data(saving.changes(contact, edit, CONTACT_FIELDS))",
+             "_contact_data({k: v for k, v in edit.values.items() if k in CONTACT_FIELDS})",
+             ("tests/test_saving.py", "tests/test_clients.py")),
+    Mutation("delete-without-version", "deleting a record changed since it was shown asks again",
+             "webapp/saving.py", "    if _version(Edit({}, version)) != record.version:\n        raise DeleteConflict(record)",
+             "    return None", ("tests/test_saving.py", "tests/test_clients.py", "tests/test_regulations.py")),
+    Mutation("lost-update", "the field-level merge never writes over someone else's change",
+             "webapp/saving.py", "        if changed_since and canonical(theirs) != canonical(value):",
+             "        if False:", ("tests/test_saving.py",)),
+    Mutation("login-limit-per-day", "failed logins are limited per minute, not per day",
+             "webapp/config.py", 'LOGIN_FAILURE_LIMIT = "20 per minute"', 'LOGIN_FAILURE_LIMIT = "20 per day"',
+             ("tests/test_auth.py", "tests/test_login_hardening.py")),
+    Mutation("csp-weakened", "the Content-Security-Policy keeps every directive",
+             "webapp/config.py", "\"default-src 'self'; script-src 'self'; style-src 'self';",
+             "\"script-src 'self'; style-src *;", ("tests/test_security.py",)),
+    Mutation("manager-reassigns", "only an admin reassigns a client's account manager (in the service)",
+             "webapp/services/clients.py",
+             "        access.require(access.can_reassign_client(acting),\n",
+             "        access.require(True,\n", ("tests/test_clients.py", "tests/test_access.py")),
+    Mutation("document-client-cadence", "the regulation DOCX prints the regulation's cadence",
+             "webapp/services/regulations.py", "contact_cadence_days=regulation.contact_cadence_days,",
+             "contact_cadence_days=regulation.client.contact_cadence_days,",
+             ("tests/test_regulation_document.py", "tests/test_regulations.py")),
+    Mutation("document-days-swapped", "acceptance and payment days print where they belong",
+             "webapp/services/regulations.py",
+             "acceptance_days=regulation.acceptance_days, payment_days=regulation.payment_days,",
+             "acceptance_days=regulation.payment_days, payment_days=regulation.acceptance_days,",
+             ("tests/test_regulation_document.py", "tests/test_regulations.py")),
+    Mutation("backup-without-templates", "a backup carries the installation's document templates",
+             "webapp/backup.py", 'FOLDERS = {"uploads": "UPLOAD_FOLDER", "document_templates": "DOCUMENT_TEMPLATES"}',
+             'FOLDERS = {"uploads": "UPLOAD_FOLDER"}', ("tests/test_backup.py",)),
+    Mutation("derived-without-lock", "stored figures are recomputed under the owner's lock (PostgreSQL)",
+             "webapp/services/derived.py", "    state = sa.inspect(owner)\n    if not state.has_identity:",
+             "    state = sa.inspect(owner)\n    if True:", ("tests/test_concurrency.py",)),
+]
+
+
+def _copy_checkout(target: Path) -> None:
+    """The tracked and untracked (not ignored) files, as they are in the working tree."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                            capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def run(mutation: Mutation, python: str) -> tuple[str, float, str]:
+    with tempfile.TemporaryDirectory(prefix=f"mutation-{mutation.name}-") as folder:
+        copy = Path(folder)
+        _copy_checkout(copy)
+        path = copy / mutation.path
+        text = path.read_text(encoding="utf-8")
+        if text.count(mutation.old) != 1:
+            return "STALE (the code it breaks has changed: update the mutation)", 0.0, ""
+        path.write_text(text.replace(mutation.old, mutation.new), encoding="utf-8")
+        tests = [t for t in mutation.tests if (copy / t).exists()]
+        started = time.monotonic()
+        result = subprocess.run([python, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-m", "not browser",
+                                 *tests], cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)},
+                                capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        elapsed = time.monotonic() - started
+        last = (result.stdout.strip().splitlines() or [""])[-1]
+        if result.returncode == 1:
+            return "caught", elapsed, last
+        if result.returncode == 0:
+            return "SURVIVED", elapsed, last
+        return f"error (pytest exit {result.returncode})", elapsed, last
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="mutations to run (default: all)")
+    parser.add_argument("--list", action="store_true", help="list the mutations and the rule each breaks")
+    args = parser.parse_args()
+    if args.list:
+        for m in MUTATIONS:
+            print(f"{m.name:30} {m.rule}")
+        return 0
+    chosen = [m for m in MUTATIONS if not args.names or m.name in args.names]
+    if unknown := set(args.names) - {m.name for m in MUTATIONS}:
+        parser.error(f"unknown mutation(s): {', '.join(sorted(unknown))}")
+    python = sys.executable
+    survived = 0
+    print(f"{'mutation':30} {'result':10} {'time':>7}  rule")
+    for mutation in chosen:
+        verdict, elapsed, last = run(mutation, python)
+        survived += verdict != "caught"
+        print(f"{mutation.name:30} {verdict:10} {elapsed:6.0f}s  {mutation.rule}"
+              + ("" if verdict == "caught" else f"\n{'':30} {last}"), flush=True)
+    print(f"\n{len(chosen) - survived} caught, {survived} not caught")
+    return 1 if survived else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

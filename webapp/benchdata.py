@@ -84,7 +84,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
         search = " ".join([name, inn]
                           + [f"{x['full_name']} {x['email']} {x['phone_digits']}" for x in contacts]).lower()
         client_rows.append(dict(
-            id=client_id, short_name=name, legal_name=f"ООО «{name}»", inn=inn,
+            id=client_id, short_name=name, code=f"B{client_id}", legal_name=f"ООО «{name}»", inn=inn,
             kpp="770101001", ogrn="", address="г. Москва", bank_name="", bik="", account="", corr_account="",
             contract_number=f"{c}/С", contract_date=day - timedelta(days=300), manager_id=manager_id,
             deputy_id=first_user + (c + 1) % managers, status="active", hourly_rate=None,

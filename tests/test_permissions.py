@@ -70,6 +70,23 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "regulations.delete": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     # no target status: refused as a malformed request before the rights are weighed
     "regulations.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "backlog.index": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "backlog.choose_client": EDITORS,
+    "backlog.client_list": on_record(),
+    "backlog.new_item": on_record(**READ_ONLY_FOR_OTHERS),
+    "backlog.fix_priorities": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
+    "backlog.reorder": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
+    "backlog.detail": on_record(),
+    "backlog.show_block": on_record(),
+    "backlog.stage": on_record(),
+    # the lead plans every client's items (assignee, estimates, stages, status); the content is the team's
+    "backlog.edit_block": on_record(manager=403, specialist=403, accountant=403),
+    "backlog.move": on_record(admin=422, manager=403, lead=422, accountant=403),
+    "backlog.estimate": on_record(admin=422, manager=403, lead=422, specialist=403, accountant=403),
+    "backlog.add_stage": on_record(admin=422, manager=403, lead=422, specialist=403, accountant=403),
+    "backlog.stage_done": on_record(admin=422, manager=403, lead=422, accountant=403),
+    "backlog.log_time": on_record(admin=422, manager=403, lead=422, accountant=403),
+    "backlog.approve": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -95,6 +112,20 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "regulations.revise": lambda r: {"regulation_id": r.regulation.id},
     "regulations.delete": lambda r: {"regulation_id": r.regulation.id},
     "regulations.move": lambda r: {"regulation_id": r.regulation.id},
+    "backlog.client_list": lambda r: {"client_id": r.client.id},
+    "backlog.new_item": lambda r: {"client_id": r.client.id},
+    "backlog.fix_priorities": lambda r: {"client_id": r.client.id},
+    "backlog.reorder": lambda r: {"item_id": r.item.id},
+    "backlog.detail": lambda r: {"item_id": r.item.id},
+    "backlog.show_block": lambda r: {"item_id": r.item.id, "block": "summary"},
+    "backlog.edit_block": lambda r: {"item_id": r.item.id, "block": "summary"},
+    "backlog.move": lambda r: {"item_id": r.item.id},
+    "backlog.estimate": lambda r: {"item_id": r.item.id},
+    "backlog.approve": lambda r: {"item_id": r.item.id},
+    "backlog.log_time": lambda r: {"item_id": r.item.id},
+    "backlog.add_stage": lambda r: {"item_id": r.item.id},
+    "backlog.stage": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},
+    "backlog.stage_done": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},
 }
 
 # What a role that may use a route gets when that is not a 200 page (rows given as role sets).

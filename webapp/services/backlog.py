@@ -473,7 +473,7 @@ def approve_item(item: BacklogItem, *, contact_id: int | None, channel: Approval
     approval = Approval(item=item, estimate=estimate, contact=contact, approved_at=approved_at, channel=channel,
                         comment=comment.strip(), recorded_by_id=acting.id, created_at=utcnow())
     db.session.add(approval)
-    if item.status in (ItemStatus.ESTIMATE, ItemStatus.APPROVAL):
+    if item.status in (ItemStatus.NEW, ItemStatus.SPEC, ItemStatus.ESTIMATE, ItemStatus.APPROVAL):
         item.status = ItemStatus.APPROVED
         tag_action(item, "approve")
         _status_moved(item, acting, {})

@@ -113,7 +113,8 @@ class EstimateForm(BaseForm):
 
 
 class ApprovalForm(BaseForm):
-    contact_id = SelectField("Кто согласовал (ЛПР)", coerce=optional_id,
+    # The service says why a contact may not approve (not this client's, not deciding cost).
+    contact_id = SelectField("Кто согласовал (ЛПР)", coerce=optional_id, validate_choice=False,
                              validators=[InputRequired("Выберите ЛПР.")])
     channel = SelectField("Как", choices=APPROVAL_CHANNEL_CHOICES, default=ApprovalChannel.EMAIL.value)
     approved_at = DateTimeLocalField("Когда", format="%Y-%m-%dT%H:%M", validators=[Optional()],

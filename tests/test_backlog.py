@@ -13,7 +13,7 @@ from tests.clients_fixtures import count_queries, make_client  # noqa: F401
 from tests.conftest import messages
 from webapp.extensions import db
 from webapp.models import (Approval, ApprovalChannel, BacklogItem, Client, ItemStatus, Priority,
-                           PriorityAgreement, Role, Stage, StageKind, User)
+                           PriorityAgreement, Role, StageKind, User)
 from webapp.services import ServiceError, workflow
 from webapp.services import backlog as backlog_service
 
@@ -283,6 +283,20 @@ def test_sla_deadlines_come_from_the_regulation_by_priority(app, team, make_item
     assert due[StageKind.REACTION] == date(2026, 3, 6)
     assert due[StageKind.RESOLUTION] == date(2026, 3, 11)  # Mon 9 March is a holiday in 2026
     assert [s.name for s in item.stages] == [name for name, _ in backlog_service.STAGE_TEMPLATE]
+
+
+def test_a_new_priority_brings_new_sla_deadlines(app, client, team, make_item):
+    """When a normal item is raised to critical, does its resolution deadline follow the critical SLA?"""
+    manager, romashka = team
+    item = make_item(romashka, manager, priority=Priority.NORMAL,
+                     received_at=datetime(2026, 3, 6, 9, 0, tzinfo=timezone.utc))
+    assert {s.kind: s.due_on for s in item.stages}[StageKind.RESOLUTION] is None  # «по плану работ»
+    client.login(manager)
+    form = _open_summary(client, item.id)
+    assert client.post(f"/backlog/{item.id}/edit/summary", data={**form, "priority": "critical"},
+                       htmx=True).status_code == 200
+    due = {s.kind: s.due_on for s in reload_item(app, item.id).stages}
+    assert due[StageKind.RESOLUTION] == date(2026, 3, 6) and due[StageKind.REACTION] == date(2026, 3, 6)
 
 
 def test_the_sla_clock_pauses_while_waiting_on_the_client(app, team, make_item, monkeypatch):
@@ -578,3 +592,47 @@ def test_backlog_pages_queries_do_not_grow_with_rows(app, client, team, make_ite
             backlog_service.log_time(stored, spent_on=date(2026, 1, 15), hours=Decimal("1"), acting=acting)
         db.session.commit()
     assert measure() == small
+
+
+# --- pages with data are valid --------------------------------------------------------------------------------------------------
+
+
+def test_backlog_pages_with_data_and_refusals_are_valid_html(app, client, team, make_item, make_user):
+    """Are the lists, a busy item page, its inline forms and its refusals valid, labelled HTML?"""
+    from tests.test_html import assert_valid
+
+    manager, romashka = team
+    specialist = make_user(Role.SPECIALIST)
+    item = make_item(romashka, manager, hours=Decimal("10"), assignee_id=specialist.id, priority=Priority.CRITICAL,
+                     received_at=datetime(2026, 1, 12, 7, tzinfo=timezone.utc))
+    make_item(romashka, manager, title="Вторая")
+    client.login(manager)
+    approver = contact_named(app, romashka, DECISION_MAKER["full_name"])
+    client.post(f"/backlog/{item.id}/approval", data={"approval-contact_id": str(approver), "approval-channel": "email"})
+    client.post(f"/backlog/{item.id}/estimate", data={"estimate-hours": "20", "estimate-note": "Риск"})
+    client.post(f"/backlog/{item.id}/time", data={"time-spent_on": "2026-01-15", "time-hours": "12"})
+    stage_id = reload_item(app, item.id).stages[0].id
+    for url in (f"/backlog/{item.id}", f"/clients/{romashka.id}/backlog/", "/backlog/", "/backlog/new",
+                f"/clients/{romashka.id}/backlog/new", "/", f"/clients/{romashka.id}"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert_valid(response)
+    for url in (f"/backlog/{item.id}/edit/summary", f"/backlog/{item.id}/edit/spec", f"/backlog/{item.id}/edit/request",
+                f"/backlog/{item.id}/stages/{stage_id}?edit=1", f"/clients/{romashka.id}/backlog/?status=all"):
+        response = client.get(url, htmx=True)
+        assert response.status_code == 200, url
+        assert_valid(response)
+    for url, data in ((f"/backlog/{item.id}/estimate", {"estimate-hours": "x"}),
+                      (f"/backlog/{item.id}/approval", {"approval-channel": "email"}),
+                      (f"/backlog/{item.id}/time", {"time-hours": "-1"}),
+                      (f"/backlog/{item.id}/stages", {"new-stage-name": ""}),
+                      (f"/backlog/{item.id}/edit/summary", {"title": "", "version": "1"})):
+        response = client.post(url, data=data, htmx=True)
+        assert response.status_code == 422, url
+        assert_valid(response)
+    refused = _move(client, item.id, "accepted", "estimate")
+    assert refused.status_code == 422
+    assert_valid(refused)
+    page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
+    assert "перерасход" not in page and "12 из 20 ч" in page
+    assert "Согласование аннулировано новой оценкой" not in page  # the item was not in work yet

@@ -71,6 +71,7 @@ def upgrade():
         batch_op.create_index('ix_backlog_items_assignee_status', ['assignee_id', 'status'], unique=False)
         batch_op.create_index('ix_backlog_items_client_rank', ['client_id', 'rank'], unique=False)
         batch_op.create_index('ix_backlog_items_status_changed', ['status', 'status_changed_at'], unique=False)
+        batch_op.create_index('ix_backlog_items_received', ['received_at', 'id'], unique=False)
 
     op.create_table('priority_agreements',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -136,7 +137,7 @@ def upgrade():
     )
     with op.batch_alter_table('time_entries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_time_entries_item_id'), ['item_id'], unique=False)
-        batch_op.create_index('ix_time_entries_user_day', ['user_id', 'spent_on'], unique=False)
+        batch_op.create_index('ix_time_entries_day_user', ['spent_on', 'user_id'], unique=False)
 
     op.create_table('approvals',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -192,7 +193,7 @@ def downgrade():
 
     op.drop_table('approvals')
     with op.batch_alter_table('time_entries', schema=None) as batch_op:
-        batch_op.drop_index('ix_time_entries_user_day')
+        batch_op.drop_index('ix_time_entries_day_user')
         batch_op.drop_index(batch_op.f('ix_time_entries_item_id'))
 
     op.drop_table('time_entries')
@@ -207,6 +208,7 @@ def downgrade():
 
     op.drop_table('priority_agreements')
     with op.batch_alter_table('backlog_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_backlog_items_received')
         batch_op.drop_index('ix_backlog_items_status_changed')
         batch_op.drop_index('ix_backlog_items_client_rank')
         batch_op.drop_index('ix_backlog_items_assignee_status')

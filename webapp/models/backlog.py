@@ -226,6 +226,7 @@ class BacklogItem(Versioned, Audited, db.Model):
         sa.Index("ix_backlog_items_client_rank", "client_id", "rank"),
         sa.Index("ix_backlog_items_assignee_status", "assignee_id", "status"),
         sa.Index("ix_backlog_items_status_changed", "status", "status_changed_at"),
+        sa.Index("ix_backlog_items_received", "received_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -404,7 +405,7 @@ class TimeEntry(Audited, db.Model):
     __audit_name__ = "Списание времени"
     __audit_labels__ = {"item_id": "Задача", "spent_on": "Дата", "hours": "Часы", "comment": "Комментарий",
                         "billable": "Оплачивается"}
-    __table_args__ = (sa.Index("ix_time_entries_user_day", "user_id", "spent_on"),)
+    __table_args__ = (sa.Index("ix_time_entries_day_user", "spent_on", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("backlog_items.id", ondelete="CASCADE"), index=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload
 
 from webapp import saving
 from webapp.extensions import db
@@ -113,11 +113,11 @@ def client_backlog(user: User, client: Client, filters: ItemFilters, day: date) 
     """The client's ranked list (one query, with the next deadlines loaded in a second)."""
     query = _filtered(access.visible_items(user).where(BacklogItem.client_id == client.id), user, filters, day)
     items = list(db.session.scalars(_list_options(query).order_by(BacklogItem.rank, BacklogItem.id)))
-    _attach_next_stages(items)
+    attach_next_stages(items)
     return items
 
 
-def _attach_next_stages(items: list[BacklogItem]) -> None:
+def attach_next_stages(items: list[BacklogItem]) -> None:
     """Each item's nearest open stage deadline as ``item.next_stage`` (one query for the page)."""
     by_item: dict[int, Stage] = {}
     if items:
@@ -131,10 +131,10 @@ def _attach_next_stages(items: list[BacklogItem]) -> None:
 
 
 def all_backlog_query(user: User, filters: ItemFilters, day: date) -> sa.Select:
-    """The all-clients list: scoped, filtered, the most urgent first."""
+    """The all-clients list: scoped, filtered, the longest waiting first (walks the index on the time
+    of receipt, so a page of 50 costs the same over 100,000 items)."""
     query = _filtered(access.visible_items(user), user, filters, day)
-    priority_order = sa.case({p.value: n for n, p in enumerate(Priority)}, value=BacklogItem.priority)
-    return _list_options(query).order_by(priority_order, BacklogItem.received_at, BacklogItem.id)
+    return _list_options(query).order_by(BacklogItem.received_at, BacklogItem.id)
 
 
 @dataclass
@@ -153,11 +153,11 @@ def workload(user: User, day: date) -> list[Workload]:
         sa.select(visible.c.assignee_id, sa.func.count(), sa.func.coalesce(sa.func.sum(visible.c.estimate_hours), 0))
         .group_by(visible.c.assignee_id)).all()
     monday = day - timedelta(days=day.weekday())
-    spent = dict(db.session.execute(
-        sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours))
-        .where(TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day,
-               TimeEntry.item_id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
-        .group_by(TimeEntry.user_id)).all())
+    week = sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours)).where(
+        TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day).group_by(TimeEntry.user_id)
+    if not access.sees_all_items(user):
+        week = week.where(TimeEntry.item_id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
+    spent = dict(db.session.execute(week).all())
     ids = {r[0] for r in rows if r[0]} | {u for u in spent if u}
     names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
     found = {r[0]: Workload(r[0], names.get(r[0], "Не назначен") if r[0] else "Не назначен", r[1],
@@ -251,12 +251,30 @@ def working_days_between(start: date, end: date) -> int:
     return days
 
 
-def _make_stages(item: BacklogItem) -> None:
+def _sla_due(item: BacklogItem) -> dict[StageKind, date | None]:
+    """The SLA deadlines of an item by its priority, from its receipt, moved on by the time it waited."""
     row = sla_row(terms.effective_terms(item.client).sla, item.priority) or {}
     received = local(item.received_at).date()
+    due = {}
+    for kind in (StageKind.REACTION, StageKind.RESOLUTION):
+        day = sla_deadline(received, row.get(kind.value, ""))
+        due[kind] = add_working_days(day, item.sla_paused_days) if day and item.sla_paused_days else day
+    return due
+
+
+def _make_stages(item: BacklogItem) -> None:
+    due = _sla_due(item)
     for position, (name, kind) in enumerate(STAGE_TEMPLATE):
-        due = sla_deadline(received, row.get(kind, "")) if kind != "plain" else None
-        item.stages.append(Stage(name=name, kind=StageKind(kind), position=position, due_on=due))
+        kind = StageKind(kind)
+        item.stages.append(Stage(name=name, kind=kind, position=position, due_on=due.get(kind)))
+
+
+def _refresh_sla_stages(item: BacklogItem) -> None:
+    """A new priority (or time of receipt) brings the SLA deadlines of the open stages with it."""
+    due = _sla_due(item)
+    for stage in item.stages:
+        if stage.kind != StageKind.PLAIN and stage.done_at is None:
+            stage.due_on = due[stage.kind]
 
 
 def _status_moved(item: BacklogItem, acting: User | None, values: dict[str, Any]) -> None:
@@ -350,7 +368,7 @@ def create_item(client: Client, data: dict[str, Any], *, acting: User) -> Backlo
             sa.func.coalesce(sa.func.max(BacklogItem.number), 0) + 1,
             sa.func.coalesce(sa.func.max(BacklogItem.rank), 0) + RANK_GAP).where(BacklogItem.client_id == client_id)).one()
         item = BacklogItem(client=client, number=number, rank=rank, created_by_id=acting_id,
-                           status=ItemStatus.NEW, **data)
+                           status=ItemStatus.NEW, sla_paused_days=0, **data)
         item.received_at = item.received_at or utcnow()
         item.status_changed_at = utcnow()
         _make_stages(item)
@@ -388,7 +406,10 @@ def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
         _check_requester(item.client, data["requester_id"])
     if "assignee_id" in data:
         _check_assignee(data["assignee_id"])
-    return saving.write(item, data)
+    changed = saving.write(item, data)
+    if {"priority", "received_at"} & set(changed) and item.waiting_since is None:
+        _refresh_sla_stages(item)
+    return changed
 
 
 # --- estimates and approvals ------------------------------------------------------------------------
@@ -643,10 +664,22 @@ def my_items(user: User, day: date) -> list[BacklogItem]:
     items = list(db.session.scalars(
         access.visible_items(user).where(BacklogItem.assignee_id == user.id, BacklogItem.status.in_(OPEN))
         .options(lazyload(BacklogItem.requester)).order_by(priority_order, BacklogItem.rank).limit(50)))
-    _attach_next_stages(items)
+    attach_next_stages(items)
     return items
 
 
+def new_requests(user: User, day: date) -> list[BacklogItem]:
+    """Requests of the user's clients nobody has started on yet (no spec, no estimate), oldest first."""
+    clients = sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+    return list(db.session.scalars(
+        access.visible_items(user).where(BacklogItem.status == ItemStatus.NEW, BacklogItem.client_id.in_(clients))
+        .options(lazyload(BacklogItem.requester)).order_by(BacklogItem.received_at).limit(30)))
+
+
+dashboard.register(dashboard.Section(
+    "new-requests", "Новые заявки", 12, applies=access.leads_clients, load=new_requests, count=len,
+    macro="backlog.new_requests",
+    empty="Все заявки разобраны. Новую заявку принимают из карточки клиента или в разделе «Бэклог»."))
 dashboard.register(dashboard.Section(
     "approvals", "Ждут согласования клиента", 20,
     applies=lambda user: access.leads_clients(user) or access.is_admin(user),
@@ -654,7 +687,7 @@ dashboard.register(dashboard.Section(
     empty=f"Оценки не ждут согласования дольше {APPROVAL_WAIT_DAYS} дней."))
 dashboard.register(dashboard.Section(
     "overdue-stages", "Просроченные этапы", 30,
-    applies=lambda user: user.role in access.READ_ALL or user.role == Role.SPECIALIST,
+    applies=lambda user: user.role in (Role.ADMIN, Role.MANAGER, Role.LEAD, Role.SPECIALIST),
     load=lambda user, day: overdue_stages(user, day, mine=not (access.is_admin(user) or user.role in access.PLANNERS)),
     count=len, macro="backlog.overdue_list", empty="Просроченных этапов нет."))
 dashboard.register(dashboard.Section(

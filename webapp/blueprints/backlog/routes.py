@@ -141,7 +141,7 @@ def index():
     query = backlog_service.all_backlog_query(current_user, filters, day)
     page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    backlog_service._attach_next_stages(page.items)
+    backlog_service.attach_next_stages(page.items)
     return htmx.render(ALL, block="results", page=page, filters=filters, statuses=STATUS_FILTERS, today=day,
                        workload=backlog_service.workload(current_user, day),
                        waiting=backlog_service.waiting_counts(current_user),

@@ -636,3 +636,20 @@ def test_backlog_pages_with_data_and_refusals_are_valid_html(app, client, team, 
     page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
     assert "перерасход" not in page and "12 из 20 ч" in page
     assert "Согласование аннулировано новой оценкой" not in page  # the item was not in work yet
+
+
+def test_work_in_progress_whose_approval_was_voided_says_so(app, client, team, make_item):
+    """If work has started and a re-estimate voids the approval, does the item page ask for a new one?"""
+    manager, romashka = team
+    item = make_item(romashka, manager, hours=Decimal("10"))
+    with app.app_context():
+        acting = db.session.get(User, manager.id)
+        stored = db.session.get(BacklogItem, item.id)
+        approver = contact_named(app, romashka, DECISION_MAKER["full_name"])
+        backlog_service.approve_item(stored, contact_id=approver, channel=ApprovalChannel.MEETING, acting=acting)
+        workflow.change_status(stored, ItemStatus.IN_PROGRESS, acting=acting, shown_status="approved")
+        backlog_service.estimate_item(stored, hours=Decimal("30"), acting=acting)
+        db.session.commit()
+        assert stored.status == ItemStatus.IN_PROGRESS and stored.approval_voided_in_work
+    client.login(manager)
+    assert "Согласование аннулировано новой оценкой" in client.get(f"/backlog/{item.id}").get_data(as_text=True)

@@ -296,6 +296,12 @@ class BacklogItem(Versioned, Audited, db.Model):
         return self.approval is not None
 
     @property
+    def approval_voided_in_work(self) -> bool:
+        """Work goes on, but a re-estimate voided the approval it started on: ask the client again."""
+        return (self.status == ItemStatus.IN_PROGRESS and self.approval is None
+                and any(a.void for a in self.approvals))
+
+    @property
     def overrun(self) -> bool:
         return self.estimate_hours is not None and self.spent_hours > self.estimate_hours
 

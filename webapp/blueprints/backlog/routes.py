@@ -98,7 +98,7 @@ def fix_priorities(client_id: int):
         flash("Порядок задач зафиксирован как согласованный с клиентом.", "success")
         return htmx.redirect(url_for("backlog.client_list", client_id=client.id))
     return htmx.render(LIST, status=outcome.status, **_client_context(
-        client, filters=backlog_service.ItemFilters(), priorities_form=form, fixing=True))
+        client, filters=backlog_service.ItemFilters(), priorities_form=form))
 
 
 @bp.post("/backlog/<int:item_id>/rank")

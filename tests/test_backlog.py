@@ -653,3 +653,43 @@ def test_work_in_progress_whose_approval_was_voided_says_so(app, client, team, m
         assert stored.status == ItemStatus.IN_PROGRESS and stored.approval_voided_in_work
     client.login(manager)
     assert "Согласование аннулировано новой оценкой" in client.get(f"/backlog/{item.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("hours, cost, threshold_hours, threshold_amount, needed", [
+    ("3.99", "13965", "4", None, False),
+    ("4", "14000", "4", None, True),          # «от 4 ч»: four hours already need the decision maker
+    ("2", "60000", None, "50000", True),      # money alone decides when the regulation names money only
+    ("2", "7000", "4", "50000", False),
+    ("1", "100", None, None, True),           # no threshold at all: every task is approved
+], ids=["below-hours", "at-hours", "above-money", "below-both", "no-threshold"])
+def test_the_approval_threshold_reads_hours_and_money(hours, cost, threshold_hours, threshold_amount, needed):
+    """Does «согласование ЛПР от N ч или от N ₽» ask for approval exactly from the threshold on?"""
+    from webapp.models.backlog import needs_approval
+
+    as_decimal = lambda v: Decimal(v) if v is not None else None  # noqa: E731
+    assert needs_approval(Decimal(hours), Decimal(cost), as_decimal(threshold_hours),
+                          as_decimal(threshold_amount)) is needed
+
+
+def test_the_signed_regulation_sets_the_threshold(app, client, team, make_item):
+    """With a signed regulation allowing up to 20 hours, does a 10-hour item start without approval?"""
+    from webapp.models import RegulationStatus
+    from webapp.saving import Edit
+    from webapp.services import regulations as regulation_service
+
+    manager, romashka = team
+    with app.app_context():
+        acting = db.session.get(User, manager.id)
+        draft = regulation_service.create_draft(db.session.get(Client, romashka.id), acting=acting)
+        regulation_service.update_draft(draft, Edit({"approval_threshold_hours": Decimal("20")}, draft.version),
+                                        acting=acting)
+        workflow.change_status(draft, RegulationStatus.AGREED, acting=acting, shown_status="draft",
+                               version=draft.version)
+        workflow.change_status(draft, RegulationStatus.SIGNED, acting=acting, shown_status="agreed",
+                               version=draft.version, values={"signed_on": date(2026, 2, 2)})
+        db.session.commit()
+    item = make_item(romashka, manager, hours=Decimal("10"))
+    client.login(manager)
+    assert _move(client, item.id, "in_progress", "new").status_code == 303
+    big = make_item(romashka, manager, hours=Decimal("20"))
+    assert _move(client, big.id, "in_progress", "new").status_code == 422

@@ -489,6 +489,9 @@ def test_filters_live_in_the_url(client, team, make_item):
     assert "Ждёт клиента" in on_client and "Новая задача" not in on_client
     on_us = client.get(f"/clients/{romashka.id}/backlog/?waiting=us").get_data(as_text=True)
     assert "Новая задача" in on_us and "Ждёт клиента" not in on_us
+    make_item(romashka, manager, title="Бухгалтерская задача", budget_block="Бухгалтерия")
+    by_block = client.get(f"/clients/{romashka.id}/backlog/?budget=Бухгалтерия").get_data(as_text=True)
+    assert "Бухгалтерская задача" in by_block and "Новая задача" not in by_block
 
 
 # --- scope ---------------------------------------------------------------------------------------------------------

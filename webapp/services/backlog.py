@@ -72,6 +72,7 @@ class ItemFilters:
     waiting: str = ""     # "us", "client" or ""
     client: str = ""      # a client id (the all-clients list)
     overdue: str = ""     # "1": only items with an overdue stage
+    budget: str = ""      # a budget block, as written on the items
 
     def args(self) -> dict[str, str]:
         return {k: v for k, v in self.__dict__.items() if v}
@@ -96,6 +97,8 @@ def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> 
         query = query.where(BacklogItem.status.in_([s for s in OPEN if s not in WAITING_ON_CLIENT]))
     if (client_id := as_id(filters.client)) is not None:
         query = query.where(BacklogItem.client_id == client_id)
+    if budget := filters.budget.strip():
+        query = query.where(BacklogItem.budget_block == budget)
     if filters.overdue == "1":
         query = query.where(BacklogItem.id.in_(_overdue_stage_items(day)))
     return query

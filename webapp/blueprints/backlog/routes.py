@@ -37,7 +37,7 @@ def _filters() -> backlog_service.ItemFilters:
     args = request.args
     return backlog_service.ItemFilters(status=args.get("status", "")[:20], assignee=args.get("assignee", "")[:12],
                                        waiting=args.get("waiting", "")[:10], client=args.get("client", "")[:12],
-                                       overdue=args.get("overdue", "")[:1])
+                                       overdue=args.get("overdue", "")[:1], budget=args.get("budget", "")[:200])
 
 
 # --- a client's backlog ------------------------------------------------------------------------------

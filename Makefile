@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app webapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-deps bench clean
+.PHONY: install run test test-deps bench bench-deps clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,9 +37,18 @@ test-deps:
 test: install test-deps
 	$(BIN)/python -m pytest
 
-## bench: generate data and print p50/p95 latency and queries per page
-bench: install
-	$(BIN)/python benchmarks/run.py
+## bench-deps: wrk, the load generator of the concurrent run (root installs Debian's; others are told how)
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian's wrk for the concurrent benchmark"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "The concurrent benchmark needs wrk: sudo apt-get install wrk (or BENCH_ARGS=--no-concurrent)" >&2; exit 1; fi; }
+
+## bench: generate data; per page p50/p95 and queries one after another, p50/p99 and req/s at 4
+## connections (wrk), CPU ms in-process. BENCH_ARGS="--before 8c1b923" compares with a commit.
+bench: install $(if $(findstring --no-concurrent,$(BENCH_ARGS)),,bench-deps)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache *.egg-info

@@ -1,14 +1,23 @@
-"""The AccountDesk benchmark: generated data, a real gunicorn, timed pages, one table of figures.
+"""The AccountDesk benchmark: generated data, a real gunicorn, timed pages, tables of figures.
 
-    python benchmarks/run.py [--clients N] [--requests K] [--database-url URL] [--workers W]
+    python benchmarks/run.py [--clients N] [--requests K] [--seconds S] [--database-url URL]
+                             [--workers W] [--before REF]
 
 Everything lives in a temporary directory (the SQLite file, the instance folder, the server log)
 that is removed at the end (``--keep`` keeps it). Steps: ``flask db upgrade``, ``flask bench-data
---clients N``, ``gunicorn -w W`` on a free port of 127.0.0.1, log in over HTTP once per role that
-``PAGES`` needs, then per page 3 untimed warm-up requests per worker and K timed ones, one after
-another. Prints the machine, the data volume and per page: p50, p95, max latency, SQL statements per
-request (from the ``X-Query-Count`` header) and the table rows the page shows. Exits 1 if any
-request of any page did not answer 200.
+--clients N``, ``gunicorn -w W wsgi:app`` on a free port of 127.0.0.1, log in over HTTP once per role
+that ``PAGES`` needs, then per page (and htmx save):
+
+1. sequential: 3 untimed warm-up requests per worker and K timed ones, one after another: p50, p95,
+   max, SQL statements per request (``X-Query-Count``) and the table rows the page shows;
+2. concurrent: ``wrk`` with 4 connections for S seconds: p50, p99 and requests per second, the way
+   users feel it when several of them work at once;
+3. in-process (``benchmarks/inprocess.py``, no HTTP, no server): the CPU time of one request through
+   the Flask test client, i.e. what the application itself costs.
+
+``--before REF`` first measures the same data served by the code of the commit REF (a temporary
+``git worktree``), then the working tree, and prints both side by side. Exits 1 if any request of
+any page did not answer 200; the targets are printed next to the figures (and marked), not enforced.
 
 Adding a page is one line in ``PAGES``; a path can be a function of the database (``Ctx``), e.g.
 ``lambda ctx: f"/clients/{ctx.scalar('SELECT min(id) FROM clients')}"``.
@@ -27,6 +36,7 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -54,6 +64,10 @@ sys.path.insert(0, str(REPO))
 from webapp.benchdata import BENCH_PASSWORD  # noqa: E402
 
 WARMUP = 3  # untimed requests per page and per gunicorn worker (templates compile per process)
+CONNECTIONS = 4  # concurrent connections of the wrk run
+# p99 targets at 4 connections on SQLite (ms), by kind of request; and in-process for a 50-row list.
+TARGET_P99 = {"page": 30.0, "fragment": 30.0, "save": 15.0, "health": 5.0}
+TARGET_INPROCESS_LIST = 8.0
 HTTP_TIMEOUT = 30  # seconds, per request
 SERVER_START_TIMEOUT = 30  # seconds until /healthz answers
 COMMAND_TIMEOUT = 600  # seconds, per flask command
@@ -83,25 +97,110 @@ class Ctx:
 
 @dataclass(frozen=True)
 class Page:
+    """A GET page, an htmx fragment (GET with HX-Request), an htmx save (POST) or the health check.
+
+    A save's ``path`` is where it posts; ``form`` is the GET path of the form it submits (the benchmark
+    reads its fields, CSRF token and version from there) and ``edit`` turns those fields into the bodies
+    the save alternates between (see ``block_bodies``)."""
+
     name: str
     role: str  # the Role value of the user who requests it: "manager", "admin", …
     path: str | Callable[[Ctx], str]
+    kind: str = "page"  # "page", "fragment", "save" or "health"
+    form: Callable[[Ctx], str] | None = None
+    edit: Callable[[Browser, str, str], tuple[list[dict[str, str]], str]] | None = None
+    list_of_50: bool = False  # a 50-row list: its in-process time has a target of its own
+
+    @property
+    def htmx(self) -> bool:
+        return self.kind in ("fragment", "save")
+
+
+def my_client(ctx: Ctx, offset: int = 0) -> int:
+    """The ``offset``-th client (by id) that the benchmark's manager leads."""
+    return ctx.scalar("SELECT id FROM clients WHERE manager_id = :m ORDER BY id LIMIT 1 OFFSET :o",
+                      m=ctx.users["manager"].id, o=offset)
+
+
+def regulated_client(ctx: Ctx) -> int:
+    """The manager's first client with a signed regulation and a new edition in draft."""
+    return ctx.scalar("SELECT min(r.client_id) FROM regulations r JOIN clients c ON c.id = r.client_id "
+                      "WHERE c.manager_id = :m AND r.status = 'draft'", m=ctx.users["manager"].id)
+
+
+def edition(ctx: Ctx, status: str) -> int:
+    return ctx.scalar("SELECT id FROM regulations WHERE client_id = :c AND status = :s",
+                      c=regulated_client(ctx), s=status)
+
+
+def log_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[list[dict[str, str]], str]:
+    """A contact logged from «Мой день»: the quick-log form filled in, one body."""
+    fields = browser.form_fields(form_path)
+    prefix = next(name for name in fields if name.endswith("-summary")).removesuffix("-summary")
+    fields.update({f"{prefix}-summary": "Созвон: обсудили задачи и оплату", f"{prefix}-channel": "call",
+                   "origin": "dashboard"})
+    return [fields], ""
+
+
+BLOCK_FIELD, BLOCK_VALUES = "address", ("г. Москва, ул. Тверская, д. 1", "г. Москва, ул. Тверская, д. 2")
+
+
+def block_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[list[dict[str, str]], str]:
+    """A block of the card saved: two bodies that each change the address from what its form
+    showed to the other value, so alternating them writes a real change each time and never
+    conflicts (field-level saving, ``webapp/saving.py``). Code older than field-level saving
+    refuses a form drawn at an older version (409): there the block is saved unchanged, at the
+    current version, again and again, and the figures say so."""
+    bodies = []
+    for value in (*BLOCK_VALUES, BLOCK_VALUES[0]):
+        fields = browser.form_fields(form_path)  # armed with the stored address
+        if fields.get(BLOCK_FIELD) != value:
+            bodies.append({**fields, BLOCK_FIELD: value})
+            answer = browser.request(post_path, bodies[-1], htmx=True)
+            if answer.status != 200:
+                raise RuntimeError(f"POST {post_path} answered {answer.status}")
+    if browser.request(post_path, bodies[-2], htmx=True).status == 409:
+        return [browser.form_fields(form_path)], "saved unchanged: this code refuses a form of an older version"
+    return bodies[-2:], ""
 
 
 # One line per page. The manager is the first generated manager (see pick_user); the admin likewise.
 PAGES = [
     Page("Мой день", "manager", "/"),
     Page("Мой день (все менеджеры)", "admin", "/"),
-    Page("Клиенты", "manager", "/clients/"),
-    Page("Клиенты: поиск", "manager", "/clients/?q=%D1%80%D0%BE%D0%BC"),
-    Page("Клиенты: по телефону", "manager", "/clients/?q=912"),
-    Page("Клиенты: требуют внимания", "manager", "/clients/?cadence=attention&sort=last_contact"),
-    Page("Карточка клиента", "manager",
-         lambda ctx: f"/clients/{ctx.scalar('SELECT min(id) FROM clients WHERE manager_id = :m', m=ctx.users['manager'].id)}"),
-    Page("Пользователи", "admin", "/admin/users"),
-    Page("Журнал аудита", "admin", "/admin/audit"),
+    Page("Мой день: раздел (htmx)", "manager", "/?section=due", kind="fragment"),
+    Page("Клиенты", "manager", "/clients/", list_of_50=True),
+    Page("Клиенты (htmx, стр. 2)", "manager", "/clients/?page=2", kind="fragment", list_of_50=True),
+    Page("Клиенты: поиск", "manager", "/clients/?q=%D1%80%D0%BE%D0%BC", list_of_50=True),
+    Page("Клиенты: по телефону", "manager", "/clients/?q=912", list_of_50=True),
+    Page("Клиенты: требуют внимания", "manager", "/clients/?cadence=attention&sort=last_contact",
+         list_of_50=True),
+    Page("Новый клиент", "manager", "/clients/new"),
+    Page("Передача клиентов", "admin", "/clients/handover"),
+    Page("Карточка клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}"),
+    Page("Карточка: регламент", "manager", lambda ctx: f"/clients/{regulated_client(ctx)}"),
+    Page("Карточка: история", "manager", lambda ctx: f"/clients/{my_client(ctx)}/timeline", kind="fragment"),
+    Page("Карточка: форма блока", "manager", lambda ctx: f"/clients/{my_client(ctx)}/edit/requisites",
+         kind="fragment"),
+    Page("Регламенты клиента", "manager", lambda ctx: f"/clients/{regulated_client(ctx)}/regulations/"),
+    Page("Регламент: проект", "manager", lambda ctx: f"/regulations/{edition(ctx, 'draft')}"),
+    Page("Регламент: подписан", "manager", lambda ctx: f"/regulations/{edition(ctx, 'signed')}"),
+    Page("Регламент: сравнение", "manager",
+         lambda ctx: f"/regulations/{edition(ctx, 'draft')}/compare?with={edition(ctx, 'signed')}"),
+    Page("Стандарт регламента", "admin", "/admin/regulation-standard"),
+    Page("Пользователи", "admin", "/admin/users", list_of_50=True),
+    Page("Пользователь", "admin", lambda ctx: f"/admin/users/{ctx.users['manager'].id}"),
+    Page("Журнал аудита", "admin", "/admin/audit", list_of_50=True),
     Page("Профиль компании", "admin", "/admin/company"),
+    Page("Шаблоны документов", "admin", "/admin/templates"),
     Page("Учётная запись", "manager", "/account"),
+    Page("Проверка (healthz)", "manager", "/healthz", kind="health"),
+    # Saves last: they add rows (a contact logged) that the pages above would otherwise show.
+    Page("Сохранить: контакт записан", "manager", lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints",
+         kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints/new?origin=dashboard",
+         edit=log_bodies),
+    Page("Сохранить: блок карточки", "manager", lambda ctx: f"/clients/{my_client(ctx, 2)}/edit/requisites",
+         kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 2)}/edit/requisites", edit=block_bodies),
 ]
 
 
@@ -125,15 +224,41 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class _CsrfField(html.parser.HTMLParser):
+class _FormFields(html.parser.HTMLParser):
+    """What a browser would submit from a page's first form: inputs (checked boxes only), selects
+    (the selected option), textareas."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.token: str | None = None
+        self.fields: dict[str, str] = {}
+        self._select: str | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs) -> None:
         values = dict(attrs)
-        if tag == "input" and values.get("name") == "csrf_token":
-            self.token = values.get("value")
+        name = values.get("name")
+        if tag == "input" and name and values.get("type") not in ("submit", "button", "file"):
+            if values.get("type") in ("checkbox", "radio") and "checked" not in values:
+                return
+            self.fields.setdefault(name, values.get("value") or "")
+        elif tag == "select" and name:
+            self._select = name
+        elif tag == "option" and self._select:
+            if "selected" in values or self._select not in self.fields:
+                self.fields[self._select] = values.get("value") or ""
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.fields[name] = ""
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data) -> None:
+        if self._textarea:
+            self.fields[self._textarea] += data
 
 
 @dataclass
@@ -149,12 +274,13 @@ class Browser:
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), _NoRedirect())
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
+        self.csrf_token = ""
 
-    def request(self, path: str, data: dict[str, str] | None = None) -> Answer:
+    def request(self, path: str, data: dict[str, str] | None = None, *, htmx: bool = False) -> Answer:
         body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(self.base + path, data=body)
+        req = urllib.request.Request(self.base + path, data=body, headers=self.headers(htmx))
         started = time.perf_counter()
         try:
             with self.opener.open(req, timeout=HTTP_TIMEOUT) as response:
@@ -164,18 +290,37 @@ class Browser:
         seconds = time.perf_counter() - started
         return Answer(status, dict(headers.items()), content.decode("utf-8", "replace"), seconds)
 
+    def headers(self, htmx: bool) -> dict[str, str]:
+        """What htmx adds to its requests: HX-Request and the CSRF token of the page."""
+        return {"HX-Request": "true", "X-CSRFToken": self.csrf_token} if htmx else {}
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
+
+    def form_fields(self, path: str) -> dict[str, str]:
+        answer = self.request(path, htmx=True)
+        if answer.status != 200:
+            raise RuntimeError(f"GET {path} answered {answer.status}")
+        parser = _FormFields()
+        parser.feed(answer.body)
+        return parser.fields
+
     def login(self, email: str, password: str) -> None:
         page = self.request("/login")
-        parser = _CsrfField()
-        parser.feed(page.body)
-        if page.status != 200 or not parser.token:
+        token = _FormFields()
+        token.feed(page.body)
+        if page.status != 200 or not token.fields.get("csrf_token"):
             raise RuntimeError(f"GET /login answered {page.status} without a csrf_token field")
-        answer = self.request("/login", {"csrf_token": parser.token, "email": email, "password": password})
+        self.csrf_token = token.fields["csrf_token"]
+        answer = self.request("/login", {"csrf_token": self.csrf_token, "email": email, "password": password})
         if answer.status not in (302, 303):
             raise RuntimeError(f"login as {email} failed: POST /login answered {answer.status}")
         check = self.request("/account")
         if check.status != 200:
             raise RuntimeError(f"after logging in as {email}, /account answered {check.status}")
+        found = re.search(r'"X-CSRFToken": "([^"]+)"', check.body)  # the token htmx sends (base.html)
+        if found:
+            self.csrf_token = found.group(1)
 
 
 # --- measuring -------------------------------------------------------------------------------------
@@ -184,10 +329,13 @@ class Browser:
 class Result:
     page: Page
     path: str = ""
-    latencies: list[float] = field(default_factory=list)  # seconds
+    latencies: list[float] = field(default_factory=list)  # seconds, sequential
     queries: list[int] = field(default_factory=list)
     rows: int | None = None
+    concurrent: dict[str, float] | None = None  # p50_ms, p99_ms, rps (wrk)
+    inprocess_ms: float | None = None  # CPU time of one request in-process
     error: str | None = None
+    note: str = ""  # how this code version was measured differently
 
 
 _TBODY = re.compile(r"<tbody\b.*?</tbody>", re.S | re.I)
@@ -199,22 +347,91 @@ def table_rows(body: str) -> int:
     return sum(len(_TR.findall(tbody)) for tbody in _TBODY.findall(body))
 
 
-def measure(page: Page, path: str, browser: Browser, requests: int, warmup: int) -> Result:
-    result = Result(page, path)
+def measure(result: Result, browser: Browser, bodies: list[dict[str, str]] | None, requests: int,
+            warmup: int) -> None:
+    """Sequential: warm-up requests, then ``requests`` timed ones (a save alternates its bodies)."""
     for i in range(warmup + requests):
-        answer = browser.request(path)
+        body = bodies[i % len(bodies)] if bodies else None
+        answer = browser.request(result.path, body, htmx=result.page.htmx)
         if answer.status != 200:
             result.error = f"request {i + 1} answered {answer.status}"
-            break
+            return
         count = answer.headers.get("X-Query-Count")
         if count is None:
             result.error = "no X-Query-Count header (QUERY_COUNT_HEADER is off?)"
-            break
+            return
         if i >= warmup:
             result.latencies.append(answer.seconds)
             result.queries.append(int(count))
             result.rows = table_rows(answer.body)
-    return result
+
+
+# wrk's Lua: every request carries the session cookie (and for htmx the headers htmx sends); a save
+# alternates its bodies; any answer other than 200 is counted, and the figures are printed as one line.
+WRK_SCRIPT = """
+local bodies = {%(bodies)s}
+local method, path, headers = "%(method)s", "%(path)s", {%(headers)s}
+local i = 0
+bad = 0
+request = function()
+  i = i + 1
+  return wrk.format(method, path, headers, bodies[(i %% #bodies) + 1])
+end
+response = function(status, headers, body)
+  if status ~= 200 then bad = bad + 1 end
+end
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+done = function(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("bad") end
+  io.write(string.format("WRK p50_us=%%d p99_us=%%d requests=%%d duration_us=%%d bad=%%d errors=%%d\\n",
+    latency:percentile(50), latency:percentile(99), summary.requests, summary.duration, failed,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end
+"""
+
+
+def lua(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a valid Lua string literal here
+
+
+def concurrent(result: Result, browser: Browser, bodies: list[dict[str, str]] | None, seconds: int,
+               tmp: Path) -> None:
+    """``wrk`` with CONNECTIONS connections for ``seconds``: p50, p99 and requests per second."""
+    headers = {"Cookie": browser.cookie_header(), **browser.headers(result.page.htmx)}
+    if bodies:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    script = tmp / "wrk.lua"
+    script.write_text(WRK_SCRIPT % {
+        "bodies": ", ".join(lua(urllib.parse.urlencode(b)) for b in bodies) if bodies else "nil",
+        "method": "POST" if bodies else "GET", "path": result.path.replace('"', '\\"'),
+        "headers": ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in headers.items())})
+    done = subprocess.run(["wrk", "-t", "2", "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--timeout", "10s",
+                           "-s", str(script), browser.base], capture_output=True, text=True,
+                          timeout=seconds + 60)
+    found = re.search(r"WRK p50_us=(\d+) p99_us=(\d+) requests=(\d+) duration_us=(\d+) bad=(\d+) errors=(\d+)",
+                      done.stdout)
+    if done.returncode != 0 or not found:
+        result.error = f"wrk failed: {done.stdout}{done.stderr}".strip()
+        return
+    p50, p99, count, duration, bad, errors = map(int, found.groups())
+    if bad or errors:
+        result.error = f"concurrent: {bad} answers other than 200, {errors} socket errors"
+        return
+    result.concurrent = {"p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "rps": count / (duration / 1e6)}
+
+
+def inprocess(app_dir: Path, env: dict[str, str], pages: list[tuple[Result, BenchUser]], requests: int) -> None:
+    """``benchmarks/inprocess.py`` in the code of ``app_dir``: CPU ms per GET request, no HTTP."""
+    todo = [{"path": r.path, "user_id": user.id, "htmx": r.page.htmx} for r, user in pages]
+    done = subprocess.run([sys.executable, str(Path(__file__).with_name("inprocess.py")), str(requests)],
+                          input=json.dumps(todo), cwd=app_dir, capture_output=True, text=True,
+                          timeout=COMMAND_TIMEOUT, env={**env, "PYTHONPATH": str(app_dir)})
+    if done.returncode != 0:
+        raise RuntimeError(f"in-process run failed:\n{done.stdout}{done.stderr}")
+    for (result, _), ms in zip(pages, json.loads(done.stdout.strip().splitlines()[-1])):
+        result.inprocess_ms = ms
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -311,20 +528,117 @@ def machine(engine: sa.Engine) -> dict[str, str]:
     }
 
 
+# --- one code version against the data -----------------------------------------------------------
+
+@dataclass
+class Version:
+    """One code version being measured: its checkout, its database, its running gunicorn."""
+
+    label: str
+    app_dir: Path
+    env: dict[str, str]
+    engine: sa.Engine
+    log: Path
+    server: subprocess.Popen | None = None
+    base: str = ""
+    browsers: dict[str, Browser] = field(default_factory=dict)
+    users: dict[str, BenchUser] = field(default_factory=dict)
+    results: list[Result] = field(default_factory=list)
+
+    def start(self, workers: int) -> None:
+        port = free_port()
+        self.base = f"http://127.0.0.1:{port}"
+        target = "wsgi:app" if (self.app_dir / "wsgi.py").exists() else "webapp:create_app()"
+        with self.log.open("w") as log_file:
+            self.server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}", target],
+                cwd=self.app_dir, env=self.env, stdout=log_file, stderr=subprocess.STDOUT)
+        seconds = wait_for_health(self.base, self.server, self.log)
+        print(f"  [{self.label}] gunicorn -w {workers} {target} on {self.base}: {seconds:.1f} s until "
+              f"/healthz answered", flush=True)
+        roles = sorted({page.role for page in PAGES})
+        self.users = {role: pick_user(self.engine, role) for role in roles}
+        for role in roles:
+            self.browsers[role] = Browser(self.base)
+            self.browsers[role].login(self.users[role].email, BENCH_PASSWORD)
+
+    def measure(self, page: Page, args: argparse.Namespace, tmp: Path) -> None:
+        result = Result(page)
+        self.results.append(result)
+        browser = self.browsers[page.role]
+        try:
+            result.path = page.path(Ctx(self.engine, self.users)) if callable(page.path) else page.path
+            bodies, result.note = (page.edit(browser, page.form(Ctx(self.engine, self.users)), result.path)
+                                   if page.edit else (None, ""))
+        except Exception as error:  # a path function that finds no row is a failed page
+            result.error = f"no path or form: {error}"
+        else:
+            measure(result, browser, bodies, args.requests, WARMUP * args.workers)
+            if not result.error and not args.no_concurrent:
+                concurrent(result, browser, bodies, args.seconds, tmp)
+        print(f"  [{self.label}] {page.name}: {'FAILED ' + result.error if result.error else 'measured'}",
+              flush=True)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            if any(r.error for r in self.results):
+                print(f"[{self.label}] server log (last lines):\n{tail(self.log)}")
+            stop(self.server)
+            self.server = None
+
+    def measure_inprocess(self, args: argparse.Namespace) -> None:
+        """In-process CPU time; a second call keeps the lower figure of the two."""
+        gets = [r for r in self.results if not r.error and r.page.kind != "save"]
+        previous = {id(r): r.inprocess_ms for r in gets}
+        inprocess(self.app_dir, self.env, [(r, self.users[r.page.role]) for r in gets], args.inprocess_requests)
+        for r in gets:
+            if previous[id(r)] is not None:
+                r.inprocess_ms = min(r.inprocess_ms, previous[id(r)])
+
+
+def worktree(ref: str, tmp: Path) -> Path:
+    path = tmp / f"code-{re.sub(r'[^A-Za-z0-9]', '_', ref)}"
+    done = subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(path), ref],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"git worktree add {ref} failed:\n{done.stderr}")
+    return path
+
+
+def copy_database(url: str, label: str) -> str:
+    """A SQLite database copied for one code version, so both measure the same rows; another
+    database is measured as it is (the saves of the first run add a few rows)."""
+    if not url.startswith("sqlite:///"):
+        return url
+    source = Path(url.removeprefix("sqlite:///"))
+    copy = source.with_name(f"{source.stem}-{label}{source.suffix}")
+    with sqlite3.connect(source) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copyfile(source, copy)
+    return f"sqlite:///{copy}"
+
+
 # --- main ------------------------------------------------------------------------------------------
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=2000, help="clients to generate (default 2000)")
-    parser.add_argument("--requests", type=int, default=50, help="timed requests per page (default 50)")
+    parser.add_argument("--requests", type=int, default=50, help="timed sequential requests per page (default 50)")
+    parser.add_argument("--seconds", type=int, default=4, help="seconds of the concurrent run per page (default 4)")
+    parser.add_argument("--inprocess-requests", type=int, default=30,
+                        help="timed in-process requests per page (default 30)")
+    parser.add_argument("--no-concurrent", action="store_true", help="skip the concurrent (wrk) run")
+    parser.add_argument("--before", metavar="REF", help="also measure the code of this commit, on the same data")
     parser.add_argument("--database-url", help="an empty database to fill and measure "
                                                "(default: a SQLite file in the temporary directory)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args(argv)
-    if args.clients < 1 or args.requests < 1 or args.workers < 1:
-        parser.error("--clients, --requests and --workers must be positive")
+    if min(args.clients, args.requests, args.workers, args.inprocess_requests) < 1 or args.seconds <= 0:
+        parser.error("--clients, --requests, --inprocess-requests, --workers and --seconds must be positive")
+    if not args.no_concurrent and shutil.which("wrk") is None:
+        parser.error("the concurrent run needs wrk: apt-get install wrk (Debian), or pass --no-concurrent")
     return args
 
 
@@ -345,8 +659,8 @@ def main(argv: list[str] | None = None) -> int:
     env.pop("FLASK_APP", None)
     env.pop("FLASK_DEBUG", None)
     engine = engine_for(url)
-    server: subprocess.Popen | None = None
-    log = tmp / "gunicorn.log"
+    before_dir: Path | None = None
+    running: list[Version] = []
     try:
         print(f"AccountDesk benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC "
               f"(temporary directory {tmp})", flush=True)
@@ -354,93 +668,136 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  flask db upgrade                {seconds:6.1f} s", flush=True)
         output, seconds = run_flask(env, "bench-data", "--clients", str(args.clients))
         print(f"  flask bench-data --clients {args.clients:<5}{seconds:6.1f} s   {output}", flush=True)
-
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        with log.open("w") as log_file:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b", f"127.0.0.1:{port}",
-                 "webapp:create_app()"], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-        seconds = wait_for_health(base, server, log)
-        print(f"  gunicorn -w {args.workers} on {base:<22}{seconds:4.1f} s until /healthz answered", flush=True)
-
-        roles = sorted({page.role for page in PAGES})
-        users = {role: pick_user(engine, role) for role in roles}
-        browsers = {}
-        for role in roles:
-            browsers[role] = Browser(base)
-            browsers[role].login(users[role].email, BENCH_PASSWORD)
-        print("  logged in as " + ", ".join(f"{role} {user.email}" for role, user in users.items()), flush=True)
-        ctx = Ctx(engine, users)
-
-        results = []
+        host, counts = machine(engine), table_counts(engine)
+        versions = []
+        if args.before:
+            before_dir = worktree(args.before, tmp)
+            versions.append((f"before {args.before}", before_dir))
+        versions.append(("after" if args.before else "now", REPO))
+        # Every version runs at once and the pages are measured in turns (before, after, next page…),
+        # so that whatever else the machine does falls on both alike.
+        for label, app_dir in versions:
+            version_url = copy_database(url, label.split()[0]) if args.before else url
+            running.append(Version(label, app_dir, {**env, "ACCOUNTDESK_DATABASE_URL": version_url,
+                                                    "PYTHONPATH": str(app_dir)},
+                                   engine_for(version_url), tmp / f"gunicorn-{label.split()[0]}.log"))
+            running[-1].start(args.workers)
         for page in PAGES:
-            try:
-                path = page.path(ctx) if callable(page.path) else page.path
-            except Exception as error:  # a path function that finds no row is a failed page
-                results.append(Result(page, "?", error=f"no path: {error}"))
-                continue
-            results.append(measure(page, path, browsers[page.role], args.requests, WARMUP * args.workers))
+            for version in running:
+                version.measure(page, args, tmp)
+        for version in running:
+            version.stop()
+        for version in [*running, *reversed(running)]:  # twice, in ABBA order: the lower CPU time counts
+            version.measure_inprocess(args)
+        runs = {version.label: version.results for version in running}
 
-        figures = report(args, machine(engine), table_counts(engine), results)
+        figures = report(args, host, counts, runs)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=2) + "\n")
-        failed = [r for r in results if r.error]
-        if failed:
-            print(f"\nFAILED: {len(failed)} of {len(results)} pages did not answer 200 to every request.")
-            print(f"Server log (last lines):\n{tail(log)}")
+        failed = [(label, r) for label, results in runs.items() for r in results if r.error]
+        for label, r in failed:
+            print(f"  [{label}] {r.page.name}: {r.error}")
+        if any(not label.startswith("before") for label, _ in failed):  # old code may lack a page
+            print("\nFAILED: pages of the code measured did not answer 200 to every request.")
             return 1
-        print(f"\nOK: every request of {len(results)} pages answered 200.")
+        print(f"\nOK: every request of {len(PAGES)} pages answered 200.")
         return 0
     except (RuntimeError, LookupError, OSError, subprocess.TimeoutExpired) as error:
         print(f"\nFAILED: {error}")
-        if server is not None and "gunicorn" not in str(error):
-            print(f"Server log (last lines):\n{tail(log)}")
         return 1
     finally:
-        if server is not None:
-            stop(server)
+        for version in running:
+            version.stop()
+            version.engine.dispose()
         engine.dispose()
+        if before_dir is not None:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before_dir)],
+                           capture_output=True)
         if args.keep:
             print(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def target_of(page: Page) -> float:
+    return TARGET_P99[page.kind]
+
+
+def figures_of(r: Result) -> dict:
+    if r.error:
+        return {"page": r.page.name, "role": r.page.role, "path": r.path, "error": r.error}
+    if r.note:
+        figures_note = {"note": r.note}
+    else:
+        figures_note = {}
+    ms = [s * 1000 for s in r.latencies]
+    figures = {"page": r.page.name, "kind": r.page.kind, "role": r.page.role, "path": r.path,
+               "p50_ms": round(percentile(ms, 50), 2), "p95_ms": round(percentile(ms, 95), 2),
+               "max_ms": round(max(ms), 2), "queries_min": min(r.queries), "queries_max": max(r.queries),
+               "rows": r.rows, "target_p99_ms": target_of(r.page), **figures_note}
+    if r.concurrent:
+        figures.update({f"c4_{k}": round(v, 2) for k, v in r.concurrent.items()})
+    if r.inprocess_ms is not None:
+        figures["inprocess_ms"] = round(r.inprocess_ms, 2)
+    return figures
+
+
+def mark(value: float | None, target: float | None) -> str:
+    """A figure, with «!» where it misses its target."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}" + ("!" if target is not None and value > target else "")
+
+
 def report(args: argparse.Namespace, host: dict[str, str], counts: dict[str, int],
-           results: list[Result]) -> dict:
+           runs: dict[str, list[Result]]) -> dict:
     print("\nMachine")
     for key, value in host.items():
         print(f"  {key:<9} {value}")
-    print(f"  server    gunicorn -w {args.workers} (sync), requests one after another, "
-          f"{WARMUP * args.workers} warm-up + {args.requests} timed per page")
-
+    print(f"  server    gunicorn -w {args.workers} (sync); sequential: {WARMUP * args.workers} warm-up + "
+          f"{args.requests} timed per page; concurrent: wrk, {CONNECTIONS} connections, {args.seconds:g} s per page; "
+          f"in-process: CPU time of one request, the lower of 2 rounds of {args.inprocess_requests}")
     print("\nData volume (rows per table)")
     for name, count in counts.items():
         print(f"  {name:<24} {count:>9,}".replace(",", " "))
 
-    print()
-    header = f"{'page':<20} {'path':<24} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'queries':>8} {'rows':>5}"
-    print(header)
-    print("-" * len(header))
-    pages = []
-    for r in results:
-        if r.error:
-            print(f"{r.page.name:<20} {r.path:<24} FAILED: {r.error}")
-            pages.append({"page": r.page.name, "role": r.page.role, "path": r.path, "error": r.error})
-            continue
-        ms = [s * 1000 for s in r.latencies]
-        p50, p95, top = percentile(ms, 50), percentile(ms, 95), max(ms)
-        low, high = min(r.queries), max(r.queries)
-        queries = str(low) if low == high else f"{low}–{high}"
-        print(f"{r.page.name:<20} {r.path:<24} {p50:>7.1f} {p95:>7.1f} {top:>7.1f} {queries:>8} {r.rows:>5}")
-        pages.append({"page": r.page.name, "role": r.page.role, "path": r.path, "p50_ms": round(p50, 2),
-                      "p95_ms": round(p95, 2), "max_ms": round(top, 2), "queries_min": low,
-                      "queries_max": high, "rows": r.rows})
-    return {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "clients": args.clients,
-            "requests": args.requests, "workers": args.workers, "machine": host, "tables": counts,
-            "pages": pages}
+    out = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "clients": args.clients,
+           "requests": args.requests, "seconds": args.seconds, "workers": args.workers, "machine": host,
+           "tables": counts, "runs": {}}
+    for label, results in runs.items():
+        print(f"\n{label}: p99 targets at {CONNECTIONS} connections: page/fragment {TARGET_P99['page']:g} ms, "
+              f"save {TARGET_P99['save']:g} ms, /healthz {TARGET_P99['health']:g} ms; in-process 50-row list "
+              f"{TARGET_INPROCESS_LIST:g} ms («!» = missed)")
+        header = (f"{'page':<28} {'path':<30} {'p50':>6} {'p95':>6} {'q':>5} {'rows':>4} │ "
+                  f"{'c4 p50':>7} {'c4 p99':>7} {'req/s':>6} │ {'in-proc':>7}")
+        print(header)
+        print("-" * len(header))
+        for r in results:
+            if r.error:
+                print(f"{r.page.name:<28} {r.path[:30]:<30} FAILED: {r.error}")
+                continue
+            f = figures_of(r)
+            queries = str(f["queries_min"]) if f["queries_min"] == f["queries_max"] else \
+                f"{f['queries_min']}–{f['queries_max']}"
+            c = r.concurrent or {}
+            print(f"{r.page.name[:28]:<28} {r.path[:30]:<30} {f['p50_ms']:>6.1f} {f['p95_ms']:>6.1f} {queries:>5} "
+                  f"{r.rows:>4} │ {mark(c.get('p50_ms'), None):>7} {mark(c.get('p99_ms'), target_of(r.page)):>7} "
+                  f"{c.get('rps', 0):>6.0f} │ "
+                  f"{mark(r.inprocess_ms, TARGET_INPROCESS_LIST if r.page.list_of_50 else None):>7}"
+                  + (f"  ({r.note})" if r.note else ""))
+        out["runs"][label] = [figures_of(r) for r in results]
+    if len(runs) == 2:
+        (before_label, before), (after_label, after) = runs.items()
+        print(f"\nBefore → after (p99 at {CONNECTIONS} connections, req/s, in-process ms)")
+        for b, a in zip(before, after):
+            if b.error or a.error or not (b.concurrent and a.concurrent):
+                continue
+            print(f"  {a.page.name[:28]:<28} p99 {b.concurrent['p99_ms']:6.1f} → {a.concurrent['p99_ms']:6.1f}   "
+                  f"req/s {b.concurrent['rps']:5.0f} → {a.concurrent['rps']:5.0f}   "
+                  f"in-process {mark(b.inprocess_ms, None):>5} → {mark(a.inprocess_ms, None):>5}"
+                  + (f"   (before: {b.note})" if b.note else ""))
+    return out
 
 
 if __name__ == "__main__":

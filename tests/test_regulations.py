@@ -181,7 +181,7 @@ def test_compare_marks_changed_clauses(client, manager_with_client, app):
     assert client.post(f"/regulations/{second}", data=data).status_code == 303
     page = _html(client.get(f"/regulations/{second}/compare?with={first}"))
     changed = [label.strip() for label in
-               re.findall(r'<tr class="table-warning changed">\s*<th scope="row">([^<]+)', page)]
+               re.findall(r'<tr class="changed">\s*<th scope="row">([^<]+)', page)]
     assert "Оплата, рабочих дней" in changed and "Каналы связи" not in changed
 
 

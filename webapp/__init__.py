@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context
+from flask import Flask, g, has_request_context
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -80,8 +80,8 @@ def _configure_database(app: Flask) -> None:
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     options: dict[str, Any] = {"pool_pre_ping": True}
-    if url.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 10}
+    if url.startswith("sqlite"):  # a file: no server that could drop the connection, nothing to ping
+        options = {"connect_args": {"timeout": 10}}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)
 
 
@@ -107,6 +107,8 @@ def _configure_login(app: Flask) -> None:
         return user
 
     def actor():
+        if outsider := g.get("outside_actor"):  # someone without an account, answering by a link
+            return None, outsider
         if current_user and current_user.is_authenticated:
             return current_user.id, current_user.full_name
         return None, "система"

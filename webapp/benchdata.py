@@ -11,14 +11,16 @@ from decimal import Decimal
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
+from webapp import cache
 from webapp.extensions import db
 from webapp.formatting import local, today
-from webapp.models import (AuditEvent, BacklogItem, Client, Contact, Role, Stage, TimeEntry, Touchpoint, User,
-                           touchpoint_contacts)
+from webapp.models import (AuditEvent, BacklogItem, Client, Contact, Regulation, RegulationStatus, Role, Stage,
+                           TimeEntry, Touchpoint, User, touchpoint_contacts)
 from webapp.models.backlog import RANK_GAP, ItemStatus, Priority
 from webapp.models.clients import cadence_dates, phone_digits
 from webapp.models.types import utcnow
 from webapp.requisites import make_inn
+from webapp.services.terms import DEFAULT_STANDARD
 
 FIRST = ["Анна", "Иван", "Ольга", "Сергей", "Елена", "Дмитрий", "Наталья", "Алексей", "Мария", "Павел"]
 LAST = ["Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов", "Новиков", "Фёдоров"]
@@ -33,6 +35,7 @@ ITEM_TITLES = ["Не печатается счёт-фактура", "Отчёт 
                "Загрузка остатков", "Доработка печатной формы", "Права доступа для склада", "Ошибка при проведении"]
 # Most items are done and accepted, as in a real backlog some years old; the rest in every state.
 ITEM_STATUSES = [ItemStatus.ACCEPTED] * 10 + list(ItemStatus)
+REGULATION_EVERY = 2  # every second client of a manager has a signed regulation; every fourth a draft too
 CHUNK = 5000
 
 
@@ -88,7 +91,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
             link_rows.append(dict(touchpoint_id=touch_id, contact_id=contacts[t % CONTACTS_PER_CLIENT]["id"]))
         last_contact = now - timedelta(days=last_days)
         dates = cadence_dates(local(last_contact).date(), interval)
-        inn = make_inn(f"{770000000 + c:09d}")
+        inn = make_inn(f"{770000000 + client_id:09d}")  # unique across repeated runs
         search = " ".join([name, inn]
                           + [f"{x['full_name']} {x['email']} {x['phone_digits']}" for x in contacts]).lower()
         client_rows.append(dict(
@@ -103,14 +106,18 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     _insert(Contact.__table__, contact_rows)
     _insert(Touchpoint.__table__, touch_rows)
     _insert(touchpoint_contacts, link_rows)
+    regulation_rows = _regulations(client_rows, contact_rows, first_user, day, now)
+    _insert(Regulation.__table__, regulation_rows)
     backlog = _generate_backlog(rng, first_client, clients, first_user, managers + 5, now, day)
     events = [dict(created_at=now, actor_id=None, actor_name="bench", entity_type="clients",
                    entity_id=first_client + i % max(clients, 1), entity_label="bench", action="update",
                    changes={"notes": ["a", "b"]}) for i in range(clients * 5)]
     _insert(AuditEvent.__table__, events)
     _fix_sequences()
+    cache.invalidate(db.session, ["managers"])  # bulk inserts pass no flush, so say it here
     return {"users": len(users), "clients": len(client_rows), "contacts": len(contact_rows),
-            "touchpoints": len(touch_rows), "audit_events": len(events), **backlog}
+            "touchpoints": len(touch_rows), "regulations": len(regulation_rows), "audit_events": len(events),
+            **backlog}
 
 
 def _generate_backlog(rng: random.Random, first_client: int, clients: int, first_user: int, users: int,
@@ -156,11 +163,39 @@ def _generate_backlog(rng: random.Random, first_client: int, clients: int, first
     return {"backlog_items": len(items), "stages": len(stages), "time_entries": len(entries)}
 
 
+def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day, now) -> list[dict]:
+    """A signed edition 1 (the standard's wording) for every second client of each manager, and an
+    edition 2 in draft for every fourth, so the regulation pages have editions to show and compare."""
+    first_regulation = _max_id(Regulation) + 1
+    decision_makers = {c["client_id"]: c for c in contacts if c["is_decision_maker"]}
+    rows = []
+    managers = len({client["manager_id"] for client in clients})
+    for n, client in enumerate(clients):
+        nth = n // managers  # the how-many-th client of its manager: every manager has some of each
+        if nth % REGULATION_EVERY != 1:
+            continue
+        person = decision_makers[client["id"]]
+        parties = [{"side": "client", "name": person["full_name"], "position": person["position"],
+                    "role": "ЛПР", "phone": person["phone"], "email": person["email"]}]
+        clauses = {**DEFAULT_STANDARD, "contact_cadence_days": client["contact_cadence_days"],
+                   "meeting_weekday": n % 5}
+        common = dict(client_id=client["id"], city="г. Москва", parties=parties, created_by_id=created_by,
+                      created_at=now, version=1, **clauses)
+        signed_id = first_regulation + len(rows)
+        rows.append(dict(id=signed_id, number=1, status=RegulationStatus.SIGNED.value, based_on_id=None,
+                         signed_on=day - timedelta(days=200), effective_date=day - timedelta(days=200), **common))
+        if nth % (2 * REGULATION_EVERY) == 1:
+            rows.append(dict(id=first_regulation + len(rows), number=2, status=RegulationStatus.DRAFT.value,
+                             based_on_id=signed_id, signed_on=None, effective_date=None,
+                             **{**common, "payment_days": 15}))
+    return rows
+
+
 def _fix_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the rows."""
     if db.engine.dialect.name != "postgresql":
         return
-    for model in (User, Client, Contact, Touchpoint, BacklogItem, Stage, TimeEntry):
+    for model in (User, Client, Contact, Touchpoint, Regulation, BacklogItem, Stage, TimeEntry):
         table = model.__tablename__
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))

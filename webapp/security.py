@@ -1,8 +1,7 @@
 """What every request and response passes through besides the permission gate: ids kept in range,
 no NUL bytes in a URL, and the security headers."""
 
-from flask import Flask, abort, current_app, request
-from flask_login import current_user
+from flask import Flask, abort, current_app, g, request, session
 from werkzeug.routing import IntegerConverter
 
 from webapp.services import MAX_ID
@@ -25,20 +24,35 @@ def refuse_nul_in_url():
         abort(400, "Адрес содержит недопустимые символы.")
 
 
-def security_headers(response):
-    """Headers on every response: no inline code, no framing, no sniffing, no caching of pages."""
-    config = current_app.config
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", config["CONTENT_SECURITY_POLICY"])
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), geolocation=(), microphone=(self)")
+def _fixed_headers(config) -> tuple[tuple[str, str], ...]:
+    headers = [("Content-Security-Policy", config["CONTENT_SECURITY_POLICY"]),
+               ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+               ("Referrer-Policy", "same-origin"), ("Cross-Origin-Opener-Policy", "same-origin"),
+               ("Permissions-Policy", "camera=(), geolocation=(), microphone=(self)")]
     if config.get("HSTS"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if current_user and getattr(current_user, "is_authenticated", False):
-        headers.setdefault("Cache-Control", "no-store")
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return tuple(headers)
+
+
+def _signed_in() -> bool:
+    """Whether the request belongs to a signed-in user, without loading the user for it: the user
+    Flask-Login already loaded for this request, or else the session naming one (a session whose
+    user no longer exists gets no-store too, which costs nothing)."""
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    return "_user_id" in session
+
+
+def security_headers(response):
+    """Headers on every response: no inline code, no framing, no sniffing, no caching of pages.
+    Computed once per process from the configuration; a signed-in user's pages are never cached."""
+    headers = response.headers
+    for name, value in current_app.extensions["security_headers"]:
+        if name not in headers:
+            headers[name] = value
+    if "Cache-Control" not in headers and _signed_in():
+        headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -48,5 +62,6 @@ def install_converters(app: Flask) -> None:
 
 
 def install(app: Flask) -> None:
+    app.extensions["security_headers"] = _fixed_headers(app.config)
     app.before_request(refuse_nul_in_url)
     app.after_request(security_headers)

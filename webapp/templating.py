@@ -6,7 +6,6 @@ template's top-level imports, but globals are always there, so page and fragment
 """
 
 from flask import Flask, current_app
-from flask_login import current_user
 
 from webapp import formatting
 from webapp.forms import DATE_MAX, DATE_MIN
@@ -16,8 +15,8 @@ MACRO_FOLDER = "_macros/"
 
 class MacroNamespace:
     """The macros of one ``_macros/<area>.html``. ``clients.status_badge`` is the Jinja macro itself,
-    called directly (no per-call wrapper); the module is loaded once, or on every lookup while
-    templates auto-reload in development."""
+    called directly (no per-call wrapper); the module is loaded once and each macro looked up once
+    (then it is a plain attribute), or on every lookup while templates auto-reload in development."""
 
     def __init__(self, environment, template: str):
         self._environment, self._template, self._module = environment, template, None
@@ -29,9 +28,12 @@ class MacroNamespace:
             if not self._environment.auto_reload:
                 self._module = module
         try:
-            return getattr(module, name)
+            found = getattr(module, name)
         except AttributeError:
             raise AttributeError(f"{self._template} has no macro {name}") from None
+        if self._module is not None:  # later lookups find the macro itself, without calling us
+            self.__dict__[name] = found
+        return found
 
 
 def register(app: Flask) -> None:
@@ -47,11 +49,6 @@ def register(app: Flask) -> None:
         if area in environment.globals:
             raise RuntimeError(f"macro namespace {area} ({name}) clashes with a Jinja global")
         environment.globals[area] = MacroNamespace(environment, name)
-
-    @app.context_processor
-    def navigation():
-        from webapp.blueprints import nav_items
-        return {"nav_items": nav_items(current_user) if current_user.is_authenticated else []}
 
 
 def macro(path: str):

@@ -1,7 +1,7 @@
 """backlog: items numbered per client, estimates, approvals, stages, time, agreed priorities
 
 Revision ID: fad421b2d1fd
-Revises: 74a7210b1a82
+Revises: 5d2c7a41b9e0
 Create Date: 2026-11-27 14:55:28.686765
 
 """
@@ -13,7 +13,7 @@ import webapp.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'fad421b2d1fd'
-down_revision = '74a7210b1a82'
+down_revision = '5d2c7a41b9e0'
 branch_labels = None
 depends_on = None
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import Audited, Versioned
+from webapp.models.audit import Audited
+from webapp.models.base import Versioned
 from webapp.models.company import SignatoryAuthority
 from webapp.models.types import Money, UTCDateTime, enum_type, utcnow
 from webapp.models.users import User
@@ -131,7 +132,16 @@ class Client(Versioned, Audited, db.Model):
         "corr_account": "Корр. счёт", "contract_number": "Номер договора", "contract_date": "Дата договора",
         "manager_id": "Аккаунт-менеджер", "deputy_id": "Заместитель", "status": "Статус",
         "code": "Код для номеров задач", "hourly_rate": "Ставка часа", "contact_cadence_days": "Связываться каждые, рабочих дней", "notes": "Заметки",
-        "from": "От кого", "to": "Кому"}
+        "from": "От кого", "to": "Кому", "phone": "Телефон", "email": "E-mail",
+        "regulation_appendix": "Номер приложения (регламент)", "signatory_contact_id": "Подписант",
+        "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
+        "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
+        "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",}
+    __table_args__ = (
+        # One client per ИНН + КПП (a branch shares the ИНН with a КПП of its own); many without an ИНН.
+        sa.Index("uq_clients_inn_kpp", "inn", "kpp", unique=True,
+                 sqlite_where=sa.text("inn <> ''"), postgresql_where=sa.text("inn <> ''")),
+    )
     # Bookkeeping recomputed by services: never makes a user's open form stale.
     __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
                                  "critical_on", "search_text"})

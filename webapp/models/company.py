@@ -7,8 +7,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from webapp import cache
 from webapp.extensions import db
-from webapp.models.base import Audited, Versioned
+from webapp.models.audit import Audited
+from webapp.models.base import Versioned
 from webapp.models.types import Money, Rate, enum_type
 
 
@@ -56,7 +58,11 @@ class CompanyProfile(Versioned, Audited, db.Model):
         "account": "Расчётный счёт", "corr_account": "Корр. счёт", "signatory_name": "Подписант",
         "signatory_position": "Должность подписанта", "signatory_basis": "Основание полномочий",
         "vat_mode": "НДС", "vat_rate": "Ставка НДС", "default_hourly_rate": "Ставка часа по умолчанию",
-        "act_number_format": "Формат номера акта", "minutes_number_format": "Формат номера протокола"}
+        "act_number_format": "Формат номера акта", "minutes_number_format": "Формат номера протокола",
+        "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
+        "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
+        "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",
+        "seal_mark": "Печатать «М.П.»", "regulation_number_format": "Формат номера регламента"}
     __tablename__ = "company_profile"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,3 +118,18 @@ class CompanyProfile(Versioned, Audited, db.Model):
             defaults.pop("version", None)
             profile = cls(**defaults)
         return profile
+
+    @classmethod
+    def cached(cls) -> "CompanyProfile":
+        """The profile to read (documents print it): a copy kept per process until the profile is
+        saved (``webapp.cache``), not attached to the session. To edit it, use ``get``."""
+        return cls(**_PROFILE.get())
+
+
+def _profile_values() -> dict:
+    profile = CompanyProfile.get()
+    return {column.key: getattr(profile, column.key) for column in CompanyProfile.__table__.columns}
+
+
+_PROFILE = cache.Cached("company_profile", _profile_values)
+cache.watch(CompanyProfile, "company_profile")

@@ -6,8 +6,11 @@ checks, which the services call too. Templates receive the ``can_*`` answers as 
 nothing. A new area adds its queries and predicates here, next to the clients'.
 """
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
+from webapp import cache
 from webapp.extensions import db
 from webapp.models import BacklogItem, Client, Role, Touchpoint, User
 from webapp.services import NotFound, PermissionDenied
@@ -49,6 +52,29 @@ def account_managers(*, include_inactive: bool = False) -> sa.Select:
     if not include_inactive:
         return query.where(User.active.is_(True)).order_by(User.full_name)
     return query.order_by(User.active.desc(), User.full_name)
+
+
+@dataclass(frozen=True)
+class Manager:
+    """An active account manager as the team choices and filters show them."""
+
+    id: int
+    full_name: str
+
+
+def _load_managers() -> tuple[Manager, ...]:
+    query = account_managers().with_only_columns(User.id, User.full_name)
+    return tuple(Manager(*row) for row in db.session.execute(query))
+
+
+_MANAGERS = cache.Cached("managers", _load_managers)
+cache.watch(User, "managers", fields=("full_name", "role", "active"))
+
+
+def active_account_managers() -> tuple[Manager, ...]:
+    """``account_managers()`` as (id, name) pairs, kept per process until a user's name, role or
+    activity changes (``webapp.cache``): every client list and team form shows them."""
+    return _MANAGERS.get()
 
 
 # --- clients ------------------------------------------------------------------------------------

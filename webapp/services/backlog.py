@@ -5,7 +5,8 @@ Rules live here: who may do what (``access``), when an approval is needed (the r
 threshold from ``terms.effective_terms``), when a new estimate voids one (``APPROVAL_TOLERANCE``),
 how item numbers stay unique under concurrent intake, and how the SLA clock pauses while the item
 waits on the client. Stored figures (the current estimate, spent hours) are recomputed from their
-rows in the same transaction, under a lock on the item.
+rows in the same transaction, under a lock on the item (``derived.lock_owner``); item numbers and
+ranks are allocated under a lock on the client.
 """
 
 import re
@@ -28,7 +29,7 @@ from webapp.models.audit import tag_action
 from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, as_id, dashboard, terms, timeline, workflow
+from webapp.services import NotFound, ServiceError, access, as_id, dashboard, derived, terms, timeline, workflow
 from webapp.workcalendar import add_working_days, is_working_day, on_or_after
 
 NUMBER_ATTEMPTS = 5
@@ -42,19 +43,6 @@ STAGE_TEMPLATE = [
     ("Разработка", "plain"),
     ("Сдача", "resolution"),
 ]
-
-
-# --- locks ---------------------------------------------------------------------------------------
-
-
-def lock_row(model: type, ident: int) -> None:
-    """Serialise writers of one owner row until commit: ``SELECT … FOR UPDATE`` on PostgreSQL; on
-    SQLite a write to the row, which takes the database's write lock (SQLite locks no rows)."""
-    table = model.__table__
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.select(table.c.id).where(table.c.id == ident).with_for_update())
-    else:
-        db.session.execute(sa.update(table).where(table.c.id == ident).values(id=table.c.id))
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -365,8 +353,7 @@ def create_item(client: Client, data: dict[str, Any], *, acting: User) -> Backlo
         raise ServiceError("Заявка не может прийти из будущего.", field="received_at")
     client_id, acting_id = client.id, acting.id
     for attempt in range(NUMBER_ATTEMPTS):
-        client = db.session.get(Client, client_id)
-        lock_row(Client, client_id)
+        client = derived.lock_owner(db.session.get(Client, client_id))
         number, rank = db.session.execute(sa.select(
             sa.func.coalesce(sa.func.max(BacklogItem.number), 0) + 1,
             sa.func.coalesce(sa.func.max(BacklogItem.rank), 0) + RANK_GAP).where(BacklogItem.client_id == client_id)).one()
@@ -451,7 +438,7 @@ def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Deci
     rate = rate if rate is not None else default_rate(item.client)
     if rate < 0:
         raise ServiceError("Ставка не может быть отрицательной.", field="rate")
-    lock_row(BacklogItem, item.id)
+    derived.lock_owner(item)
     number = (db.session.scalar(sa.select(sa.func.max(Estimate.number)).where(Estimate.item_id == item.id)) or 0) + 1
     cost = (hours * rate).quantize(Decimal("0.01"))
     estimate = Estimate(item=item, number=number, hours=hours, rate=rate, cost=cost, note=note.strip(),
@@ -558,6 +545,7 @@ def log_time(item: BacklogItem, *, spent_on: date, hours: Decimal, acting: User,
         billable = item.billing == Billing.BILLABLE
     if item.billing == Billing.WARRANTY:
         billable = False
+    derived.lock_owner(item)
     entry = TimeEntry(item=item, user_id=acting.id, spent_on=spent_on, hours=hours, comment=comment.strip(),
                       billable=billable, created_at=utcnow())
     db.session.add(entry)
@@ -567,7 +555,7 @@ def log_time(item: BacklogItem, *, spent_on: date, hours: Decimal, acting: User,
 
 
 def refresh_spent(item: BacklogItem) -> None:
-    lock_row(BacklogItem, item.id)
+    """The item's spent hours from its time entries (the caller holds the item's lock)."""
     item.spent_hours = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(TimeEntry.hours), 0))
                                          .where(TimeEntry.item_id == item.id))
     db.session.flush()
@@ -587,7 +575,7 @@ def move_rank(item: BacklogItem, *, acting: User, before: BacklogItem | None = N
         return
     if anchor.client_id != item.client_id:
         raise ServiceError("Задачи разных клиентов не упорядочиваются вместе.")
-    lock_row(Client, item.client_id)
+    derived.lock_owner(item.client)
     for attempt in range(2):
         db.session.refresh(anchor, ["rank"])
         neighbour_query = sa.select(BacklogItem.rank).where(BacklogItem.client_id == item.client_id,

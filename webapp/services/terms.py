@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from webapp import cache
 from webapp.extensions import db
 from webapp.models import Client, Regulation, RegulationStandard, RegulationStatus
 
@@ -78,9 +79,25 @@ DEFAULT_STANDARD: dict[str, Any] = {
 
 
 def get_standard() -> RegulationStandard:
-    """The company standard; before an admin saves it, an unsaved one with the built-in wording."""
+    """The company standard, to edit; before an admin saves it, an unsaved one with the built-in wording."""
     standard = db.session.scalar(sa.select(RegulationStandard).order_by(RegulationStandard.id).limit(1))
     return standard or RegulationStandard(**DEFAULT_STANDARD)
+
+
+def _standard_values() -> dict[str, Any]:
+    standard = get_standard()
+    return {column.key: getattr(standard, column.key) for column in RegulationStandard.__table__.columns}
+
+
+_STANDARD = cache.Cached("regulation_standard", _standard_values)
+cache.watch(RegulationStandard, "regulation_standard")
+
+
+def standard() -> RegulationStandard:
+    """The company standard, to read: a copy kept per process until an admin saves the standard
+    (``webapp.cache``), not attached to the session, its lists copied for the caller."""
+    return RegulationStandard(**{k: [dict(row) for row in v] if isinstance(v, list) else v
+                                 for k, v in _STANDARD.get().items()})
 
 
 def in_force(client: Client) -> Regulation | None:
@@ -113,7 +130,7 @@ def effective_terms(client: Client) -> EffectiveTerms:
         source = regulation
         cadence = regulation.contact_cadence_days
     else:
-        source = get_standard()
+        source = standard()
         cadence = client.contact_cadence_days
     return EffectiveTerms(cadence, source.meeting_schedule if regulation else "", source.approval_threshold_hours,
                           source.approval_threshold_amount, source.sla or [], source.acceptance_days,

@@ -1,5 +1,3 @@
-from datetime import datetime, timedelta
-
 import sqlalchemy as sa
 from flask import abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
@@ -11,12 +9,13 @@ from webapp.blueprints.admin.forms import (CompanyForm, DirectoryCheckForm, NewU
 from webapp.extensions import db
 from webapp.documents.render import content_disposition, template_names, template_path
 from webapp.forms import choices
-from webapp.formatting import day_start
-from webapp.models import AuditEvent, CompanyProfile, Role, User
+from webapp.models import CompanyProfile, Role, User
 from webapp.models import audit as audit_log
+from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import submit
 from webapp.services import access, as_id
+from webapp.services import audit as audit_service
 from webapp.services import company as company_service
 from webapp.services import directory as directory_service
 from webapp.services import templates as template_service
@@ -32,18 +31,8 @@ def users():
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     state = request.args.get("state", "active")
-    query = sa.select(User).order_by(User.active.desc(), User.full_name)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.full_name).like(like), User.email.like(like)))
-    if role in {r.value for r in Role}:
-        query = query.where(User.role == Role(role))
-    if state == "active":
-        query = query.where(User.active.is_(True))
-    elif state == "inactive":
-        query = query.where(User.active.is_(False))
-    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    query = user_service.user_list_query(q=q, role=role, state=state)
+    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state, roles=list(Role))
 
 
@@ -108,7 +97,7 @@ def company():
                        status=outcome.status)
 
 
-TEMPLATE_TITLES = {"regulation.docx": "Регламент взаимодействия"}
+TEMPLATE_TITLES = {"regulation.docx": "Регламент взаимодействия", "spec.docx": "Техническое задание (ТЗ)"}
 
 
 @bp.route("/templates", methods=["GET", "POST"])
@@ -190,35 +179,12 @@ def _directory_page(block: str | None = None, status: int = 200, **context):
 def audit():
     """The audit log: who changed what and when, filtered by actor, record, action and dates."""
     args = request.args
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if (actor := as_id(args.get("actor"))) is not None:
-        query = query.where(AuditEvent.actor_id == actor)
-    if entity_type := args.get("entity_type", "")[:60]:
-        query = query.where(AuditEvent.entity_type == entity_type)
-    if (entity_id := as_id(args.get("entity_id"))) is not None:
-        query = query.where(AuditEvent.entity_id == entity_id)
-    actions = audit_log.all_actions()
-    if (action := args.get("action", "")) in actions:
-        query = query.where(AuditEvent.action == action)
-    elif args.get("signins") != "1":  # sign-ins would drown the changes: shown when asked
-        query = query.where(AuditEvent.action.not_in(audit_log.SIGN_IN_ACTIONS))
-    date_from, date_to = _parse_date(args.get("from")), _parse_date(args.get("to"))
-    if date_from:
-        query = query.where(AuditEvent.created_at >= day_start(date_from))
-    if date_to:
-        query = query.where(AuditEvent.created_at < day_start(date_to) + timedelta(days=1))
-    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    query = audit_service.audit_query(audit_service.AuditFilters(
+        actor=args.get("actor", ""), entity_type=args.get("entity_type", ""), entity_id=args.get("entity_id", ""),
+        action=args.get("action", ""), date_from=args.get("from", ""), date_to=args.get("to", ""),
+        signins=args.get("signins") == "1"))
+    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
-    entity_types = db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)).all()
-    return htmx.render("admin/audit.html", block="results", page=page, actors=actors,
-                       entity_types=entity_types, actions=actions, filters=args, entity=audit_log.entity)
-
-
-def _parse_date(value: str | None):
-    try:
-        day = datetime.strptime(value or "", "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    # Year 1 or 9999 overflows once moved to UTC or a day on: such a filter is no filter.
-    return day if 1900 <= day.year <= 2999 else None
+    entity_types = db.session.scalars(audit_service.entity_types()).all()
+    return htmx.render("admin/audit.html", block="results", page=page, actors=actors, entity_types=entity_types,
+                       actions=audit_log.all_actions(), filters=args, entity=audit_log.entity)

@@ -1,0 +1,47 @@
+"""In-process cost of pages: the CPU time of one request through Flask's test client, no HTTP.
+
+Run by ``benchmarks/run.py`` (with the working directory and PYTHONPATH of the code to measure, and the
+ACCOUNTDESK_* variables of the benchmark's database): reads ``[{"path", "user_id", "htmx"}, …]`` on
+stdin, prints one JSON list of milliseconds, in the same order. CPU time (``time.process_time``), not
+wall time, so that other work on the machine does not count; the database is in the same process
+for SQLite, so its work counts too.
+"""
+
+import json
+import sys
+import time
+
+import sqlalchemy as sa
+
+from webapp import create_app
+from webapp.extensions import db
+
+WARMUP = 3
+
+
+def main() -> None:
+    requests = int(sys.argv[1])
+    pages = json.loads(sys.stdin.read())
+    app = create_app({"QUERY_COUNT_HEADER": False})
+    with app.app_context():
+        tokens = dict(db.session.execute(sa.text("SELECT id, session_token FROM users")).all())
+    figures = []
+    for page in pages:
+        client = app.test_client()
+        with client.session_transaction() as session:  # what Flask-Login keeps after a login
+            session["_user_id"] = f"{page['user_id']}:{tokens[page['user_id']]}"
+            session["_fresh"] = True
+        headers = {"HX-Request": "true"} if page["htmx"] else {}
+        for _ in range(WARMUP):
+            answer = client.get(page["path"], headers=headers)
+            if answer.status_code != 200:
+                sys.exit(f"{page['path']} answered {answer.status_code} in-process")
+        started = time.process_time()
+        for _ in range(requests):
+            client.get(page["path"], headers=headers)
+        figures.append((time.process_time() - started) / requests * 1000)
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

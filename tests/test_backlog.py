@@ -696,3 +696,30 @@ def test_the_signed_regulation_sets_the_threshold(app, client, team, make_item):
     assert _move(client, item.id, "in_progress", "new").status_code == 303
     big = make_item(romashka, manager, hours=Decimal("20"))
     assert _move(client, big.id, "in_progress", "new").status_code == 422
+
+
+def test_a_voice_message_on_an_item_plays_there_and_stays_in_the_items_scope(app, client, team, make_item,
+                                                                             make_user):
+    """Does a voice message uploaded to an item show on its page, and answer 404 to a specialist of another item?"""
+    import io
+
+    from tests.test_attachments import gen_ogg_opus
+    from webapp.models import Attachment
+
+    manager, romashka = team
+    specialist, stranger = make_user(Role.SPECIALIST), make_user(Role.SPECIALIST)
+    item = make_item(romashka, manager, assignee_id=specialist.id)
+    client.login(manager)
+    response = client.post(f"/files/backlog_item/{item.id}", data={"file": [(io.BytesIO(gen_ogg_opus()), "голосовое.ogg")]},
+                           content_type="multipart/form-data", htmx=True)
+    assert response.status_code == 200
+    with app.app_context():
+        voice_id = db.session.scalar(sa.select(Attachment.id).where(Attachment.owner_type == "backlog_item"))
+    page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
+    assert "голосовое.ogg" in page and "<audio" in page
+    assigned = app.test_client()
+    assigned.login(specialist)
+    assert assigned.get(f"/files/{voice_id}").status_code == 200
+    other = app.test_client()
+    other.login(stranger)
+    assert other.get(f"/files/{voice_id}").status_code == 404

@@ -29,7 +29,8 @@ from webapp.models.audit import tag_action
 from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, as_id, dashboard, derived, terms, timeline, workflow
+from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, terms, timeline,
+                             workflow)
 from webapp.workcalendar import add_working_days, is_working_day, on_or_after
 
 NUMBER_ATTEMPTS = 5
@@ -286,6 +287,10 @@ def _status_moved(item: BacklogItem, acting: User | None, values: dict[str, Any]
             item.sla_paused_days = (item.sla_paused_days or 0) + waited
         item.waiting_since = None
 
+
+# The request's files (voice messages, screenshots, documents, a forwarded e-mail) belong to the item.
+ATTACHMENT_OWNER = "backlog_item"
+attachments.register_owner(ATTACHMENT_OWNER, load=access.get_item, can_change=access.can_edit_item)
 
 workflow.register(BacklogItem, can_change=access.can_move_item,
                   denied="Менять состояние задачи могут команда клиента, руководитель производства и исполнитель.",

@@ -14,7 +14,7 @@ from webapp.models import audit as audit_log
 from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
-from webapp.services import ServiceError, access, as_id, workflow
+from webapp.services import ServiceError, access, as_id, attachments, workflow
 from webapp.services import backlog as backlog_service
 
 LIST = "backlog/client.html"
@@ -179,6 +179,7 @@ def _item_context(item: BacklogItem, **extra) -> dict:
     return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
                 can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
                 sla=backlog_service.sla_state(item, day), events=backlog_service.history(item),
+                files=attachments.attachments_of(backlog_service.ATTACHMENT_OWNER, item.id),
                 actions=audit_log.all_actions(), labels=audit_log.entity(BacklogItem.__tablename__).labels, **extra)
 
 

@@ -189,11 +189,15 @@ def sample_records(app, make_user):
         touchpoint = client_service.log_touchpoint(client, channel=Channel.CALL, summary="Созвонились",
                                                    contact_ids=[contact.id], acting=acting)
         regulation = regulation_service.create_draft(client, acting=acting)
+        from webapp.services import backlog as backlog_service
+        item = backlog_service.create_item(client, {"title": "Образцовая задача", "request_text": "Сделайте отчёт",
+                                                    "requester_id": contact.id}, acting=acting)
         db.session.commit()
         records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
-                                  regulation=SimpleNamespace(id=regulation.id))
+                                  regulation=SimpleNamespace(id=regulation.id),
+                                  item=SimpleNamespace(id=item.id), stage=SimpleNamespace(id=item.stages[0].id))
         db.session.remove()
     return records
 

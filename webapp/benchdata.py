@@ -6,6 +6,7 @@ history), but fill the same denormalised columns the services keep: cadence date
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
@@ -13,8 +14,9 @@ from werkzeug.security import generate_password_hash
 from webapp import cache
 from webapp.extensions import db
 from webapp.formatting import local, today
-from webapp.models import (AuditEvent, Client, Contact, Regulation, RegulationStatus, Role, Touchpoint, User,
-                           touchpoint_contacts)
+from webapp.models import (AuditEvent, BacklogItem, Client, Contact, Regulation, RegulationStatus, Role, Stage,
+                           TimeEntry, Touchpoint, User, touchpoint_contacts)
+from webapp.models.backlog import RANK_GAP, ItemStatus, Priority
 from webapp.models.clients import cadence_dates, phone_digits
 from webapp.models.types import utcnow
 from webapp.requisites import make_inn
@@ -28,6 +30,11 @@ KINDS = ["Логистик", "Трейд", "Строй", "Агро", "Фарм",
 BENCH_PASSWORD = "bench-password"
 CONTACTS_PER_CLIENT = 5
 TOUCHPOINTS_PER_CLIENT = 50
+ITEMS_PER_CLIENT = 50  # 2,000 clients: 100,000 backlog items
+ITEM_TITLES = ["Не печатается счёт-фактура", "Отчёт по продажам по менеджерам", "Обмен с сайтом",
+               "Загрузка остатков", "Доработка печатной формы", "Права доступа для склада", "Ошибка при проведении"]
+# Most items are done and accepted, as in a real backlog some years old; the rest in every state.
+ITEM_STATUSES = [ItemStatus.ACCEPTED] * 10 + list(ItemStatus)
 REGULATION_EVERY = 2  # every second client of a manager has a signed regulation; every fourth a draft too
 CHUNK = 5000
 
@@ -88,7 +95,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
         search = " ".join([name, inn]
                           + [f"{x['full_name']} {x['email']} {x['phone_digits']}" for x in contacts]).lower()
         client_rows.append(dict(
-            id=client_id, short_name=name, legal_name=f"ООО «{name}»", inn=inn,
+            id=client_id, short_name=name, code=f"B{client_id}", legal_name=f"ООО «{name}»", inn=inn,
             kpp="770101001", ogrn="", address="г. Москва", bank_name="", bik="", account="", corr_account="",
             contract_number=f"{c}/С", contract_date=day - timedelta(days=300), manager_id=manager_id,
             deputy_id=first_user + (c + 1) % managers, status="active", hourly_rate=None,
@@ -101,6 +108,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     _insert(touchpoint_contacts, link_rows)
     regulation_rows = _regulations(client_rows, contact_rows, first_user, day, now)
     _insert(Regulation.__table__, regulation_rows)
+    backlog = _generate_backlog(rng, first_client, clients, first_user, managers + 5, now, day)
     events = [dict(created_at=now, actor_id=None, actor_name="bench", entity_type="clients",
                    entity_id=first_client + i % max(clients, 1), entity_label="bench", action="update",
                    changes={"notes": ["a", "b"]}) for i in range(clients * 5)]
@@ -108,7 +116,51 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     _fix_sequences()
     cache.invalidate(db.session, ["managers"])  # bulk inserts pass no flush, so say it here
     return {"users": len(users), "clients": len(client_rows), "contacts": len(contact_rows),
-            "touchpoints": len(touch_rows), "regulations": len(regulation_rows), "audit_events": len(events)}
+            "touchpoints": len(touch_rows), "regulations": len(regulation_rows), "audit_events": len(events),
+            **backlog}
+
+
+def _generate_backlog(rng: random.Random, first_client: int, clients: int, first_user: int, users: int,
+                      now, day) -> dict[str, int]:
+    """Each client's items in every state, with their two SLA stages and, once started, time."""
+    first_item, first_stage, first_entry = _max_id(BacklogItem) + 1, _max_id(Stage) + 1, _max_id(TimeEntry) + 1
+    items, stages, entries = [], [], []
+    priorities = list(Priority)
+    for c in range(clients):
+        client_id = first_client + c
+        for n in range(ITEMS_PER_CLIENT):
+            item_id = first_item + c * ITEMS_PER_CLIENT + n
+            status = rng.choice(ITEM_STATUSES)
+            received = now - timedelta(days=rng.randrange(0, 700), hours=rng.randrange(10))
+            hours = Decimal(rng.randrange(1, 40))
+            estimated = status not in (ItemStatus.NEW, ItemStatus.SPEC)
+            started = status in (ItemStatus.IN_PROGRESS, ItemStatus.DONE, ItemStatus.ACCEPTED)
+            spent = hours * Decimal(rng.randrange(50, 130)) / 100 if started else Decimal(0)
+            items.append(dict(
+                id=item_id, client_id=client_id, number=n + 1, title=f"{rng.choice(ITEM_TITLES)} {n}",
+                request_text="Клиент прислал голосовое: нужно поправить", channel="message", requester_id=None,
+                received_at=received, goal="", current_behaviour="", required_behaviour="", acceptance_criteria="",
+                priority=rng.choice(priorities).value, rank=(n + 1) * RANK_GAP,
+                assignee_id=first_user + rng.randrange(users), due_on=None, budget_block="", billing="billable",
+                status=status.value, status_changed_at=received + timedelta(days=1),
+                estimate_hours=hours if estimated else None, estimate_cost=hours * 3000 if estimated else None,
+                spent_hours=spent.quantize(Decimal("0.01")), waiting_since=None, sla_paused_days=0,
+                created_by_id=None, created_at=received, version=1))
+            done = started or status in (ItemStatus.REJECTED, ItemStatus.CANCELLED)
+            for k, (name, kind, days) in enumerate((("Согласовать объём", "reaction", 1), ("Сдача", "resolution", 10))):
+                stages.append(dict(id=first_stage + len(stages), item_id=item_id, position=k, name=name, kind=kind,
+                                   due_on=(received + timedelta(days=days)).date(),
+                                   done_at=received + timedelta(days=days) if done or k == 0 and estimated else None,
+                                   version=1))
+            if started:
+                entries.append(dict(id=first_entry + len(entries), item_id=item_id, user_id=items[-1]["assignee_id"],
+                                    spent_on=min((received + timedelta(days=2)).date(), day),
+                                    hours=spent.quantize(Decimal("0.01")), comment="Работа", billable=True,
+                                    created_at=received))
+    _insert(BacklogItem.__table__, items)
+    _insert(Stage.__table__, stages)
+    _insert(TimeEntry.__table__, entries)
+    return {"backlog_items": len(items), "stages": len(stages), "time_entries": len(entries)}
 
 
 def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day, now) -> list[dict]:
@@ -143,7 +195,7 @@ def _fix_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the rows."""
     if db.engine.dialect.name != "postgresql":
         return
-    for model in (User, Client, Contact, Touchpoint, Regulation):
+    for model in (User, Client, Contact, Touchpoint, Regulation, BacklogItem, Stage, TimeEntry):
         table = model.__tablename__
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))

@@ -51,6 +51,7 @@ def seed() -> None:
                                  position=position, phone="+7 (495) 123-45-67")
     seed_clients()
     seed_regulations()
+    seed_backlog()
 
 
 def seed_company() -> None:
@@ -238,3 +239,105 @@ def seed_regulations() -> None:
             draft = regulation_service.create_draft(client, acting=acting)
             regulation_service.update_draft(draft, Edit({"contact_cadence_days": 2, "payment_days": 15},
                                                         draft.version), acting=acting)
+
+
+# (title, the request as the client sent it, channel)
+REQUESTS = [
+    ("Не печатается счёт-фактура", "Голосовое: «Добрый день, у нас опять не печатается счёт-фактура из реализации, "
+     "выдаёт ошибку, бухгалтерия стоит». Расшифровка менеджера.", "voice"),
+    ("Отчёт по продажам по менеджерам", "Нужен отчёт по продажам в разрезе менеджеров и месяцев, с планом.", "message"),
+    ("Обмен с сайтом: заказы не приходят", "Fwd: с утра заказы с сайта не загружаются в 1С, проверьте обмен.", "email"),
+    ("Загрузка остатков из Excel", "Пришлём файл с остатками по складам, надо загрузить на 1 число.", "message"),
+    ("Доработка печатной формы ТОРГ-12", "В ТОРГ-12 добавить артикул и штрихкод.", "email"),
+    ("Права доступа для кладовщиков", "Кладовщики видят цены закупки — закройте, пожалуйста.", "call"),
+    ("Ошибка при проведении возврата", "Возврат от покупателя не проводится: «Не хватает остатка».", "voice"),
+    ("Автоматическое закрытие месяца", "Хотим, чтобы закрытие месяца запускалось само по регламенту.", "meeting"),
+    ("Интеграция с банком", "Подключить 1С:ДиректБанк для Сбера.", "email"),
+    ("Обновление конфигурации", "Обновить 1С:УТ до актуального релиза на выходных.", "message"),
+    ("Отчёт о движении денег", "Нужен ДДС по статьям с детализацией до документа.", "meeting"),
+    ("Маркировка: ошибка в ЭДО", "Документы УПД с маркировкой не уходят контрагенту.", "voice"),
+]
+DEMO_ITEMS_PER_CLIENT = 24
+# The states the demo shows, spread over every client's items (most of a backlog is done and accepted).
+DEMO_STATUSES = ["new", "spec", "estimate", "approval", "approved", "in_progress", "in_progress", "done",
+                 "accepted", "accepted", "on_hold", "rejected", "cancelled"]
+
+
+def seed_backlog() -> None:
+    """A few hundred items over the demo clients, in every state, with estimates, approvals, time,
+    stages overdue here and there, and an agreed priority list for «Ромашка»."""
+    from webapp.models import Billing, Client, IntakeChannel, ItemStatus, Priority
+    from webapp.services import backlog as backlog_service
+
+    rng = random.Random(11)
+    users = {u.email: u for u in db.session.scalars(sa.select(User))}
+    specialist, lead = users["specialist@demo.local"], users["lead@demo.local"]
+    now = utcnow()
+    for client in db.session.scalars(sa.select(Client).order_by(Client.id)).all():
+        manager = client.manager
+        approver = next((c for c in client.contacts if c.is_decision_maker and c.decides_cost), None)
+        for n in range(DEMO_ITEMS_PER_CLIENT):
+            title, text, channel = REQUESTS[(n + client.id) % len(REQUESTS)]
+            status = ItemStatus(DEMO_STATUSES[(n * 5 + client.id) % len(DEMO_STATUSES)])
+            received = now - timedelta(days=rng.randrange(0, 45), hours=rng.randrange(0, 8))
+            item = backlog_service.create_item(client, {
+                "title": title, "request_text": text, "channel": IntakeChannel(channel), "received_at": received,
+                "requester_id": client.contacts[n % len(client.contacts)].id if client.contacts else None,
+                "priority": list(Priority)[rng.choice([0, 1, 1, 2, 2, 2, 3])],
+                "billing": Billing.WARRANTY if n % 11 == 5 else Billing.BILLABLE,
+                "assignee_id": specialist.id if n % 3 else lead.id,
+            }, acting=manager)
+            _drive(item, status, manager, approver, rng)
+        if client.short_name == "Ромашка" and approver is not None:
+            backlog_service.fix_priorities(client, contact_id=approver.id, acting=manager,
+                                           agreed_at=now - timedelta(days=3), comment="Согласовали на планёрке")
+
+
+def _drive(item, status, manager, approver, rng) -> None:
+    """Walk an item along the workflow to ``status``, as people would."""
+    from webapp.models import ApprovalChannel, ItemStatus
+    from webapp.services import backlog as backlog_service
+
+    def move(target) -> None:
+        workflow.change_status(item, target, acting=manager, shown_status=item.status.value)
+
+    if status == ItemStatus.NEW:
+        return
+    item.goal = "Пользователи работают без ошибок и обходных путей."
+    item.required_behaviour = "Документ печатается и проводится; отчёт формируется за минуту."
+    item.acceptance_criteria = "Проверено на копии базы вместе с ответственным сотрудником клиента."
+    move(ItemStatus.SPEC)
+    if status in (ItemStatus.SPEC, ItemStatus.REJECTED, ItemStatus.CANCELLED, ItemStatus.ON_HOLD):
+        if status != ItemStatus.SPEC:
+            move(status)
+        return
+    move(ItemStatus.ESTIMATE)
+    small = approver is None or rng.random() < 0.3  # below the regulation's threshold: no approval needed
+    hours = Decimal(rng.choice([1, 2, 3])) if small else Decimal(rng.choice([6, 8, 12, 16, 24, 40]))
+    backlog_service.estimate_item(item, hours=hours, acting=manager, note="Внутренняя заметка: риск по обмену"
+                                  if hours > 10 else "")
+    item.stages[0].done_at = utcnow()
+    if status == ItemStatus.ESTIMATE:
+        return
+    if not small:
+        move(ItemStatus.APPROVAL)
+        if status == ItemStatus.APPROVAL:
+            item.status_changed_at = utcnow() - timedelta(days=rng.randrange(1, 9))
+            return
+        backlog_service.approve_item(item, contact_id=approver.id, acting=manager,
+                                     channel=rng.choice(list(ApprovalChannel)), comment="Согласовано")
+    if status == ItemStatus.APPROVED:
+        return
+    move(ItemStatus.IN_PROGRESS)
+    item.stages[1].done_at = utcnow()
+    for day_back in range(rng.randrange(1, 4)):
+        backlog_service.log_time(item, spent_on=today() - timedelta(days=day_back + 1),
+                                 hours=Decimal(rng.choice(["1", "1.5", "2", "4"])), acting=manager,
+                                 comment="Разработка и тестирование")
+    if status == ItemStatus.IN_PROGRESS:
+        return
+    move(ItemStatus.DONE)
+    for stage in item.stages:
+        stage.done_at = stage.done_at or utcnow()
+    if status == ItemStatus.ACCEPTED:
+        move(ItemStatus.ACCEPTED)

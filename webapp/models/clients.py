@@ -131,7 +131,7 @@ class Client(Versioned, Audited, db.Model):
         "address": "Юридический адрес", "bank_name": "Банк", "bik": "БИК", "account": "Расчётный счёт",
         "corr_account": "Корр. счёт", "contract_number": "Номер договора", "contract_date": "Дата договора",
         "manager_id": "Аккаунт-менеджер", "deputy_id": "Заместитель", "status": "Статус",
-        "hourly_rate": "Ставка часа", "contact_cadence_days": "Связываться каждые, рабочих дней", "notes": "Заметки",
+        "code": "Код для номеров задач", "hourly_rate": "Ставка часа", "contact_cadence_days": "Связываться каждые, рабочих дней", "notes": "Заметки",
         "from": "От кого", "to": "Кому", "phone": "Телефон", "email": "E-mail",
         "regulation_appendix": "Номер приложения (регламент)", "signatory_contact_id": "Подписант",
         "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
@@ -150,6 +150,8 @@ class Client(Versioned, Audited, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     short_name: Mapped[str] = mapped_column(sa.String(200), index=True)  # the list's default order
+    # The prefix of its backlog items' keys (ROMASHKA-42): from the name when added, unique.
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     legal_name: Mapped[str] = mapped_column(sa.String(500), default="")
     inn: Mapped[str] = mapped_column(sa.String(12), default="", index=True)
     kpp: Mapped[str] = mapped_column(sa.String(9), default="")
@@ -239,6 +241,35 @@ class Client(Versioned, Audited, db.Model):
     def signatory(self) -> "Contact | None":
         """The contact chosen to sign documents for the client, if one is."""
         return next((c for c in self.contacts if c.id == self.signatory_contact_id), None)
+
+
+_CODE_LETTERS = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+                         ["A", "B", "V", "G", "D", "E", "E", "ZH", "Z", "I", "I", "K", "L", "M", "N", "O", "P",
+                          "R", "S", "T", "U", "F", "KH", "TS", "CH", "SH", "SHCH", "", "Y", "", "E", "IU", "IA"]))
+CODE_LENGTH = 12
+
+
+def code_base(name: str) -> str:
+    """«Ромашка» → «ROMASHKA», «ТД Альфа-Трейд» → «TDALFATREID»: Latin capitals and digits only."""
+    latin = "".join(_CODE_LETTERS.get(ch, ch.upper() if ch.isascii() and ch.isalnum() else "")
+                    for ch in (name or "").lower())
+    return latin[:CODE_LENGTH] or "CLIENT"
+
+
+def unique_code(connection: sa.Connection, name: str) -> str:
+    """``code_base(name)``, with a number added if another client has it already."""
+    base = code_base(name)
+    taken = set(connection.scalars(sa.select(Client.__table__.c.code).where(
+        Client.__table__.c.code.like(base + "%"))))
+    if base not in taken:
+        return base
+    return next(f"{base}{n}" for n in range(2, len(taken) + 3) if f"{base}{n}" not in taken)
+
+
+@sa.event.listens_for(Client, "before_insert")
+def _give_code(mapper, connection, client: Client) -> None:
+    if not client.code:
+        client.code = unique_code(connection, client.short_name)
 
 
 class Contact(Versioned, Audited, db.Model):

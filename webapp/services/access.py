@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from webapp import cache
 from webapp.extensions import db
-from webapp.models import Client, Role, Touchpoint, User
+from webapp.models import BacklogItem, Client, Role, Touchpoint, User
 from webapp.services import NotFound, PermissionDenied
 
 # --- role groups --------------------------------------------------------------------------------
@@ -81,11 +81,12 @@ def active_account_managers() -> tuple[Manager, ...]:
 
 
 def visible_clients(user: User) -> sa.Select:
-    """The clients ``user`` may see. A specialist sees the clients of their assigned backlog
-    items; until the backlog exists they have none."""
+    """The clients ``user`` may see. A specialist sees the clients of their assigned backlog items."""
     query = sa.select(Client)
     if user.role in READ_ALL:
         return query
+    if user.role == Role.SPECIALIST:
+        return query.where(Client.id.in_(sa.select(BacklogItem.client_id).where(BacklogItem.assignee_id == user.id)))
     return query.where(sa.false())
 
 
@@ -128,6 +129,70 @@ def can_hand_over(user: User) -> bool:
 def can_delete_touchpoint(user: User, touchpoint: Touchpoint, client: Client) -> bool:
     """A contact logged by mistake is removed by its author (still on the team) or an admin."""
     return can_edit_client(user, client) and (is_admin(user) or touchpoint.user_id == user.id)
+
+
+# --- backlog ------------------------------------------------------------------------------------
+
+# Who plans production everywhere: estimates, stages, assignees, statuses, time.
+PLANNERS = frozenset({Role.ADMIN, Role.LEAD})
+# Who may be given an item to work on.
+ASSIGNABLE = frozenset({Role.ADMIN, Role.MANAGER, Role.LEAD, Role.SPECIALIST})
+
+
+def visible_items(user: User) -> sa.Select:
+    """The backlog items ``user`` may see: everyone who reads all clients sees every item; a
+    specialist sees the items assigned to them."""
+    query = sa.select(BacklogItem)
+    if user.role in READ_ALL:
+        return query
+    if user.role == Role.SPECIALIST:
+        return query.where(BacklogItem.assignee_id == user.id)
+    return query.where(sa.false())
+
+
+def sees_all_items(user: User) -> bool:
+    """Whether ``visible_items`` is every item (a query may then skip the scope's filter)."""
+    return user.role in READ_ALL
+
+
+def get_item(user: User, item_id: int) -> BacklogItem:
+    item = db.session.scalar(visible_items(user).where(BacklogItem.id == item_id))
+    if item is None:
+        raise NotFound("Задача не найдена.")
+    return item
+
+
+def can_create_item(user: User, client: Client) -> bool:
+    """Intake is the account manager's (and the deputy's, and an admin's)."""
+    return can_edit_client(user, client)
+
+
+def can_edit_item(user: User, item: BacklogItem) -> bool:
+    """Everything about an item (request, spec, priority, rank, billing, approvals): the client's team."""
+    return can_edit_client(user, item.client)
+
+
+def can_plan_item(user: User, item: BacklogItem) -> bool:
+    """Estimates, stages, assignee, status: the client's team, and the head of production everywhere."""
+    return can_edit_item(user, item) or user.role in PLANNERS
+
+
+def is_assignee(user: User, item: BacklogItem) -> bool:
+    return item.assignee_id is not None and item.assignee_id == user.id
+
+
+def can_move_item(user: User, item: BacklogItem) -> bool:
+    """Status changes: the planners, and the specialist the item is assigned to."""
+    return can_plan_item(user, item) or is_assignee(user, item)
+
+
+def can_log_time(user: User, item: BacklogItem) -> bool:
+    return can_plan_item(user, item) or is_assignee(user, item)
+
+
+def can_see_all_backlog(user: User) -> bool:
+    """The all-clients backlog: whoever reads every client."""
+    return user.role in READ_ALL
 
 
 # --- company-wide settings ----------------------------------------------------------------------

@@ -168,3 +168,106 @@ document.addEventListener("click", function (event) {
   form.remove();
   if (back) back.focus();
 });
+
+// The client's backlog: reorder by drag and drop (SortableJS) or by the «в начало / выше / ниже»
+// buttons, saved at once as a move before or after a neighbour, announced to screen readers.
+(function () {
+  "use strict";
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers:inherited") || "{}")["X-CSRFToken"] || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function announce(text) {
+    var status = document.getElementById("reorder-status");
+    if (status) status.textContent = text;
+  }
+
+  function rows(tbody) {
+    return Array.prototype.slice.call(tbody.querySelectorAll("tr[data-item-id]"));
+  }
+
+  // After a move the buttons point at the new neighbours: «выше» before the previous row, «ниже»
+  // after the next one, «в начало» before the first.
+  function refreshButtons(tbody) {
+    var all = rows(tbody);
+    all.forEach(function (row, index) {
+      var targets = {top: all[0], up: all[index - 1], down: all[index + 1]};
+      row.querySelectorAll("form.rank-move").forEach(function (form) {
+        var neighbour = targets[form.getAttribute("data-move")];
+        var input = form.querySelector("input[name=before], input[name=after]");
+        var button = form.querySelector("button");
+        var usable = neighbour && neighbour !== row;
+        input.value = usable ? neighbour.getAttribute("data-item-id") : "";
+        button.disabled = !usable;
+      });
+    });
+  }
+
+  function save(tbody, row, field, neighbour) {
+    var url = tbody.getAttribute("data-rank-url").replace(/\/0\/rank$/, "/" + row.getAttribute("data-item-id") + "/rank");
+    var body = new URLSearchParams();
+    body.append(field, neighbour.getAttribute("data-item-id"));
+    return fetch(url, {
+      method: "POST", credentials: "same-origin", body: body,
+      headers: {"X-CSRFToken": csrfToken(), "HX-Request": "true", "HX-Request-Type": "partial"}
+    }).then(function (response) {
+      if (!response.ok) {
+        return response.text().then(function (text) {
+          var holder = document.createElement("div");
+          holder.innerHTML = text;
+          throw new Error(holder.textContent.trim() || "Не удалось сохранить порядок.");
+        });
+      }
+      var place = rows(tbody).indexOf(row) + 1;
+      announce(row.getAttribute("data-item-key") + ": теперь " + place + "-я из " + rows(tbody).length + ".");
+    }).catch(function (error) {
+      announce(error.message + " Обновите страницу.");
+    });
+  }
+
+  function setUp(tbody) {
+    if (tbody.getAttribute("data-sortable-ready")) return;
+    tbody.setAttribute("data-sortable-ready", "1");
+    if (window.Sortable) {
+      window.Sortable.create(tbody, {
+        handle: ".drag-handle", draggable: "tr[data-item-id]", animation: 150,
+        onEnd: function (event) {
+          if (event.oldIndex === event.newIndex) return;
+          var row = event.item, all = rows(tbody), index = all.indexOf(row);
+          refreshButtons(tbody);
+          if (index < all.length - 1) save(tbody, row, "before", all[index + 1]);
+          else save(tbody, row, "after", all[index - 1]);
+        }
+      });
+    }
+    tbody.addEventListener("submit", function (event) {
+      var form = event.target.closest("form.rank-move");
+      if (!form) return;
+      event.preventDefault();
+      var row = form.closest("tr"), input = form.querySelector("input[name=before], input[name=after]");
+      var neighbour = tbody.querySelector("tr[data-item-id='" + input.value + "']");
+      if (!neighbour) return;
+      var move = form.getAttribute("data-move");
+      if (input.name === "before") tbody.insertBefore(row, neighbour);
+      else tbody.insertBefore(row, neighbour.nextSibling);
+      refreshButtons(tbody);
+      // Keep the keyboard where it was: on the same button, or its neighbour if it is now disabled.
+      var same = row.querySelector("form.rank-move[data-move='" + move + "'] button");
+      var focus = same && !same.disabled ? same : row.querySelector("form.rank-move button:not([disabled])");
+      if (focus) focus.focus();
+      save(tbody, row, input.name, neighbour);
+    });
+  }
+
+  function setUpAll() {
+    document.querySelectorAll("tbody[data-sortable]").forEach(setUp);
+  }
+
+  document.addEventListener("DOMContentLoaded", setUpAll);
+  document.addEventListener("htmx:after:swap", setUpAll);
+})();

@@ -1,0 +1,158 @@
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from webapp.blueprints.clients.forms import optional_id
+from webapp.forms import BaseForm, DateField, DateTimeLocalField, MoneyField, VersionField, choices
+from webapp.models import ApprovalChannel, Billing, IntakeChannel, Priority
+
+PRIORITY_CHOICES = choices((p.value, p.label) for p in Priority)
+BILLING_CHOICES = choices((b.value, b.label) for b in Billing)
+CHANNEL_CHOICES = choices((c.value, c.label) for c in IntakeChannel)
+APPROVAL_CHANNEL_CHOICES = choices((c.value, c.label) for c in ApprovalChannel)
+
+
+def _people(users, empty: str = "— не назначен —"):
+    return choices([("", empty)] + [(u.id, u.full_name) for u in users])
+
+
+class IntakeForm(BaseForm):
+    """«Новая заявка»: who asked, how, when, and the request as it came."""
+
+    requester_id = SelectField("Кто обратился", coerce=optional_id, validators=[Optional()])
+    channel = SelectField("Канал", choices=CHANNEL_CHOICES, default=IntakeChannel.MESSAGE.value)
+    received_at = DateTimeLocalField("Когда получена", format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                     description="Пусто — сейчас. От этого времени считаются сроки по SLA.")
+    title = StringField("О чём задача", validators=[DataRequired("Коротко назовите задачу."), Length(max=300)])
+    request_text = TextAreaField("Запрос клиента дословно", validators=[Optional(), Length(max=20000)],
+                                 description="Как прислал клиент: текст сообщения, расшифровка голосового.")
+    priority = SelectField("Приоритет", choices=PRIORITY_CHOICES, default=Priority.NORMAL.value)
+    billing = SelectField("Оплата", choices=BILLING_CHOICES, default=Billing.BILLABLE.value)
+    assignee_id = SelectField("Исполнитель", coerce=optional_id, validators=[Optional()])
+
+    def set_choices(self, contacts, users) -> None:
+        self.requester_id.choices = choices([("", "— не указан —")] + [(c.id, c.full_name) for c in contacts])
+        self.assignee_id.choices = _people(users)
+
+    def values(self) -> dict:
+        return {"requester_id": self.requester_id.data, "channel": IntakeChannel(self.channel.data),
+                "title": self.title.data, "request_text": self.request_text.data or "",
+                "priority": Priority(self.priority.data), "billing": Billing(self.billing.data),
+                "assignee_id": self.assignee_id.data}
+
+
+class SummaryForm(BaseForm):
+    """The item's heading block, edited in place during a visit."""
+
+    title = StringField("Название", validators=[DataRequired("Коротко назовите задачу."), Length(max=300)])
+    priority = SelectField("Приоритет", choices=PRIORITY_CHOICES)
+    assignee_id = SelectField("Исполнитель", coerce=optional_id, validators=[Optional()])
+    due_on = DateField("Срок", validators=[Optional()])
+    billing = SelectField("Оплата", choices=BILLING_CHOICES)
+    budget_block = StringField("Блок бюджета", validators=[Optional(), Length(max=200)])
+    version = VersionField()
+
+    FIELDS = ("title", "priority", "assignee_id", "due_on", "billing", "budget_block")
+
+    def set_choices(self, users, *, can_edit: bool, can_plan: bool) -> None:
+        self.assignee_id.choices = _people(users)
+        if not can_edit:  # the head of production plans, the content stays the team's
+            for name in ("title", "priority", "due_on", "billing", "budget_block"):
+                delattr(self, name)
+        if not can_plan:
+            del self.assignee_id
+
+    def values(self) -> dict:
+        data = {name: getattr(self, name).data for name in self.FIELDS if name in self}
+        if "priority" in data:
+            data["priority"] = Priority(data["priority"])
+        if "billing" in data:
+            data["billing"] = Billing(data["billing"])
+        if "budget_block" in data:
+            data["budget_block"] = data["budget_block"] or ""
+        return data
+
+
+class SpecForm(BaseForm):
+    """The spec (ТЗ), written with the request verbatim beside it."""
+
+    goal = TextAreaField("Цель", validators=[Optional(), Length(max=20000)])
+    current_behaviour = TextAreaField("Как сейчас", validators=[Optional(), Length(max=20000)])
+    required_behaviour = TextAreaField("Как должно быть", validators=[Optional(), Length(max=20000)])
+    acceptance_criteria = TextAreaField("Критерии приёмки", validators=[Optional(), Length(max=20000)])
+    version = VersionField()
+
+    FIELDS = ("goal", "current_behaviour", "required_behaviour", "acceptance_criteria")
+
+    def values(self) -> dict:
+        return {name: getattr(self, name).data or "" for name in self.FIELDS}
+
+
+class RequestForm(BaseForm):
+    """The request as received: its text, channel, who and when."""
+
+    request_text = TextAreaField("Запрос клиента дословно", validators=[Optional(), Length(max=20000)])
+    channel = SelectField("Канал", choices=CHANNEL_CHOICES)
+    requester_id = SelectField("Кто обратился", coerce=optional_id, validators=[Optional()])
+    version = VersionField()
+
+    FIELDS = ("request_text", "channel", "requester_id")
+
+    def set_choices(self, contacts) -> None:
+        self.requester_id.choices = choices([("", "— не указан —")] + [(c.id, c.full_name) for c in contacts])
+
+    def values(self) -> dict:
+        return {"request_text": self.request_text.data or "", "channel": IntakeChannel(self.channel.data),
+                "requester_id": self.requester_id.data}
+
+
+class EstimateForm(BaseForm):
+    hours = MoneyField("Часы", validators=[InputRequired("Укажите часы.")])
+    rate = MoneyField("Ставка, ₽/ч", validators=[Optional()], description="Пусто — ставка клиента или компании.")
+    note = TextAreaField("Внутренняя заметка", validators=[Optional(), Length(max=5000)],
+                         description="Только для нас: клиент её не увидит.")
+
+
+class ApprovalForm(BaseForm):
+    # The service says why a contact may not approve (not this client's, not deciding cost).
+    contact_id = SelectField("Кто согласовал (ЛПР)", coerce=optional_id, validate_choice=False,
+                             validators=[InputRequired("Выберите ЛПР.")])
+    channel = SelectField("Как", choices=APPROVAL_CHANNEL_CHOICES, default=ApprovalChannel.EMAIL.value)
+    approved_at = DateTimeLocalField("Когда", format="%Y-%m-%dT%H:%M", validators=[Optional()],
+                                     description="Пусто — сейчас.")
+    comment = StringField("Комментарий", validators=[Optional(), Length(max=1000)])
+
+    def set_contacts(self, contacts) -> None:
+        self.contact_id.choices = choices(
+            [("", "— выберите —")] + [(c.id, c.full_name + (", " + c.position if c.position else ""))
+                                      for c in contacts if c.is_decision_maker and c.decides_cost])
+
+
+class StageForm(BaseForm):
+    name = StringField("Этап", validators=[DataRequired("Назовите этап."), Length(max=200)])
+    due_on = DateField("Срок", validators=[Optional()])
+    version = VersionField()
+
+    FIELDS = ("name", "due_on")
+
+    def values(self) -> dict:
+        return {"name": self.name.data, "due_on": self.due_on.data}
+
+
+class NewStageForm(BaseForm):
+    name = StringField("Новый этап", validators=[DataRequired("Назовите этап."), Length(max=200)])
+    due_on = DateField("Срок", validators=[Optional()])
+
+
+class TimeForm(BaseForm):
+    spent_on = DateField("Дата", validators=[InputRequired("Укажите дату.")])
+    hours = MoneyField("Часы", validators=[InputRequired("Укажите часы.")])
+    comment = StringField("Что сделано", validators=[Optional(), Length(max=1000)])
+    billable = BooleanField("Оплачивается", default=True)
+
+
+class PrioritiesForm(BaseForm):
+    contact_id = SelectField("Кто согласовал", coerce=optional_id, validators=[InputRequired("Выберите контакт.")])
+    comment = StringField("Комментарий", validators=[Optional(), Length(max=1000)])
+
+    def set_contacts(self, contacts) -> None:
+        self.contact_id.choices = choices([("", "— выберите —")] + [(c.id, c.full_name) for c in contacts])

@@ -1,0 +1,358 @@
+from datetime import datetime
+
+from flask import abort, current_app, flash, request, url_for
+from flask_login import current_user
+
+from webapp import htmx, saving
+from webapp.blueprints import status
+from webapp.blueprints.backlog import bp
+from webapp.blueprints.backlog.forms import (ApprovalForm, EstimateForm, IntakeForm, NewStageForm, PrioritiesForm,
+                                             RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.extensions import db
+from webapp.formatting import from_local, today
+from webapp.models import audit as audit_log
+from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
+from webapp.permissions import allow
+from webapp.saving import DeleteConflict, submit
+from webapp.services import ServiceError, access, as_id, attachments, workflow
+from webapp.services import backlog as backlog_service
+
+LIST = "backlog/client.html"
+DETAIL = "backlog/detail.html"
+ALL = "backlog/index.html"
+STATUS_FILTERS = [("all", "Все"), ("closed", "Закрытые")] + [(s.value, s.label) for s in ItemStatus]
+EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm}
+
+
+def _load(item_id: int) -> BacklogItem:
+    """The item if the user may see it; otherwise 404."""
+    return backlog_service.get_item(current_user, item_id)
+
+
+def _when(value: datetime | None) -> datetime | None:
+    return from_local(value) if value else None
+
+
+def _filters() -> backlog_service.ItemFilters:
+    args = request.args
+    return backlog_service.ItemFilters(status=args.get("status", "")[:20], assignee=args.get("assignee", "")[:12],
+                                       waiting=args.get("waiting", "")[:10], client=args.get("client", "")[:12],
+                                       overdue=args.get("overdue", "")[:1], budget=args.get("budget", "")[:200])
+
+
+# --- a client's backlog ------------------------------------------------------------------------------
+
+
+def _client_context(client: Client, **extra) -> dict:
+    filters = extra.pop("filters", None) or _filters()
+    day = today()
+    items = backlog_service.client_backlog(current_user, client, filters, day)
+    can_edit = access.can_edit_client(current_user, client)
+    priorities_form = extra.pop("priorities_form", None)
+    if priorities_form is None and can_edit:
+        priorities_form = PrioritiesForm(formdata=None)
+    if priorities_form is not None:
+        priorities_form.set_contacts(client.contacts)
+    return dict(client=client, items=items, filters=filters, statuses=STATUS_FILTERS, today=day, can_edit=can_edit,
+                can_create=access.can_create_item(current_user, client), users=backlog_service.assignable_users(),
+                agreements=backlog_service.agreements(client), priorities_form=priorities_form,
+                reorderable=can_edit and not filters.args(), **extra)
+
+
+@bp.get("/clients/<int:client_id>/backlog/")
+@allow()
+def client_list(client_id: int):
+    """The client's ranked backlog: filters in the URL, reorder by drag and drop or keys."""
+    client = access.get_client(current_user, client_id)
+    return htmx.render(LIST, block="results", **_client_context(client))
+
+
+@bp.route("/clients/<int:client_id>/backlog/new", methods=["GET", "POST"])
+@allow(*access.ACCOUNT_MANAGERS)
+def new_item(client_id: int):
+    """«Новая заявка»: the request as it came, who sent it, how and when."""
+    client = access.get_client(current_user, client_id)
+    access.require(access.can_create_item(current_user, client),
+                   "Заявки клиента принимают его аккаунт-менеджер, заместитель и администратор.")
+    form = IntakeForm()
+    form.set_choices(client.contacts, backlog_service.assignable_users())
+    outcome = submit(form, lambda: backlog_service.create_item(
+        client, {**form.values(), "received_at": _when(form.received_at.data)}, acting=current_user))
+    if outcome.saved:
+        flash(f"Заявка {outcome.result.key} принята.", "success")
+        return htmx.redirect(url_for("backlog.detail", item_id=outcome.result.id))
+    return htmx.render("backlog/new.html", client=client, form=form, status=outcome.status)
+
+
+@bp.post("/clients/<int:client_id>/backlog/priorities")
+@allow(*access.ACCOUNT_MANAGERS)
+def fix_priorities(client_id: int):
+    """«Зафиксировать приоритеты»: the current order, agreed with the client."""
+    client = access.get_client(current_user, client_id)
+    access.require(access.can_edit_client(current_user, client), "Приоритеты фиксирует аккаунт-менеджер клиента.")
+    form = PrioritiesForm()
+    form.set_contacts(client.contacts)
+    outcome = submit(form, lambda: backlog_service.fix_priorities(
+        client, contact_id=form.contact_id.data, comment=form.comment.data or "", acting=current_user))
+    if outcome.saved:
+        flash("Порядок задач зафиксирован как согласованный с клиентом.", "success")
+        return htmx.redirect(url_for("backlog.client_list", client_id=client.id))
+    return htmx.render(LIST, status=outcome.status, **_client_context(
+        client, filters=backlog_service.ItemFilters(), priorities_form=form))
+
+
+@bp.post("/backlog/<int:item_id>/rank")
+@allow(*access.ACCOUNT_MANAGERS)
+def reorder(item_id: int):
+    """Move an item before or after a neighbour in its client's order (drag and drop, keys)."""
+    item = _load(item_id)
+    access.require(access.can_edit_item(current_user, item), "Порядок задач клиента ведёт его аккаунт-менеджер.")
+    before = as_id(request.form.get("before"))
+    after = as_id(request.form.get("after"))
+    anchor_id = before or after
+    if anchor_id is None:
+        return htmx.render_fragment(LIST, "reorder_status", status=422,
+                                    message="Укажите, куда переместить задачу.")
+    anchor = _load(anchor_id)
+    try:
+        backlog_service.move_rank(item, acting=current_user, before=anchor if before else None,
+                                  after=anchor if not before else None)
+        db.session.commit()
+    except access.PermissionDenied:
+        db.session.rollback()
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        return htmx.render_fragment(LIST, "reorder_status", status=error.status, message=error.message)
+    if not htmx.is_htmx():
+        return htmx.redirect(url_for("backlog.client_list", client_id=item.client_id))
+    return htmx.render_fragment(LIST, "reorder_status", message=f"{item.key} перемещена.")
+
+
+# --- all clients -------------------------------------------------------------------------------------
+
+
+@bp.get("/backlog/")
+@allow(*access.READ_ALL)
+def index():
+    """Every client's items for the head of production: workload, waits, overdue stages."""
+    filters = _filters()
+    day = today()
+    query = backlog_service.all_backlog_query(current_user, filters, day)
+    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
+                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    backlog_service.attach_next_stages(page.items)
+    return htmx.render(ALL, block="results", page=page, filters=filters, statuses=STATUS_FILTERS, today=day,
+                       workload=backlog_service.workload(current_user, day),
+                       waiting=backlog_service.waiting_counts(current_user),
+                       overdue=backlog_service.overdue_stages(current_user, day),
+                       users=backlog_service.assignable_users())
+
+
+@bp.get("/backlog/new")
+@allow(*access.ACCOUNT_MANAGERS)
+def choose_client():
+    """«Новая заявка» from «Мой день» or the all-clients list: first, whose."""
+    clients = [c for c in db.session.scalars(access.visible_clients(current_user).order_by(Client.short_name))
+               if access.can_create_item(current_user, c)]
+    return htmx.render("backlog/choose_client.html", clients=clients)
+
+
+# --- the item ----------------------------------------------------------------------------------------
+
+
+def _item_context(item: BacklogItem, **extra) -> dict:
+    day = today()
+    can_edit = access.can_edit_item(current_user, item)
+    can_plan = access.can_plan_item(current_user, item)
+    can_log = access.can_log_time(current_user, item)
+    if "estimate_form" not in extra:
+        extra["estimate_form"] = EstimateForm(formdata=None, prefix="estimate")
+    if "approval_form" not in extra:
+        extra["approval_form"] = ApprovalForm(formdata=None, prefix="approval", data={"channel": ApprovalChannel.EMAIL.value})
+    extra["approval_form"].set_contacts(item.client.contacts)
+    if "time_form" not in extra:
+        extra["time_form"] = TimeForm(formdata=None, prefix="time", data={"spent_on": day,
+                                                           "billable": item.billing.value == "billable"})
+    if "stage_form" not in extra:
+        extra["stage_form"] = NewStageForm(formdata=None, prefix="new-stage")
+    return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
+                can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
+                sla=backlog_service.sla_state(item, day), events=backlog_service.history(item),
+                files=attachments.attachments_of(backlog_service.ATTACHMENT_OWNER, item.id),
+                actions=audit_log.all_actions(), labels=audit_log.entity(BacklogItem.__tablename__).labels, **extra)
+
+
+@bp.get("/backlog/<int:item_id>")
+@allow()
+def detail(item_id: int):
+    """The item: the request beside the spec, estimate and approval, stages, time, history."""
+    item = _load(item_id)
+    return htmx.render(DETAIL, **_item_context(item))
+
+
+def _block_form(block: str, item: BacklogItem):
+    form = EDIT_BLOCKS[block](obj=item, data={k: getattr(item, k).value for k in ("priority", "billing", "channel")
+                                              if k in EDIT_BLOCKS[block].FIELDS})
+    can_edit, can_plan = access.can_edit_item(current_user, item), access.can_plan_item(current_user, item)
+    if block == "summary":
+        form.set_choices(backlog_service.assignable_users(), can_edit=can_edit, can_plan=can_plan)
+    elif block == "request":
+        form.set_choices(item.client.contacts)
+    return form
+
+
+@bp.route("/backlog/<int:item_id>/edit/<block>", methods=["GET", "POST"])
+@allow(*access.ACCOUNT_MANAGERS, *access.PLANNERS)
+def edit_block(item_id: int, block: str):
+    """Inline edit of one block of the item (click → form → save → the block)."""
+    item = _load(item_id)
+    if block not in EDIT_BLOCKS:
+        abort(404)
+    if block == "summary":
+        access.require(access.can_plan_item(current_user, item), "Недостаточно прав, чтобы менять задачу.")
+    else:
+        access.require(access.can_edit_item(current_user, item),
+                       "Задачу клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    form = _block_form(block, item)
+    if request.method == "GET":
+        saving.arm(form, item)
+    outcome = submit(form, lambda: backlog_service.update_item(item, saving.edit_of(form), acting=current_user))
+    context = _item_context(item, form=form, conflict=outcome.conflict)
+    if outcome.saved:
+        response = htmx.render_fragment(DETAIL, f"{block}_view", **context)
+        return htmx.trigger(response, "item-changed", {"item": item.id})
+    return htmx.render_fragment(DETAIL, f"{block}_form", status=outcome.status, **context)
+
+
+@bp.get("/backlog/<int:item_id>/show/<block>")
+@allow()
+def show_block(item_id: int, block: str):
+    """One block of the item as displayed (the «Отмена» of an inline edit)."""
+    item = _load(item_id)
+    if block not in EDIT_BLOCKS:
+        abort(404)
+    return htmx.render_fragment(DETAIL, f"{block}_view", **_item_context(item))
+
+
+@bp.post("/backlog/<int:item_id>/status")
+@allow()
+def move(item_id: int):
+    """A status move of the item's workflow."""
+    item = _load(item_id)
+
+    def refused(message: str, code: int):
+        return htmx.render(DETAIL, status=code, **_item_context(item, workflow_message=message))
+
+    return status.change_status(item, redirect_url=url_for("backlog.detail", item_id=item.id), refused=refused)
+
+
+@bp.post("/backlog/<int:item_id>/estimate")
+@allow(*access.ACCOUNT_MANAGERS, *access.PLANNERS)
+def estimate(item_id: int):
+    """A new version of the estimate."""
+    item = _load(item_id)
+    access.require(access.can_plan_item(current_user, item), "Оценивают задачу команда клиента и руководитель производства.")
+    form = EstimateForm(prefix="estimate")
+    outcome = submit(form, lambda: backlog_service.estimate_item(
+        item, hours=form.hours.data, rate=form.rate.data, note=form.note.data or "", acting=current_user))
+    if outcome.saved:
+        flash(f"Оценка {outcome.result.number}: {outcome.result.hours} ч.", "success")
+        return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#estimate")
+    return htmx.render_fragment(DETAIL, "estimate", status=outcome.status, **_item_context(item, estimate_form=form))
+
+
+@bp.post("/backlog/<int:item_id>/approval")
+@allow(*access.ACCOUNT_MANAGERS)
+def approve(item_id: int):
+    """Record the client's approval of the estimate."""
+    item = _load(item_id)
+    access.require(access.can_edit_item(current_user, item),
+                   "Согласование записывают аккаунт-менеджер клиента, заместитель и администратор.")
+    form = ApprovalForm(prefix="approval")
+    form.set_contacts(item.client.contacts)
+    outcome = submit(form, lambda: backlog_service.approve_item(
+        item, contact_id=form.contact_id.data, channel=ApprovalChannel(form.channel.data),
+        approved_at=_when(form.approved_at.data), comment=form.comment.data or "", acting=current_user))
+    if outcome.saved:
+        flash("Согласование записано.", "success")
+        return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#approval")
+    return htmx.render_fragment(DETAIL, "approval", status=outcome.status, **_item_context(item, approval_form=form))
+
+
+@bp.post("/backlog/<int:item_id>/time")
+@allow()
+def log_time(item_id: int):
+    """«+ часы»: time on the item; the bar and the overrun flag follow."""
+    item = _load(item_id)
+    access.require(access.can_log_time(current_user, item), "Время списывают исполнитель, команда клиента и руководитель.")
+    form = TimeForm(prefix="time")
+    outcome = submit(form, lambda: backlog_service.log_time(
+        item, spent_on=form.spent_on.data, hours=form.hours.data, comment=form.comment.data or "",
+        billable=form.billable.data, acting=current_user))
+    if outcome.saved:
+        response = htmx.render_fragment(DETAIL, "time", **_item_context(item, time_logged=True))
+        return htmx.trigger(response, "item-changed", {"item": item.id})
+    return htmx.render_fragment(DETAIL, "time", status=outcome.status, **_item_context(item, time_form=form))
+
+
+# --- stages ------------------------------------------------------------------------------------------------
+
+
+@bp.post("/backlog/<int:item_id>/stages")
+@allow(*access.ACCOUNT_MANAGERS, *access.PLANNERS)
+def add_stage(item_id: int):
+    """Add a stage with its deadline."""
+    item = _load(item_id)
+    access.require(access.can_plan_item(current_user, item), "Этапы ведут команда клиента и руководитель производства.")
+    form = NewStageForm(prefix="new-stage")
+    outcome = submit(form, lambda: backlog_service.add_stage(item, name=form.name.data, due_on=form.due_on.data,
+                                                             acting=current_user))
+    if outcome.saved:
+        db.session.refresh(item, ["stages"])
+        return htmx.render_fragment(DETAIL, "stages", **_item_context(item))
+    return htmx.render_fragment(DETAIL, "stages", status=outcome.status, **_item_context(item, stage_form=form))
+
+
+@bp.route("/backlog/<int:item_id>/stages/<int:stage_id>", methods=["GET", "POST"])
+@allow()
+def stage(item_id: int, stage_id: int):
+    """A stage's row: GET shows it (or its form with ?edit=1), POST saves its name and deadline."""
+    item = _load(item_id)
+    record = backlog_service.get_stage(item, stage_id)
+    editing = request.method == "POST" or request.args.get("edit") == "1"
+    if not editing:
+        return htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record))
+    access.require(access.can_plan_item(current_user, item), "Этапы ведут команда клиента и руководитель производства.")
+    form = StageForm(obj=record, prefix=f"stage{record.id}")
+    if request.method == "GET":
+        saving.arm(form, record)
+    outcome = submit(form, lambda: backlog_service.update_stage(record, saving.edit_of(form), acting=current_user))
+    if outcome.saved:
+        return htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record))
+    return htmx.render_fragment(DETAIL, "stage_form_row", status=outcome.status,
+                                **_item_context(item, stage=record, form=form, conflict=outcome.conflict))
+
+
+@bp.post("/backlog/<int:item_id>/stages/<int:stage_id>/done")
+@allow()
+def stage_done(item_id: int, stage_id: int):
+    """Mark a stage done, or not done after all."""
+    item = _load(item_id)
+    record = backlog_service.get_stage(item, stage_id)
+    message, code = None, 200
+    try:
+        backlog_service.complete_stage(record, request.form.get("version"), done=request.form.get("done") == "1",
+                                       acting=current_user)
+        db.session.commit()
+    except DeleteConflict as conflict:
+        db.session.rollback()
+        message, code = conflict.message, 409
+    except access.PermissionDenied:
+        db.session.rollback()
+        raise
+    except ServiceError as error:
+        db.session.rollback()
+        message, code = error.message, error.status
+    return htmx.render_fragment(DETAIL, "stage_row", status=code,
+                                **_item_context(item, stage=record, stage_message=message))

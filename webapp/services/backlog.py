@@ -1,0 +1,718 @@
+"""The backlog: intake, the spec, estimates and their approval, stages with SLA deadlines, time,
+the client's agreed order.
+
+Rules live here: who may do what (``access``), when an approval is needed (the regulation's
+threshold from ``terms.effective_terms``), when a new estimate voids one (``APPROVAL_TOLERANCE``),
+how item numbers stay unique under concurrent intake, and how the SLA clock pauses while the item
+waits on the client. Stored figures (the current estimate, spent hours) are recomputed from their
+rows in the same transaction, under a lock on the item (``derived.lock_owner``); item numbers and
+ranks are allocated under a lock on the client.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import lazyload
+
+from webapp import saving
+from webapp.extensions import db
+from webapp.formatting import local, long_date, today
+from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
+                           Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
+                           Role, StageKind, TimeEntry, User)
+from webapp.models.audit import tag_action
+from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
+from webapp.models.types import utcnow
+from webapp.saving import Edit
+from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, terms, timeline,
+                             workflow)
+from webapp.workcalendar import add_working_days, is_working_day, on_or_after
+
+NUMBER_ATTEMPTS = 5
+MAX_HOURS = Decimal("10000")
+
+# The stages every item starts with; the SLA kinds take their deadlines from the regulation.
+STAGE_TEMPLATE = [
+    ("Согласовать объём", "reaction"),
+    ("Оценка часов и стоимости", "plain"),
+    ("Тестовое задание", "plain"),
+    ("Разработка", "plain"),
+    ("Сдача", "resolution"),
+]
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+
+def get_item(user: User, item_id: int) -> BacklogItem:
+    """An item the user may see (404 otherwise)."""
+    return access.get_item(user, item_id)
+
+
+@dataclass
+class ItemFilters:
+    status: str = ""      # an ItemStatus value, "open" (default), "closed" or "all"
+    assignee: str = ""    # a user id, "me", "none" or ""
+    waiting: str = ""     # "us", "client" or ""
+    client: str = ""      # a client id (the all-clients list)
+    overdue: str = ""     # "1": only items with an overdue stage
+    budget: str = ""      # a budget block, as written on the items
+
+    def args(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> sa.Select:
+    if filters.status == "closed":
+        query = query.where(BacklogItem.status.in_(CLOSED))
+    elif filters.status in ItemStatus.__members__.values():
+        query = query.where(BacklogItem.status == ItemStatus(filters.status))
+    elif filters.status != "all":
+        query = query.where(BacklogItem.status.in_(OPEN))
+    if filters.assignee == "me":
+        query = query.where(BacklogItem.assignee_id == user.id)
+    elif filters.assignee == "none":
+        query = query.where(BacklogItem.assignee_id.is_(None))
+    elif (assignee_id := as_id(filters.assignee)) is not None:
+        query = query.where(BacklogItem.assignee_id == assignee_id)
+    if filters.waiting == "client":
+        query = query.where(BacklogItem.status.in_(WAITING_ON_CLIENT))
+    elif filters.waiting == "us":
+        query = query.where(BacklogItem.status.in_([s for s in OPEN if s not in WAITING_ON_CLIENT]))
+    if (client_id := as_id(filters.client)) is not None:
+        query = query.where(BacklogItem.client_id == client_id)
+    if budget := filters.budget.strip():
+        query = query.where(BacklogItem.budget_block == budget)
+    if filters.overdue == "1":
+        query = query.where(BacklogItem.id.in_(_overdue_stage_items(day)))
+    return query
+
+
+def _overdue_stage_items(day: date) -> sa.Select:
+    return sa.select(Stage.item_id).where(Stage.done_at.is_(None), Stage.due_on < day)
+
+
+def _list_options(query: sa.Select) -> sa.Select:
+    return query.options(lazyload(BacklogItem.requester))
+
+
+def client_backlog(user: User, client: Client, filters: ItemFilters, day: date) -> list[BacklogItem]:
+    """The client's ranked list (one query, with the next deadlines loaded in a second)."""
+    query = _filtered(access.visible_items(user).where(BacklogItem.client_id == client.id), user, filters, day)
+    items = list(db.session.scalars(_list_options(query).order_by(BacklogItem.rank, BacklogItem.id)))
+    attach_next_stages(items)
+    return items
+
+
+def attach_next_stages(items: list[BacklogItem]) -> None:
+    """Each item's nearest open stage deadline as ``item.next_stage`` (one query for the page)."""
+    by_item: dict[int, Stage] = {}
+    if items:
+        stages = db.session.scalars(sa.select(Stage).where(
+            Stage.item_id.in_([i.id for i in items]), Stage.done_at.is_(None), Stage.due_on.is_not(None))
+            .options(lazyload(Stage.item)).order_by(Stage.due_on, Stage.position))
+        for stage in stages:
+            by_item.setdefault(stage.item_id, stage)
+    for item in items:
+        item.next_stage = by_item.get(item.id)
+
+
+def all_backlog_query(user: User, filters: ItemFilters, day: date) -> sa.Select:
+    """The all-clients list: scoped, filtered, the longest waiting first (walks the index on the time
+    of receipt, so a page of 50 costs the same over 100,000 items)."""
+    query = _filtered(access.visible_items(user), user, filters, day)
+    return _list_options(query).order_by(BacklogItem.received_at, BacklogItem.id)
+
+
+@dataclass
+class Workload:
+    user_id: int | None
+    name: str
+    open_items: int
+    estimated: Decimal
+    spent_week: Decimal
+
+
+def workload(user: User, day: date) -> list[Workload]:
+    """Per assignee: open items, their estimated hours, hours logged this week (two grouped queries)."""
+    visible = access.visible_items(user).where(BacklogItem.status.in_(OPEN)).subquery()
+    rows = db.session.execute(
+        sa.select(visible.c.assignee_id, sa.func.count(), sa.func.coalesce(sa.func.sum(visible.c.estimate_hours), 0))
+        .group_by(visible.c.assignee_id)).all()
+    monday = day - timedelta(days=day.weekday())
+    week = sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours)).where(
+        TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day).group_by(TimeEntry.user_id)
+    if not access.sees_all_items(user):
+        week = week.where(TimeEntry.item_id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
+    spent = dict(db.session.execute(week).all())
+    ids = {r[0] for r in rows if r[0]} | {u for u in spent if u}
+    names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
+    found = {r[0]: Workload(r[0], names.get(r[0], "Не назначен") if r[0] else "Не назначен", r[1],
+                            Decimal(r[2]), Decimal(spent.get(r[0]) or 0)) for r in rows}
+    for user_id, hours in spent.items():
+        if user_id not in found and user_id is not None:
+            found[user_id] = Workload(user_id, names.get(user_id, ""), 0, Decimal(0), Decimal(hours))
+    return sorted(found.values(), key=lambda w: (w.user_id is None, w.name))
+
+
+def waiting_counts(user: User) -> dict[str, int]:
+    """How many open items wait on us and on the client."""
+    counts = dict(db.session.execute(
+        access.visible_items(user).where(BacklogItem.status.in_(OPEN))
+        .with_only_columns(BacklogItem.status, sa.func.count()).group_by(BacklogItem.status)).all())
+    return {"client": sum(n for s, n in counts.items() if ItemStatus(s) in WAITING_ON_CLIENT),
+            "us": sum(n for s, n in counts.items() if ItemStatus(s) not in WAITING_ON_CLIENT)}
+
+
+def overdue_stages(user: User, day: date, *, limit: int = 20, mine: bool = False) -> list[Stage]:
+    """Open stages past their deadline on open items, the oldest first."""
+    query = (sa.select(Stage).join(BacklogItem, Stage.item_id == BacklogItem.id)
+             .where(Stage.done_at.is_(None), Stage.due_on < day, BacklogItem.status.in_(OPEN),
+                    BacklogItem.status.not_in(SLA_PAUSED),
+                    BacklogItem.id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
+             .options(sa.orm.contains_eager(Stage.item), lazyload(Stage.item, BacklogItem.requester))
+             .order_by(Stage.due_on, Stage.id).limit(limit))
+    if mine:
+        client_ids = sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+        query = query.where(sa.or_(BacklogItem.assignee_id == user.id, BacklogItem.client_id.in_(client_ids)))
+    return list(db.session.scalars(query))
+
+
+def history(item: BacklogItem, limit: int = 50) -> list[AuditEvent]:
+    """The item's own audit trail, newest first."""
+    return list(db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity_type == BacklogItem.__tablename__, AuditEvent.entity_id == item.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)))
+
+
+def assignable_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).where(User.active.is_(True), User.role.in_(access.ASSIGNABLE))
+                                   .order_by(User.full_name)))
+
+
+def agreements(client: Client, limit: int = 5) -> list[PriorityAgreement]:
+    return list(db.session.scalars(sa.select(PriorityAgreement).where(PriorityAgreement.client_id == client.id)
+                                   .order_by(PriorityAgreement.agreed_at.desc()).limit(limit)))
+
+
+# --- the SLA --------------------------------------------------------------------------------------
+
+_SPAN = re.compile(r"(\d+)\s*(ч|раб|дн|ден)", re.IGNORECASE)
+WORKING_HOURS_A_DAY = 8
+
+
+def sla_days(text: str) -> int | None:
+    """A regulation's SLA span in working days: «4 часа» → 0 (the same day), «2 рабочих дня» → 2;
+    «по плану работ» has none."""
+    found = _SPAN.search(text or "")
+    if not found:
+        return None
+    amount, unit = int(found.group(1)), found.group(2).lower()
+    if unit.startswith("ч"):
+        return amount // WORKING_HOURS_A_DAY
+    return amount
+
+
+def sla_row(sla: list[dict[str, Any]], priority: Priority) -> dict[str, Any] | None:
+    """The regulation's SLA row for a priority: by its name, else by its place (critical first)."""
+    for row in sla:
+        if (row.get("priority") or "").strip().lower().startswith(priority.label.lower()[:5]):
+            return row
+    index = list(Priority).index(priority)
+    return sla[index] if index < len(sla) else None
+
+
+def sla_deadline(received: date, text: str) -> date | None:
+    days = sla_days(text)
+    if days is None:
+        return None
+    return add_working_days(received, days) if days else on_or_after(received)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end``: how long an item waited."""
+    days, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        days += is_working_day(current)
+    return days
+
+
+def _sla_due(item: BacklogItem) -> dict[StageKind, date | None]:
+    """The SLA deadlines of an item by its priority, from its receipt, moved on by the time it waited."""
+    row = sla_row(terms.effective_terms(item.client).sla, item.priority) or {}
+    received = local(item.received_at).date()
+    due = {}
+    for kind in (StageKind.REACTION, StageKind.RESOLUTION):
+        day = sla_deadline(received, row.get(kind.value, ""))
+        due[kind] = add_working_days(day, item.sla_paused_days) if day and item.sla_paused_days else day
+    return due
+
+
+def _make_stages(item: BacklogItem) -> None:
+    due = _sla_due(item)
+    for position, (name, kind) in enumerate(STAGE_TEMPLATE):
+        kind = StageKind(kind)
+        item.stages.append(Stage(name=name, kind=kind, position=position, due_on=due.get(kind)))
+
+
+def _refresh_sla_stages(item: BacklogItem) -> None:
+    """A new priority (or time of receipt) brings the SLA deadlines of the open stages with it."""
+    due = _sla_due(item)
+    for stage in item.stages:
+        if stage.kind != StageKind.PLAIN and stage.done_at is None:
+            stage.due_on = due[stage.kind]
+
+
+def _status_moved(item: BacklogItem, acting: User | None, values: dict[str, Any]) -> None:
+    """After every move: when it happened, and the SLA clock — stopped while the item waits on the
+    client, and on resuming every open SLA deadline moves on by the working days it waited."""
+    item.status_changed_at = utcnow()
+    day = today()
+    if item.status in SLA_PAUSED:
+        if item.waiting_since is None:
+            item.waiting_since = day
+        return
+    if item.waiting_since is not None:
+        waited = working_days_between(item.waiting_since, day)
+        if waited:
+            for stage in item.stages:
+                if stage.done_at is None and stage.due_on is not None and stage.kind != StageKind.PLAIN:
+                    stage.due_on = add_working_days(stage.due_on, waited)
+            item.sla_paused_days = (item.sla_paused_days or 0) + waited
+        item.waiting_since = None
+
+
+# The request's files (voice messages, screenshots, documents, a forwarded e-mail) belong to the item.
+ATTACHMENT_OWNER = "backlog_item"
+attachments.register_owner(ATTACHMENT_OWNER, load=access.get_item, can_change=access.can_edit_item)
+
+workflow.register(BacklogItem, can_change=access.can_move_item,
+                  denied="Менять состояние задачи могут команда клиента, руководитель производства и исполнитель.",
+                  after={status: _status_moved for status in ItemStatus})
+
+
+def sla_state(item: BacklogItem, day: date) -> tuple[str, str] | None:
+    """Which SLA promise is at risk: (style, text) for the page, or None."""
+    if item.is_closed:
+        return None
+    if item.status in SLA_PAUSED and item.waiting_since:
+        return "secondary", f"SLA на паузе: ждём клиента с {long_date(item.waiting_since)}"
+    for stage in item.stages:
+        if stage.kind == StageKind.PLAIN or stage.done_at is not None or stage.due_on is None:
+            continue
+        promise = "реакции" if stage.kind == StageKind.REACTION else "решения"
+        if stage.due_on < day:
+            return "danger", f"Срок {promise} по SLA просрочен ({long_date(stage.due_on)})"
+        if stage.due_on == day:
+            return "warning", f"Срок {promise} по SLA — сегодня"
+        return "success", f"Срок {promise} по SLA — {long_date(stage.due_on)}"
+    return None
+
+
+# --- intake ----------------------------------------------------------------------------------------
+
+
+def _check_requester(client: Client, requester_id: int | None) -> None:
+    if requester_id is None:
+        return
+    if db.session.scalar(sa.select(Contact.id).where(Contact.id == requester_id,
+                                                     Contact.client_id == client.id)) is None:
+        raise ServiceError("Выберите контакт этого клиента.", field="requester_id")
+
+
+def _check_assignee(assignee_id: int | None) -> None:
+    if assignee_id is None:
+        return
+    user = db.session.get(User, assignee_id)
+    if user is None or not user.active or user.role not in access.ASSIGNABLE:
+        raise ServiceError("Выберите активного сотрудника.", field="assignee_id")
+
+
+INTAKE_FIELDS = ("title", "request_text", "channel", "requester_id", "received_at", "priority", "billing",
+                 "assignee_id", "budget_block")
+
+
+def create_item(client: Client, data: dict[str, Any], *, acting: User) -> BacklogItem:
+    """A new request (intake): numbered next for its client, ranked last, with its stages.
+
+    The number is the client's highest plus one, read under a lock on the client row, so
+    concurrent intakes take turns; the unique index (client, number) is the backstop: a clash
+    rolls the attempt back and takes the next number.
+    """
+    access.require(access.can_create_item(acting, client),
+                   "Заявки клиента принимают его аккаунт-менеджер, заместитель и администратор.")
+    data = {"priority": Priority.NORMAL, "billing": Billing.BILLABLE, "channel": IntakeChannel.MESSAGE,
+            "request_text": "", "budget_block": "",
+            **{k: v for k, v in data.items() if k in INTAKE_FIELDS and v is not None}}
+    if not (data.get("title") or "").strip():
+        raise ServiceError("Укажите, о чём задача.", field="title")
+    _check_requester(client, data.get("requester_id"))
+    _check_assignee(data.get("assignee_id"))
+    if data.get("received_at") and data["received_at"] > utcnow() + timedelta(minutes=5):
+        raise ServiceError("Заявка не может прийти из будущего.", field="received_at")
+    client_id, acting_id = client.id, acting.id
+    for attempt in range(NUMBER_ATTEMPTS):
+        client = derived.lock_owner(db.session.get(Client, client_id))
+        number, rank = db.session.execute(sa.select(
+            sa.func.coalesce(sa.func.max(BacklogItem.number), 0) + 1,
+            sa.func.coalesce(sa.func.max(BacklogItem.rank), 0) + RANK_GAP).where(BacklogItem.client_id == client_id)).one()
+        item = BacklogItem(client=client, number=number, rank=rank, created_by_id=acting_id,
+                           status=ItemStatus.NEW, sla_paused_days=0, **data)
+        item.received_at = item.received_at or utcnow()
+        item.status_changed_at = utcnow()
+        _make_stages(item)
+        db.session.add(item)
+        try:
+            db.session.flush()
+            return item
+        except IntegrityError:
+            db.session.rollback()  # the whole intake again, on the next number
+            if attempt == NUMBER_ATTEMPTS - 1:
+                raise ServiceError("Не удалось выдать номер заявке: попробуйте ещё раз.") from None
+    raise AssertionError("unreachable")
+
+
+# --- editing ----------------------------------------------------------------------------------------
+
+CONTENT_FIELDS = ("title", "request_text", "channel", "requester_id", "received_at", "goal", "current_behaviour",
+                  "required_behaviour", "acceptance_criteria", "priority", "due_on", "budget_block", "billing")
+PLANNING_FIELDS = ("assignee_id",)
+ITEM_FIELDS = CONTENT_FIELDS + PLANNING_FIELDS
+
+
+def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
+    """Save some fields of an item: only those this user changed; the content is the client team's,
+    the assignee also the head of production's."""
+    data = saving.changes(item, edit, ITEM_FIELDS)
+    if any(key in CONTENT_FIELDS for key in data):
+        access.require(access.can_edit_item(acting, item),
+                       "Задачу клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    if data:
+        access.require(access.can_plan_item(acting, item), "Недостаточно прав, чтобы менять задачу.")
+    if "title" in data and not (data["title"] or "").strip():
+        raise ServiceError("Укажите, о чём задача.", field="title")
+    if "requester_id" in data:
+        _check_requester(item.client, data["requester_id"])
+    if "assignee_id" in data:
+        _check_assignee(data["assignee_id"])
+    changed = saving.write(item, data)
+    if {"priority", "received_at"} & set(changed) and item.waiting_since is None:
+        _refresh_sla_stages(item)
+    return changed
+
+
+# --- estimates and approvals ------------------------------------------------------------------------
+
+
+def default_rate(client: Client) -> Decimal:
+    return client.hourly_rate if client.hourly_rate is not None else CompanyProfile.get().default_hourly_rate
+
+
+def _refresh_estimate(item: BacklogItem) -> None:
+    """The item's current estimate is its newest version."""
+    newest = db.session.scalar(sa.select(Estimate).where(Estimate.item_id == item.id)
+                               .order_by(Estimate.number.desc()).limit(1))
+    item.estimate_hours = newest.hours if newest else None
+    item.estimate_cost = newest.cost if newest else None
+
+
+def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Decimal | None = None,
+                  lines: list[dict[str, Any]] | None = None, note: str = "") -> Estimate:
+    """A new version of the estimate: cost = hours × rate (the client's, else the company's).
+
+    An approval in force stays valid while the new cost is within ``APPROVAL_TOLERANCE`` of the
+    approved one; above it the approval is voided, and an approved item goes back to estimation.
+    """
+    access.require(access.can_plan_item(acting, item),
+                   "Оценивают задачу команда клиента и руководитель производства.")
+    if item.is_closed:
+        raise ServiceError("Задача закрыта: оценка не меняется.")
+    lines = [row for row in (lines or []) if (row.get("title") or "").strip() or row.get("hours")]
+    if lines:
+        hours = sum((Decimal(row.get("hours") or 0) for row in lines), Decimal(0))
+    if hours is None or hours <= 0:
+        raise ServiceError("Укажите часы: больше нуля.", field="hours")
+    if hours >= MAX_HOURS:
+        raise ServiceError("Слишком много часов для одной задачи: разбейте её.", field="hours")
+    rate = rate if rate is not None else default_rate(item.client)
+    if rate < 0:
+        raise ServiceError("Ставка не может быть отрицательной.", field="rate")
+    derived.lock_owner(item)
+    number = (db.session.scalar(sa.select(sa.func.max(Estimate.number)).where(Estimate.item_id == item.id)) or 0) + 1
+    cost = (hours * rate).quantize(Decimal("0.01"))
+    estimate = Estimate(item=item, number=number, hours=hours, rate=rate, cost=cost, note=note.strip(),
+                        lines=[{"title": (r.get("title") or "").strip(), "hours": format(Decimal(r.get("hours") or 0), "f")}
+                               for r in lines], created_by_id=acting.id, created_at=utcnow())
+    db.session.add(estimate)
+    db.session.flush()
+    _refresh_estimate(item)
+    approval = item.approval
+    if approval is not None and cost > approval.estimate.cost * (1 + APPROVAL_TOLERANCE):
+        approval.void = True
+        approval.void_reason = (f"Новая оценка {cost} ₽ выше согласованной {approval.estimate.cost} ₽ "
+                                f"более чем на {int(APPROVAL_TOLERANCE * 100)} %")
+        if item.status == ItemStatus.APPROVED:
+            item.status = ItemStatus.ESTIMATE
+            tag_action(item, "void_approval")
+            _status_moved(item, acting, {})
+    db.session.flush()
+    return estimate
+
+
+def approve_item(item: BacklogItem, *, contact_id: int | None, channel: ApprovalChannel, acting: User,
+                 approved_at: datetime | None = None, comment: str = "") -> Approval:
+    """Record the client's approval of the current estimate: only a decision maker of this client
+    who decides cost approves. The meetings page records approvals through this same operation."""
+    access.require(access.can_edit_item(acting, item),
+                   "Согласование записывают аккаунт-менеджер клиента, заместитель и администратор.")
+    if item.is_closed:
+        raise ServiceError("Задача закрыта.")
+    estimate = db.session.scalar(sa.select(Estimate).where(Estimate.item_id == item.id)
+                                 .order_by(Estimate.number.desc()).limit(1))
+    if estimate is None:
+        raise ServiceError("Нечего согласовывать: сначала оцените задачу.")
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is None or contact.client_id != item.client_id:
+        raise ServiceError("Выберите ЛПР клиента.", field="contact_id")
+    if not (contact.is_decision_maker and contact.decides_cost):
+        raise ServiceError(f"{contact.full_name} не решает вопросы стоимости: согласовать может ЛПР, "
+                           "который решает стоимость.", field="contact_id")
+    approved_at = approved_at or utcnow()
+    if approved_at > utcnow() + timedelta(minutes=5):
+        raise ServiceError("Согласование не может быть в будущем.", field="approved_at")
+    approval = Approval(item=item, estimate=estimate, contact=contact, approved_at=approved_at, channel=channel,
+                        comment=comment.strip(), recorded_by_id=acting.id, created_at=utcnow())
+    db.session.add(approval)
+    if item.status in (ItemStatus.NEW, ItemStatus.SPEC, ItemStatus.ESTIMATE, ItemStatus.APPROVAL):
+        item.status = ItemStatus.APPROVED
+        tag_action(item, "approve")
+        _status_moved(item, acting, {})
+    db.session.flush()
+    return approval
+
+
+# --- stages ------------------------------------------------------------------------------------------
+
+
+def get_stage(item: BacklogItem, stage_id: int) -> Stage:
+    stage = db.session.scalar(sa.select(Stage).where(Stage.id == stage_id, Stage.item_id == item.id))
+    if stage is None:
+        raise NotFound("Этап не найден.")
+    return stage
+
+
+def update_stage(stage: Stage, edit: Edit, *, acting: User) -> list[str]:
+    access.require(access.can_plan_item(acting, stage.item), "Этапы ведут команда клиента и руководитель производства.")
+    data = saving.changes(stage, edit, ("name", "due_on"))
+    if "name" in data and not (data["name"] or "").strip():
+        raise ServiceError("Назовите этап.", field="name")
+    return saving.write(stage, data)
+
+
+def complete_stage(stage: Stage, version: Any, *, done: bool, acting: User) -> None:
+    """Mark a stage done (or not done after all)."""
+    access.require(access.can_move_item(acting, stage.item), "Этапы отмечают команда клиента, руководитель и исполнитель.")
+    saving.check_delete(stage, version)
+    stage.done_at = utcnow() if done else None
+    db.session.flush()
+
+
+def add_stage(item: BacklogItem, *, name: str, due_on: date | None, acting: User) -> Stage:
+    access.require(access.can_plan_item(acting, item), "Этапы ведут команда клиента и руководитель производства.")
+    if not name.strip():
+        raise ServiceError("Назовите этап.", field="name")
+    position = (max((s.position for s in item.stages), default=-1)) + 1
+    stage = Stage(item=item, name=name.strip(), due_on=due_on, position=position, kind=StageKind.PLAIN)
+    db.session.add(stage)
+    db.session.flush()
+    return stage
+
+
+# --- time ---------------------------------------------------------------------------------------------
+
+
+def log_time(item: BacklogItem, *, spent_on: date, hours: Decimal, acting: User, comment: str = "",
+             billable: bool | None = None) -> TimeEntry:
+    """«+ часы»: hours on a day; the item's spent hours are recomputed under a lock on it. Warranty
+    work is never billable."""
+    access.require(access.can_log_time(acting, item), "Время списывают исполнитель, команда клиента и руководитель.")
+    if hours is None or hours <= 0 or hours > 24:
+        raise ServiceError("Часы за день: больше нуля и не больше 24.", field="hours")
+    if spent_on > today():
+        raise ServiceError("Нельзя списать время на будущий день.", field="spent_on")
+    if billable is None:
+        billable = item.billing == Billing.BILLABLE
+    if item.billing == Billing.WARRANTY:
+        billable = False
+    derived.lock_owner(item)
+    entry = TimeEntry(item=item, user_id=acting.id, spent_on=spent_on, hours=hours, comment=comment.strip(),
+                      billable=billable, created_at=utcnow())
+    db.session.add(entry)
+    db.session.flush()
+    refresh_spent(item)
+    return entry
+
+
+def refresh_spent(item: BacklogItem) -> None:
+    """The item's spent hours from its time entries (the caller holds the item's lock)."""
+    item.spent_hours = db.session.scalar(sa.select(sa.func.coalesce(sa.func.sum(TimeEntry.hours), 0))
+                                         .where(TimeEntry.item_id == item.id))
+    db.session.flush()
+
+
+# --- the client's order ---------------------------------------------------------------------------------
+
+
+def move_rank(item: BacklogItem, *, acting: User, before: BacklogItem | None = None,
+              after: BacklogItem | None = None) -> None:
+    """Put ``item`` just before ``before`` (or just after ``after``) in its client's order. Only
+    the moved item changes, in the gap between its new neighbours; a gap used up renumbers the
+    client's items with fresh gaps (rare: 1024 moves into one spot)."""
+    access.require(access.can_edit_item(acting, item), "Порядок задач клиента ведёт его аккаунт-менеджер.")
+    anchor = before or after
+    if anchor is None or anchor.id == item.id:
+        return
+    if anchor.client_id != item.client_id:
+        raise ServiceError("Задачи разных клиентов не упорядочиваются вместе.")
+    derived.lock_owner(item.client)
+    for attempt in range(2):
+        db.session.refresh(anchor, ["rank"])
+        neighbour_query = sa.select(BacklogItem.rank).where(BacklogItem.client_id == item.client_id,
+                                                             BacklogItem.id != item.id)
+        if before is not None:
+            low = db.session.scalar(neighbour_query.where(
+                sa.tuple_(BacklogItem.rank, BacklogItem.id) < sa.tuple_(anchor.rank, anchor.id))
+                .order_by(BacklogItem.rank.desc(), BacklogItem.id.desc()).limit(1))
+            low, high = (low if low is not None else anchor.rank - 2 * RANK_GAP), anchor.rank
+        else:
+            high = db.session.scalar(neighbour_query.where(
+                sa.tuple_(BacklogItem.rank, BacklogItem.id) > sa.tuple_(anchor.rank, anchor.id))
+                .order_by(BacklogItem.rank, BacklogItem.id).limit(1))
+            low, high = anchor.rank, (high if high is not None else anchor.rank + 2 * RANK_GAP)
+        if high - low > 1:
+            item.rank = (low + high) // 2
+            db.session.flush()
+            return
+        _respace(item.client_id)
+    raise AssertionError("a respaced list always has a gap")
+
+
+def _respace(client_id: int) -> None:
+    items = db.session.scalars(sa.select(BacklogItem).where(BacklogItem.client_id == client_id)
+                               .order_by(BacklogItem.rank, BacklogItem.id))
+    for n, other in enumerate(items, start=1):
+        other.rank = n * RANK_GAP
+    db.session.flush()
+
+
+def fix_priorities(client: Client, *, contact_id: int | None, acting: User, agreed_at: datetime | None = None,
+                   comment: str = "") -> PriorityAgreement:
+    """«Зафиксировать приоритеты»: the open items' order as it stands, agreed with whom and when."""
+    access.require(access.can_edit_client(acting, client), "Приоритеты фиксирует аккаунт-менеджер клиента.")
+    contact = db.session.get(Contact, contact_id) if contact_id else None
+    if contact is None or contact.client_id != client.id:
+        raise ServiceError("Выберите, кто со стороны клиента согласовал порядок.", field="contact_id")
+    items = db.session.scalars(sa.select(BacklogItem).where(BacklogItem.client_id == client.id,
+                                                            BacklogItem.status.in_(OPEN))
+                               .order_by(BacklogItem.rank, BacklogItem.id))
+    agreement = PriorityAgreement(client_id=client.id, contact=contact, agreed_at=agreed_at or utcnow(),
+                                  items=[{"id": i.id, "key": i.key, "title": i.title} for i in items],
+                                  comment=comment.strip(), recorded_by_id=acting.id, created_at=utcnow())
+    if not agreement.items:
+        raise ServiceError("Открытых задач нет: фиксировать нечего.")
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement
+
+
+# --- «Мой день» ------------------------------------------------------------------------------------------
+
+APPROVAL_WAIT_DAYS = 2  # calendar days an estimate may wait on the client before it shows
+
+
+@dataclass
+class Waiting:
+    item: BacklogItem
+    days: int
+
+
+def approvals_waiting(user: User, day: date) -> list[Waiting]:
+    """Items of the user's clients waiting for the client's approval for a while, longest first."""
+    since = utcnow() - timedelta(days=APPROVAL_WAIT_DAYS)
+    clients = sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+    query = (access.visible_items(user).where(BacklogItem.status == ItemStatus.APPROVAL,
+                                              BacklogItem.status_changed_at <= since)
+             .order_by(BacklogItem.status_changed_at).limit(30).options(lazyload(BacklogItem.requester)))
+    if not access.is_admin(user):
+        query = query.where(BacklogItem.client_id.in_(clients))
+    return [Waiting(item, (day - local(item.status_changed_at).date()).days) for item in db.session.scalars(query)]
+
+
+def my_items(user: User, day: date) -> list[BacklogItem]:
+    """A specialist's (or lead's) open items, in the clients' order of importance."""
+    priority_order = sa.case({p.value: n for n, p in enumerate(Priority)}, value=BacklogItem.priority)
+    items = list(db.session.scalars(
+        access.visible_items(user).where(BacklogItem.assignee_id == user.id, BacklogItem.status.in_(OPEN))
+        .options(lazyload(BacklogItem.requester)).order_by(priority_order, BacklogItem.rank).limit(50)))
+    attach_next_stages(items)
+    return items
+
+
+def new_requests(user: User, day: date) -> list[BacklogItem]:
+    """Requests of the user's clients nobody has started on yet (no spec, no estimate), oldest first."""
+    clients = sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+    return list(db.session.scalars(
+        access.visible_items(user).where(BacklogItem.status == ItemStatus.NEW, BacklogItem.client_id.in_(clients))
+        .options(lazyload(BacklogItem.requester)).order_by(BacklogItem.received_at).limit(30)))
+
+
+dashboard.register(dashboard.Section(
+    "new-requests", "Новые заявки", 12, applies=access.leads_clients, load=new_requests, count=len,
+    macro="backlog.new_requests",
+    empty="Все заявки разобраны. Новую заявку принимают из карточки клиента или в разделе «Бэклог»."))
+dashboard.register(dashboard.Section(
+    "approvals", "Ждут согласования клиента", 20,
+    applies=lambda user: access.leads_clients(user) or access.is_admin(user),
+    load=approvals_waiting, count=len, macro="backlog.waiting_list",
+    empty=f"Оценки не ждут согласования дольше {APPROVAL_WAIT_DAYS} дней."))
+dashboard.register(dashboard.Section(
+    "overdue-stages", "Просроченные этапы", 30,
+    applies=lambda user: user.role in (Role.ADMIN, Role.MANAGER, Role.LEAD, Role.SPECIALIST),
+    load=lambda user, day: overdue_stages(user, day, mine=not (access.is_admin(user) or user.role in access.PLANNERS)),
+    count=len, macro="backlog.overdue_list", empty="Просроченных этапов нет."))
+dashboard.register(dashboard.Section(
+    "my-items", "Мои задачи", 15, applies=lambda user: user.role in (Role.SPECIALIST, Role.LEAD),
+    load=my_items, count=len, macro="backlog.my_items", refresh_on="item-changed",
+    empty="На вас нет открытых задач."))
+
+
+# --- the client's timeline ---------------------------------------------------------------------------------
+
+_TIMELINE_ACTIONS = {"create": "Новая заявка", "approve": "Согласована клиентом"}
+
+
+def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None,
+                      limit: int) -> list[timeline.Entry]:
+    """Items received, their status moves and approvals, from the audit trail of the client's items."""
+    item_ids = access.visible_items(user).where(BacklogItem.client_id == client.id).with_only_columns(BacklogItem.id)
+    actions = [m.action for m in BacklogItem.workflow.moves] + ["create"]
+    query = (sa.select(AuditEvent).where(AuditEvent.entity_type == BacklogItem.__tablename__,
+                                         AuditEvent.entity_id.in_(item_ids), AuditEvent.action.in_(actions),
+                                         *timeline.older_than("backlog", AuditEvent.created_at, AuditEvent.id, before))
+             .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit))
+    labels = BacklogItem.workflow.action_labels()
+    found = []
+    for event in db.session.scalars(query):
+        title = _TIMELINE_ACTIONS.get(event.action) or ("Задача: " + labels.get(event.action, event.action))
+        found.append(timeline.Entry("backlog", event.created_at, event.id, title, event.entity_label,
+                                    meta=event.actor_name))
+    return found
+
+
+timeline.register("backlog", _timeline_entries)

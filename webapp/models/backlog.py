@@ -384,7 +384,7 @@ class Stage(Versioned, Audited, db.Model):
     __tablename__ = "stages"
     __audit_name__ = "Этап задачи"
     __audit_labels__ = {"item_id": "Задача", "name": "Этап", "due_on": "Срок", "done_at": "Выполнен",
-                        "kind": "Срок по SLA"}
+                        "kind": "Срок по SLA", "position": "Порядок"}
     __table_args__ = (sa.Index("ix_stages_open_due", "due_on", "done_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

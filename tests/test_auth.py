@@ -47,6 +47,16 @@ def test_login_goes_to_next_but_never_to_another_site(client, make_user):
     assert response.headers["Location"] == "/"
 
 
+@pytest.mark.parametrize("target", ["/\\evil.example/", "/\\\\evil.example", "/%09/evil.example"])
+def test_login_never_redirects_to_another_host(client, make_user, target):
+    """Do «/\\host» and «/<tab>/host» (which browsers read as «//host») land on «Мой день» instead?"""
+    user = make_user(Role.MANAGER)
+    response = client.post("/login?next=" + target.replace("\\", "%5C"),
+                           data={"email": user.email, "password": TEST_PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+
+
 def _session_cookie(client) -> str:
     return client.get_cookie("accountdesk_session").value
 

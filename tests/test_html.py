@@ -6,8 +6,8 @@ from collections import Counter
 import html5lib
 import pytest
 
-from tests.test_admin import company_form
-from tests.test_permissions import get_routes, url_of
+from tests.admin_forms import company_form
+from tests.route_matrix import get_routes, url_of
 from webapp.models import Role
 
 NOT_LABELLED = {"hidden", "submit", "button", "reset", "image"}

@@ -6,13 +6,12 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from tests.clients_fixtures import make_client, reload  # noqa: F401
-from tests.conftest import messages
+from tests.conftest import messages, reload
 from tests.documents_helpers import (SOFFICE, all_text, duplicate_entries, header_text, libreoffice_convert,
                                      read_docx)
 from webapp.extensions import db
 from webapp.formatting import today
-from webapp.models import CadenceState, Client, Regulation, RegulationStatus, Role
+from webapp.models import CadenceState, Client, Regulation, RegulationStandard, RegulationStatus, Role
 from webapp.requisites import make_inn, with_account_key
 
 
@@ -87,6 +86,39 @@ def test_admin_edits_the_standard_and_new_drafts_follow_it(client, login_as, mak
     assert regulation.payment_days == 20 and regulation.sla[0]["priority"] == "Авария"
 
 
+def _standard(app) -> RegulationStandard:
+    with app.app_context():
+        record = db.session.scalar(sa.select(RegulationStandard))
+        db.session.expunge(record)
+        return record
+
+
+def test_stale_standard_save_is_refused(client, login_as, app):
+    """If another admin saved the standard meanwhile, is my save from the old page refused (409)
+    showing their value and mine, theirs kept?"""
+    login_as(Role.ADMIN)
+    first = _form_data(_html(client.get("/admin/regulation-standard")))
+    assert client.post("/admin/regulation-standard", data=dict(first, payment_days="20")).status_code == 303
+    opened = _form_data(_html(client.get("/admin/regulation-standard")))
+    assert client.post("/admin/regulation-standard", data=dict(opened, payment_days="25")).status_code == 303
+    response = client.post("/admin/regulation-standard", data=dict(opened, payment_days="30"))
+    assert response.status_code == 409
+    assert 'value="30"' in _html(response) and ">25<" in _html(response).replace(" ", "")
+    assert _standard(app).payment_days == 25
+
+
+@pytest.mark.parametrize("value", ["sNaN", "NaN", "Infinity", "1e999999999"])
+def test_garbage_threshold_hours_in_the_standard_is_refused(client, login_as, app, value):
+    """Is a «number» like NaN, Infinity or 1e999999999 in the standard refused with a message (422)?"""
+    login_as(Role.ADMIN)
+    data = _form_data(_html(client.get("/admin/regulation-standard")))
+    response = client.post("/admin/regulation-standard", data=dict(data, approval_threshold_hours=value))
+    assert response.status_code == 422
+    assert messages(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(RegulationStandard)) == 0
+
+
 def test_draft_is_edited_and_blank_rows_are_dropped(client, manager_with_client, app):
     """Can I change clauses and add an SLA row, with the empty offered rows left out?"""
     _, record = manager_with_client
@@ -112,6 +144,34 @@ def test_stale_draft_save_is_refused(client, manager_with_client, app):
     response = client.post(f"/regulations/{regulation_id}", data=second)
     assert response.status_code == 409 and "круглосуточно" in _html(response) and "с 10 до 19" in _html(response)
     assert reload(app, Regulation, regulation_id).working_hours == "с 10 до 19"
+
+
+def test_stale_status_change_is_refused(client, manager_with_client, app):
+    """If a colleague agreed the draft meanwhile, is my «Вернуть в проект» from the old page refused (409)?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    opened_at = reload(app, Regulation, regulation_id).version
+    assert client.post(f"/regulations/{regulation_id}/status",
+                       data={"target": "agreed", "version": opened_at}).status_code == 303
+    response = client.post(f"/regulations/{regulation_id}/status", data={"target": "draft", "version": opened_at})
+    assert response.status_code == 409
+    assert "изменил другой пользователь" in _html(response)
+    assert reload(app, Regulation, regulation_id).status == RegulationStatus.AGREED
+
+
+def test_stale_draft_delete_is_refused(client, manager_with_client, app):
+    """If a colleague saved the draft meanwhile, is my delete from the old page refused (409), the draft kept?"""
+    _, record = manager_with_client
+    regulation_id = _new_draft(client, record)
+    opened_at = reload(app, Regulation, regulation_id).version
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    assert client.post(f"/regulations/{regulation_id}", data=dict(data, working_hours="с 9 до 18")).status_code == 303
+    response = client.post(f"/regulations/{regulation_id}/delete", data={"version": opened_at})
+    assert response.status_code == 409
+    assert reload(app, Regulation, regulation_id).working_hours == "с 9 до 18"
+    current = reload(app, Regulation, regulation_id).version
+    assert client.post(f"/regulations/{regulation_id}/delete", data={"version": current}).status_code == 303
+    assert reload(app, Regulation, regulation_id) is None
 
 
 def test_signed_regulation_refuses_edits(client, manager_with_client, app):
@@ -225,7 +285,6 @@ def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_wit
     """Does the printed regulation carry both parties' requisites, every SLA row, the approval sheet and
     both signature blocks — and open in LibreOffice?"""
     _, record = manager_with_client
-    login = client.post  # noqa: F841 -- the manager is logged in by the fixture
     with app.app_context():
         from webapp.models import CompanyProfile
         from webapp.services import company as company_service

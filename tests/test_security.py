@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 
 from tests.conftest import TEST_PASSWORD, database_snapshot, messages
-from tests.test_permissions import all_routes, get_routes, url_of
+from tests.route_matrix import all_routes, expected_status, get_routes, url_of
 from webapp.extensions import db
 from webapp.models import CompanyProfile, Role, User
 from webapp.permissions import PUBLIC, view_access

@@ -1,3 +1,4 @@
+from flask import request
 from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField,
                      SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -6,6 +7,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from webapp import requisites
 from webapp.forms import BaseForm, EmailAddress, MoneyField, Requisite, VersionField, choices
 from webapp.models import Channel, ClientStatus
+from webapp.services import as_id
 
 STATUS_CHOICES = choices((s.value, s.label) for s in ClientStatus)
 CHANNEL_CHOICES = choices((c.value, c.label) for c in Channel)
@@ -67,6 +69,9 @@ class TermsForm(BaseForm):
 
     def values(self) -> dict:
         data = {name: getattr(self, name).data for name in TermsForm.FIELDS if name in self}
+        if "manager_id" not in self and "manager_id" in request.form:
+            # Not offered to this user, yet sent: the service refuses it (403) rather than it being dropped.
+            data["manager_id"] = as_id(request.form["manager_id"])
         data["status"] = ClientStatus(data["status"])
         for key in ("contract_number", "notes"):
             data[key] = data[key] or ""

@@ -188,9 +188,10 @@ def conflict_rows(form: BaseForm, record: Any) -> list[ConflictRow]:
     """The fields where the stored record and the user's input differ."""
     rows = []
     for fld in form:
-        if isinstance(fld, _NOT_DATA) or not hasattr(record, fld.name):
+        # short_name: a prefixed form (one contact's row) names its fields «contact7-phone»
+        if isinstance(fld, _NOT_DATA) or not hasattr(record, fld.short_name):
             continue
-        theirs, yours = getattr(record, fld.name), fld.data
+        theirs, yours = getattr(record, fld.short_name), fld.data
         if isinstance(fld, SelectField):
             # The record holds an enum (or an id), the form the option's value: compare the values,
             # show the options' labels (else every select differed, as «НДС сверху» vs «on_top»).

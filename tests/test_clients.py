@@ -1,7 +1,7 @@
 """Clients, their people and the contact log, over HTTP as a browser would use them."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -114,6 +114,20 @@ def test_sort_by_last_contact_puts_the_most_neglected_first(client, login_as, ma
     make_client(me, short_name="Давно", days_ago=9)
     make_client(me, short_name="Никогда")
     assert _names_in_list(client.get("/clients/?sort=last_contact")) == ["Никогда", "Давно", "Вчера"]
+
+
+@pytest.mark.parametrize("day, state", [
+    (date(2026, 12, 31), "due"), (date(2027, 1, 10), "due"), (date(2027, 1, 11), "overdue"),
+    (date(2027, 1, 12), "critical"),
+])
+def test_the_list_follows_the_calendar_over_new_year(client, make_user, make_client, clock, day, state):
+    """Called on Friday 25 December: is the client «due» through the holidays, overdue on 11 January
+    and critical on the 12th, as the list's filters show on those days?"""
+    clock.travel(date(2026, 12, 25))
+    make_client(make_user(Role.MANAGER, email="me@example.test"), short_name="Ромашка", days_ago=0)
+    clock.travel(day)
+    client.login("me@example.test")
+    assert _names_in_list(client.get(f"/clients/?cadence={state}")) == ["Ромашка"]
 
 
 def test_list_paginates(client, login_as, make_client, app):

@@ -183,17 +183,16 @@ def test_failed_login_is_logged_and_audited(client, make_user, app, caplog):
         assert event.entity_id == user.id and event.changes["address"][1] == "192.0.2.7"
 
 
-def test_default_password_hash_is_strong(app):
+def test_default_password_hash_is_strong():
     """Do real installations hash passwords with memory-hard scrypt?"""
     from webapp import config
 
     method, n, r, p = config.PASSWORD_HASH_METHOD.split(":")
     assert method == "scrypt" and int(n) >= 2**15 and int(r) >= 8
-    with app.app_context():
-        user = User(password_hash="")
-        user.set_password("x" * 12, config.PASSWORD_HASH_METHOD)
-        assert user.password_hash.startswith("scrypt:65536:8:1$")
-        assert user.check_password("x" * 12) and not user.check_password("y" * 12)
+    user = User(password_hash="")
+    user.set_password("x" * 12, config.PASSWORD_HASH_METHOD)
+    assert user.password_hash.startswith("scrypt:65536:8:1$")
+    assert user.check_password("x" * 12) and not user.check_password("y" * 12)
 
 
 @pytest.mark.parametrize("password", ["short", ""])

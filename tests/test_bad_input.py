@@ -147,10 +147,12 @@ def test_hostile_search_and_filter_values_never_break_a_list(client, login_as, u
                        {"entity_type": value, "entity_id": value, "actor": value, "action": value,
                         "from": value, "to": value}):
             response = client.get(url, query_string=params)
-            assert response.status_code in (200, 400), (kind, params, response.status_code)
             assert SCRIPT not in response.get_data(as_text=True)
-            if response.status_code == 400:
-                assert kind == "nul" and messages(response) == ["Адрес содержит недопустимые символы."]
+            if kind == "nul":  # a NUL byte in a URL is refused before any view reads it
+                assert response.status_code == 400, (params, response.status_code)
+                assert messages(response) == ["Адрес содержит недопустимые символы."]
+            else:
+                assert response.status_code == 200, (kind, params, response.status_code)
 
 
 @pytest.mark.parametrize("url, status", [

@@ -7,8 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import messages, reload
-from tests.documents_helpers import (SOFFICE, all_text, duplicate_entries, header_text, libreoffice_convert,
-                                     read_docx)
+from tests.documents_helpers import all_text, duplicate_entries, header_text, read_docx
 from webapp.extensions import db
 from webapp.formatting import today
 from webapp.models import CadenceState, Client, Regulation, RegulationStandard, RegulationStatus, Role
@@ -281,9 +280,9 @@ def test_specialist_cannot_reach_a_regulation(client, login_as, make_client, mak
 # --- the DOCX --------------------------------------------------------------------------------------
 
 
-def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_with_client, app, tmp_path):
+def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_with_client, app):
     """Does the printed regulation carry both parties' requisites, every SLA row, the approval sheet and
-    both signature blocks — and open in LibreOffice?"""
+    both signature blocks? (That the file opens in LibreOffice is test_documents' question, asked once.)"""
     _, record = manager_with_client
     with app.app_context():
         from webapp.models import CompanyProfile
@@ -309,9 +308,6 @@ def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_wit
     _sign(client, regulation_id, app)
     signed = read_docx(client.get(f"/regulations/{regulation_id}.docx").data)
     assert "ПРОЕКТ" not in header_text(signed)
-    if SOFFICE:
-        pdf = libreoffice_convert(response.data, "docx", "pdf", tmp_path / "work", tmp_path / "profile")
-        assert pdf.startswith(b"%PDF")
 
 
 def test_hostile_text_prints_intact(client, manager_with_client, app):

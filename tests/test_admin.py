@@ -130,7 +130,7 @@ def test_stale_user_edit_is_a_conflict(app, client, login_as, make_user):
     """Does saving a user someone changed meanwhile answer 409 instead of overwriting?"""
     login_as(Role.ADMIN)
     user = make_user(Role.MANAGER, position="Аккаунт-менеджер")
-    client.post(f"/admin/users/{user.id}", data=user_form(user, position="Ведущий менеджер"))
+    assert client.post(f"/admin/users/{user.id}", data=user_form(user, position="Ведущий менеджер")).status_code == 303
     response = client.post(f"/admin/users/{user.id}", data=user_form(user, position="Старший менеджер"))
     assert response.status_code == 409
     page = response.get_data(as_text=True)

@@ -417,20 +417,23 @@ def test_extreme_dates_in_the_contact_log_are_refused(client, login_as, make_cli
 def test_planned_next_contact_keeps_the_client_off_the_due_list(client, login_as, make_client, app):
     """«Созвонимся через две недели»: is the client on schedule until then?"""
     mine = make_client(login_as(Role.MANAGER))
-    planned = today() + timedelta(days=14)
-    client.post(f"/clients/{mine.id}/touchpoints", data={
+    planned = today() + timedelta(days=14)  # Wednesday 9 December, a working day
+    response = client.post(f"/clients/{mine.id}/touchpoints", data={
         f"c{mine.id}-channel": "call", f"c{mine.id}-summary": "Клиент в отпуске",
         f"c{mine.id}-next_contact_on": planned.isoformat()}, htmx=True)
+    assert response.status_code == 200
     stored = reload(app, Client, mine.id)
-    assert stored.due_on >= planned and stored.cadence(today() + timedelta(days=10)) == CadenceState.OK
+    assert stored.due_on == planned and stored.cadence(planned - timedelta(days=1)) == CadenceState.OK
+    assert stored.cadence(planned) == CadenceState.DUE
 
 
 def test_deleting_a_mistaken_contact_restores_the_previous_one(client, login_as, make_client, app):
     """If I delete a contact logged by mistake, does the last contact go back to the previous one
     (and is a delete from an outdated page refused with 409)?"""
     mine = make_client(login_as(Role.MANAGER), days_ago=15)
-    client.post(f"/clients/{mine.id}/touchpoints", data={f"c{mine.id}-channel": "call",
-                                                         f"c{mine.id}-summary": "Ошибся клиентом"}, htmx=True)
+    logged = client.post(f"/clients/{mine.id}/touchpoints", data={f"c{mine.id}-channel": "call",
+                                                                  f"c{mine.id}-summary": "Ошибся клиентом"}, htmx=True)
+    assert logged.status_code == 200 and reload(app, Client, mine.id).cadence(today()) == CadenceState.OK
     with app.app_context():
         newest = db.session.scalar(sa.select(Touchpoint).order_by(Touchpoint.id.desc()))
         newest_id, version = newest.id, newest.version

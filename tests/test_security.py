@@ -79,6 +79,23 @@ POLICY = {
 }
 
 
+def test_every_change_without_csrf_token_is_refused(app, client, make_user, sample_records):
+    """Does every route that accepts a POST — the ones that read no form included — refuse a forged
+    one (no CSRF token) with 400, changing nothing, even for an admin?"""
+    client.login(make_user(Role.ADMIN))
+    before = database_snapshot(app)
+    wrong = []
+    for endpoint, methods in sorted(all_routes(app).items()):
+        if "POST" not in methods:
+            continue
+        url = url_of(app, endpoint, sample_records)
+        response = client.post(url, data=HOSTILE_FORM, csrf=False)
+        if response.status_code != 400 or not any(CSRF_MESSAGE in m for m in messages(response)):
+            wrong.append(f"POST {url} ({endpoint}): {response.status_code}")
+    assert not wrong, "\n".join(wrong)
+    assert database_snapshot(app) == before
+
+
 def _directives(csp: str) -> dict[str, list[str]]:
     parts = [p.split() for p in csp.split(";") if p.strip()]
     names = [p[0].lower() for p in parts]

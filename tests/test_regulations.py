@@ -310,6 +310,30 @@ def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_wit
     assert "ПРОЕКТ" not in header_text(signed)
 
 
+def test_regulation_docx_prints_this_editions_clauses_each_in_its_place(client, login_as, make_client, app):
+    """With the client's own cadence, the edition's cadence, acceptance and payment days all different,
+    does the DOCX print the edition's values, each in its own clause, and list only the decision
+    makers on the approval sheet?"""
+    manager = login_as(Role.MANAGER)
+    record = make_client(manager, short_name="Вектор", contact_cadence_days=3, contacts=[
+        {"full_name": "Ковалёва Анна Сергеевна", "position": "Генеральный директор", "is_decision_maker": True,
+         "decides_cost": True, "decides_payment": True},
+        {"full_name": "Секретарёв Пётр", "position": "Офис-менеджер"}])
+    regulation_id = _new_draft(client, record)
+    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    data.update({"contact_cadence_days": "6", "acceptance_days": "7", "payment_days": "12"})
+    assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
+    document = read_docx(client.get(f"/regulations/{regulation_id}.docx").data)
+    text = all_text(document)
+    assert re.findall(r"не реже одного раза в (\d+)", text) == ["6"]
+    assert re.findall(r"Срок рассмотрения акта — (\d+)", text) == ["7"]
+    assert re.findall(r"Срок оплаты — (\d+)", text) == ["12"]
+    sheet = document.tables[-1]
+    assert [[cell.text for cell in row.cells][:4] for row in sheet.rows] == [
+        ["№", "ФИО", "Должность", "Что согласует"],
+        ["1", "Ковалёва Анна Сергеевна", "Генеральный директор", "стоимость, оплату"]]
+
+
 def test_hostile_text_prints_intact(client, manager_with_client, app):
     """Do «ёлочки», ampersands, angle brackets and a 10,000-character section print as typed?"""
     _, record = manager_with_client

@@ -153,6 +153,32 @@ def integrity_problems() -> list:
     return sorted(declared - validated)
 
 
+def test_backup_holds_the_database_the_uploads_and_the_document_templates(app, runner, tmp_path, database_url):
+    """Does the archive hold, member by member, the manifest, the database, every upload and the
+    installation's own document templates — and does restore bring the templates back?"""
+    upload = Path(app.config["UPLOAD_FOLDER"]) / "2026" / "акт.pdf"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"%PDF-1.7 scanned act")
+    template = Path(app.config["DOCUMENT_TEMPLATES"]) / "regulation.docx"
+    template.parent.mkdir(parents=True)
+    template.write_bytes(b"PK our own regulation template")
+    archive = tmp_path / "copy.tar.gz"
+    result = runner.invoke(args=["backup", str(archive)])
+    assert result.exit_code == 0, result.output
+    database = "database.sqlite3" if database_url.startswith("sqlite") else "database.pgdump"
+    with tarfile.open(archive) as tar:
+        assert sorted(member.name for member in tar.getmembers() if member.isfile()) == sorted([
+            "manifest.json", database, "uploads/2026/акт.pdf", "document_templates/regulation.docx"])
+        assert json.load(tar.extractfile("manifest.json"))["database"] == database
+        assert tar.extractfile("document_templates/regulation.docx").read() == b"PK our own regulation template"
+    template.unlink()
+    upload.unlink()
+    result = runner.invoke(args=["restore", str(archive), "--yes"])
+    assert result.exit_code == 0, result.output
+    assert template.read_bytes() == b"PK our own regulation template"
+    assert upload.read_bytes() == b"%PDF-1.7 scanned act"
+
+
 def test_restore_refuses_a_backup_of_the_other_database_kind(app, runner, tmp_path, database_url):
     """Is a SQLite backup refused by a PostgreSQL installation (and the reverse), data untouched?"""
     archive = tmp_path / "copy.tar.gz"

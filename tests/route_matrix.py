@@ -43,6 +43,9 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "admin.templates": ADMIN_ONLY,
     "admin.template_file": ADMIN_ONLY,
     "admin.reset_template": ADMIN_ONLY,
+    "admin.directory": ADMIN_ONLY,
+    "admin.directory_test": ADMIN_ONLY,  # no directory configured: the page says what is missing
+    "admin.directory_check": {**dict.fromkeys(Role, 403), ADMIN: 422},  # the empty probe form: no login
     "clients.index": EVERY_ROLE,
     "clients.new": EDITORS,
     "clients.handover": ADMIN_ONLY,
@@ -65,7 +68,7 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "regulations.revise": on_record(admin=422, **READ_ONLY_FOR_OTHERS),  # the sample is a draft already
     "regulations.delete": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     # no target status: refused as a malformed request before the rights are weighed
-    "regulations.move": on_record(admin=400, manager=400, lead=403, specialist=403, accountant=403),
+    "regulations.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.

@@ -60,3 +60,22 @@ QUERY_COUNT_HEADER = False
 # Where `flask backup` finds pg_dump / pg_restore when PostgreSQL is used.
 PG_DUMP = "pg_dump"
 PG_RESTORE = "pg_restore"
+
+# Sign-in with the company directory (LDAP / Active Directory); README «Вход через каталог»
+# describes each setting with an Active Directory and an OpenLDAP example.
+LDAP_MODE = "local"  # "local"; "directory" (local sign-in kept for admins); "both"
+LDAP_SCHEMA = "ad"  # "ad" or "openldap": the preset for the filters, attributes and identifier left unset
+LDAP_URLS: list[str] = []  # tried in order, e.g. ["ldaps://dc1.corp.example", "ldaps://dc2.corp.example"]
+LDAP_START_TLS = True  # ldap:// URLs switch to TLS before any bind; ldaps:// is TLS from the start
+LDAP_CA_FILE: str | None = None  # the CA that signed the servers' certificates (None: the system's CAs)
+LDAP_BIND_DN = ""  # the service account that finds people; empty: an anonymous search
+LDAP_BIND_PASSWORD = ""
+LDAP_BASE_DN = ""
+LDAP_USER_FILTER: str | None = None  # {login} becomes what the person typed, escaped
+LDAP_GROUP_FILTER: str | None = None  # {dn} becomes the person's DN, escaped
+LDAP_DISABLED_FILTER: str | None = None  # matches a person who may not sign in
+LDAP_ID_ATTRIBUTE: str | None = None  # a stable identifier: objectGUID, entryUUID, ipaUniqueID…
+LDAP_ATTRIBUTES: dict[str, str] = {}  # full_name, position, email, phone → the directory's attribute
+LDAP_GROUP_ROLES: dict[str, str] = {}  # group DN → role; a person in several gets the strongest
+LDAP_CONNECT_TIMEOUT = 5  # seconds to reach a server before trying the next one
+LDAP_TIMEOUT = 10  # seconds to wait for an answer

@@ -17,10 +17,12 @@ from webapp.formatting import from_local, today
 from webapp.models.clients import cadence_dates, cadence_state
 from webapp.models.types import utcnow
 from webapp.models import Channel, ClientStatus, CompanyProfile, Role, User, VatMode
+from webapp.saving import Edit
 from webapp.requisites import make_inn, make_ogrn, with_account_key
 from webapp.services import clients as client_service
 from webapp.services import company as company_service
 from webapp.services import users as user_service
+from webapp.services import workflow
 
 DEMO_PASSWORD = "demo-password"
 
@@ -53,7 +55,7 @@ def seed() -> None:
 
 def seed_company() -> None:
     profile = CompanyProfile.get()
-    company_service.update_company(profile, {
+    company_service.update_company(profile, Edit({
         "name": "ООО «ИнфоСофт Консалтинг»",
         "legal_name": "Общество с ограниченной ответственностью «ИнфоСофт Консалтинг»",
         "inn": make_inn("771234567"),
@@ -72,7 +74,7 @@ def seed_company() -> None:
         "vat_mode": VatMode.ON_TOP,
         "vat_rate": Decimal("22.00"),
         "default_hourly_rate": Decimal("3500.00"),
-    }, version=None)
+    }, profile.version))
 
 
 # (short name, legal name, address, manager e-mail, status, the cadence state the last contact
@@ -227,11 +229,12 @@ def seed_regulations() -> None:
             continue
         regulation = regulation_service.create_draft(client, acting=acting)
         regulation.meeting_weekday = n % 5
-        regulation_service.move(regulation, RegulationStatus.AGREED, regulation.version, acting=acting)
-        signed_on = client.contract_date or day - timedelta(days=60)
-        regulation_service.move(regulation, RegulationStatus.SIGNED, regulation.version, acting=acting,
-                                signed_on=signed_on)
+        db.session.flush()
+        for target, values in ((RegulationStatus.AGREED, {}),
+                               (RegulationStatus.SIGNED, {"signed_on": client.contract_date or day - timedelta(days=60)})):
+            workflow.change_status(regulation, target, acting=acting, shown_status=regulation.status.value,
+                                   version=regulation.version, values=values)
         if short == "Северная Мануфактура":
             draft = regulation_service.create_draft(client, acting=acting)
-            regulation_service.update_draft(draft, {"contact_cadence_days": 2, "payment_days": 15},
-                                            draft.version, acting=acting)
+            regulation_service.update_draft(draft, Edit({"contact_cadence_days": 2, "payment_days": 15},
+                                                        draft.version), acting=acting)

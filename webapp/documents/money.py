@@ -52,6 +52,25 @@ def amount_in_words(value: Decimal | int) -> str:
     return text[0].upper() + text[1:]
 
 
+def amount_with_words(value: Decimal | int) -> str:
+    """«150 000 (сто пятьдесят тысяч) рублей 00 копеек»: figures, then the rubles in words."""
+    amount = kopecks(value)
+    if amount < 0:
+        raise ValueError("a negative amount has no wording on a document")
+    rubles = int(amount)
+    cents = int((amount - rubles) * 100)
+    figures = money(Decimal(rubles), currency=False).split(",")[0]
+    ruble_noun = plural(rubles, "рубль", "рубля", "рублей")
+    kopeck_noun = plural(cents, "копейка", "копейки", "копеек")
+    return f"{figures} ({num2words(rubles, lang='ru')}) {ruble_noun} {cents:02d} {kopeck_noun}"
+
+
+def vat_statement(mode: VatMode | str) -> str:
+    """How an amount on a document stands to VAT: «включая НДС», «без учёта НДС», «НДС не облагается»."""
+    return {VatMode.INCLUDED: "включая НДС", VatMode.ON_TOP: "без учёта НДС",
+            VatMode.NONE: "НДС не облагается"}[VatMode(mode)]
+
+
 @dataclass(frozen=True)
 class VatBreakdown:
     """A document's total split into net and VAT; ``label`` and ``vat_text`` are what it prints."""

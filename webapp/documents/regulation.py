@@ -1,54 +1,34 @@
-"""The regulation (регламент взаимодействия) as a DOCX for signing.
+"""The regulation (регламент взаимодействия) as a DOCX for signing: an appendix to the contract.
 
-``render_regulation`` takes a ``RegulationDoc`` — plain data, no database — formats its dates,
-money and periods the Russian way, and renders ``regulation.docx``.
+``render_regulation`` takes a ``RegulationDoc`` — plain data, no database — words its numbers,
+money, dates and periods the Russian way, sets the typography, and renders ``regulation.docx``.
+Sections and clauses are numbered by the template's own Word numbering, so a section left out or
+added (here or in Word) renumbers the rest.
 """
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
 from num2words import num2words
 
-from webapp.documents.money import format_amount
-from webapp.documents.render import register_sample, render_docx
+from webapp.documents.money import amount_with_words, vat_statement
+from webapp.documents.parties import Party
+from webapp.documents.render import _ascii, register_sample, render_docx
+from webapp.documents.typography import NBSP, breakable_email, strip_number_sign, typeset
 from webapp.formatting import long_date, number, plural
+from webapp.models.company import SignatoryAuthority, VatMode
 
 TEMPLATE = "regulation.docx"
 STATUSES = ("draft", "agreed", "signed", "superseded")
 WEEKDAYS = ("по понедельникам", "по вторникам", "по средам", "по четвергам", "по пятницам",
             "по субботам", "по воскресеньям")
 UNSIGNED_DATE = "«___» ____________ 20__ г."
-
-
-@dataclass
-class Party:
-    """A side of the agreement as it prints in the requisites and the signature block."""
-
-    name: str  # short: ООО «Ромашка»
-    legal_name: str  # full: Общество с ограниченной ответственностью «Ромашка»
-    inn: str
-    kpp: str = ""
-    ogrn: str = ""
-    address: str = ""
-    phone: str = ""
-    email: str = ""
-    bank_name: str = ""
-    bik: str = ""
-    account: str = ""  # расчётный счёт
-    corr_account: str = ""  # корреспондентский счёт
-    signatory_name: str = ""  # «Иванов Иван Иванович»: the block prints «И.И. Иванов»
-    signatory_position: str = ""
-    signatory_basis: str = "Устава"  # genitive: «действует на основании Устава»
-    seal: bool = False  # print «М.П.» under the signature
-
-
-@dataclass
-class ClientParty(Party):
-    contract_number: str = ""
-    contract_date: date | None = None
+SIGNATURE_WIDTH = 36  # characters of Times New Roman 12 pt that fit the 85 mm signature column
+NUMBER_FIELDS = ("client", "edition", "year", "id")
+_NUMBER_FIELD = re.compile(r"\{(\w+)(:[0-9<>^=+ #,._-]*[dsx]?)?\}")
 
 
 @dataclass
@@ -90,44 +70,40 @@ class FreeSection:
 
 
 @dataclass
-class Approver:
-    """A decision maker of the client on the approval sheet (лист согласования)."""
-
-    name: str
-    position: str
-    decides: str  # what they decide: «объём и стоимость работ»
-
-
-@dataclass
 class RegulationDoc:
     """Everything the regulation prints. Texts are plain (line breaks start new paragraphs)."""
 
-    number: str
+    number: str  # the edition's readable number: «РВ-ROMASHKA-2»
     version: int
     status: str  # draft | agreed | signed | superseded; a draft prints «ПРОЕКТ»
     contractor: Party
-    client: ClientParty
+    client: Party
+    contract_number: str = ""
+    contract_date: date | None = None
+    appendix_number: str = ""  # «Приложение № 2 к договору»
+    previous_number: str = ""  # the edition this one replaces, if any
+    superseded_on: date | None = None  # a superseded edition: «Утратила силу с …»
     city: str = "Москва"
     signed_on: date | None = None  # None: a blank «___» line to fill in by hand
-    effective_date: date | None = None  # None: «дата подписания Сторонами»
+    effective_date: date | None = None  # None: from the signing by both parties
+    vat_mode: VatMode = VatMode.ON_TOP  # how the approval threshold stands to VAT
     contractor_people: list[ResponsiblePerson] = field(default_factory=list)
     client_people: list[ResponsiblePerson] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
     working_hours: str = ""
-    contact_cadence_days: int = 4
+    contact_cadence_days: int = 4  # working days
     meeting: MeetingSlot | None = None
     task_intake: str = ""
     sla: list[SlaRow] = field(default_factory=list)
     approval_threshold_hours: Decimal | None = None  # None and amount None: every task approved
     approval_threshold_amount: Decimal | None = None
     acceptance_days: int = 5  # working days to sign an act or refuse it with reasons
-    payment_days: int = 10  # working days from the signed act
+    payment_days: int = 10  # working days from the signed act, where the contract says nothing
     escalation: list[EscalationLevel] = field(default_factory=list)  # first level first
     budget: str = ""  # hours limit / budget reference
     confidentiality: str = ""
     term: str = ""  # term of the regulation and how it changes
     free_sections: list[FreeSection] = field(default_factory=list)
-    approvers: list[Approver] = field(default_factory=list)
 
 
 def render_regulation(data: RegulationDoc, override_dir: Path | None = None) -> bytes:
@@ -136,31 +112,37 @@ def render_regulation(data: RegulationDoc, override_dir: Path | None = None) -> 
 
 
 def regulation_context(data: RegulationDoc) -> dict:
-    """What the template sees: the data with dates, money and periods already in words."""
+    """What the template sees: the data with dates, money and periods in words, typeset."""
     if data.status not in STATUSES:
         raise ValueError(f"unknown regulation status {data.status!r}")
-    return {
+    contract_number = strip_number_sign(data.contract_number)
+    return typeset({
         "number": data.number,
         "version": data.version,
         "is_draft": data.status == "draft",
+        "superseded_on": long_date(data.superseded_on) if data.status == "superseded"
+        and data.superseded_on else "",
         "city": city(data.city),
         "signed_on": long_date(data.signed_on) if data.signed_on else UNSIGNED_DATE,
-        "effective_from": (long_date(data.effective_date) if data.effective_date
-                           else "дата подписания Сторонами"),
-        "contractor": _party(data.contractor),
-        "client": _party(data.client) | {
-            "contract_number": data.client.contract_number,
-            "contract_date": long_date(data.client.contract_date) if data.client.contract_date else "",
-        },
-        "contractor_people": [asdict(person) for person in data.contractor_people],
-        "client_people": [asdict(person) for person in data.client_people],
-        "channels": list(data.channels),
-        "working_hours": data.working_hours,
-        "contact_cadence": _count(data.contact_cadence_days, "день", "дня", "дней"),
+        "effective_from": sentence(f"с {long_date(data.effective_date)}" if data.effective_date
+                                   else "с даты его подписания обеими Сторонами"),
+        "contract": {
+            "number": contract_number,
+            "date": long_date(data.contract_date) if data.contract_date else "",
+            "appendix": strip_number_sign(data.appendix_number),
+        } if contract_number else None,
+        "previous_number": data.previous_number,
+        "contractor": party_context(data.contractor, "Исполнитель"),
+        "client": party_context(data.client, "Заказчик"),
+        "contractor_people": [_person(person) for person in data.contractor_people],
+        "client_people": [_person(person) for person in data.client_people],
+        "channels": [channel.strip() for channel in data.channels if channel.strip()],
+        "working_hours": sentence(data.working_hours),
+        "contact_rule": contact_rule(data.contact_cadence_days),
         "meeting": _meeting(data.meeting),
         "task_intake": paragraphs(data.task_intake),
         "approval_threshold": _threshold(data.approval_threshold_hours,
-                                         data.approval_threshold_amount),
+                                         data.approval_threshold_amount, data.vat_mode),
         "sla": [{"priority": row.priority, "description": row.description,
                  "reaction": hours(row.reaction), "resolution": hours(row.resolution)}
                 for row in data.sla],
@@ -171,19 +153,59 @@ def regulation_context(data: RegulationDoc) -> dict:
         "payment_period": working_days(data.payment_days),
         "confidentiality": paragraphs(data.confidentiality),
         "term": paragraphs(data.term),
-        "free_sections": [{"title": section.title, "paragraphs": paragraphs(section.text)}
-                          for section in data.free_sections],
-        "approvers": [asdict(approver) for approver in data.approvers],
+        "free_sections": [{"title": section.title.strip(), "paragraphs": paragraphs(section.text)}
+                          for section in data.free_sections
+                          if section.title.strip() or paragraphs(section.text)],
+    })
+
+
+def party_context(party: Party, role: str) -> dict:
+    """A party as every document's template sees it: preamble, requisites, signature block."""
+    return {
+        "role": role,
+        "name": party.name,
+        "legal_name": party.legal_name,
+        "preamble": party.preamble(role),
+        "requisites": party.requisite_lines(),
+        "position": party.position,
+        "signature": signature_line(party.signatory_initials),
+        "seal": party.seal,
     }
 
 
-def initials(full_name: str) -> str:
-    """«Иванов Иван Иванович» → «И.И. Иванов» (a non-breaking space keeps it on one line)."""
-    surname, *given = full_name.split()
-    if not given:
-        return surname
-    letters = "".join(part if part.endswith(".") else f"{part[0]}." for part in given[:2])
-    return f"{letters}\u00a0{surname}"
+def signature_line(initials: str) -> str:
+    """«______________ / И.И. Иванов /» held together by no-break spaces and as long as fits one
+    line of the signature column, so a long surname shortens the line instead of wrapping it."""
+    if not initials:
+        return "_" * SIGNATURE_WIDTH
+    tail = f"{NBSP}/{NBSP}{initials}{NBSP}/"
+    return "_" * max(4, min(15, SIGNATURE_WIDTH - len(tail))) + tail
+
+
+def edition_number(number_format: str, *, client: str, edition: int, year: int, client_id: int) -> str:
+    """The edition's number by the company's format: «РВ-{client}-{edition}» → «РВ-ROMASHKA-2»."""
+    return number_format.format(client=client_code(client), edition=edition, year=year, id=client_id)
+
+
+def check_number_format(number_format: str) -> str | None:
+    """A Russian message when the format names something other than its fields, else None."""
+    for match in _NUMBER_FIELD.finditer(number_format):
+        if match[1] not in NUMBER_FIELDS:
+            return f"Неизвестное поле {{{match[1]}}}: можно {{client}}, {{edition}}, {{year}}, {{id}}."
+    rest = _NUMBER_FIELD.sub("", number_format)
+    if "{" in rest or "}" in rest:
+        return "Фигурные скобки — только вокруг полей: {client}, {edition}, {year}, {id}."
+    try:
+        edition_number(number_format, client="Образец", edition=1, year=2026, client_id=1)
+    except (ValueError, IndexError, KeyError):
+        return "Формат номера не читается: проверьте поля в фигурных скобках."
+    return None
+
+
+def client_code(name: str) -> str:
+    """«Ромашка» → «ROMASHKA», «ТД Альфа-Трейд» → «TD-ALFA-TREID»: a client's name in Latin capitals."""
+    latin = "".join(_ascii(char) for char in name).upper()
+    return re.sub(r"[^A-Z0-9]+", "-", latin).strip("-") or "CLIENT"
 
 
 def city(name: str) -> str:
@@ -199,6 +221,12 @@ def paragraphs(text: str) -> list[str]:
     return [line.strip() for line in re.split(r"\r\n|\r|\n", text) if line.strip()]
 
 
+def sentence(text: str) -> str:
+    """A clause's tail ends with a full stop (unless it already ends with punctuation)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…" else text + "."
+
+
 def hours(value: str | int | Decimal) -> str:
     """A number of hours in words of measure («1 час», «4 часа», «1,5 часа»); text as it is."""
     if isinstance(value, str):
@@ -207,17 +235,29 @@ def hours(value: str | int | Decimal) -> str:
         raise TypeError("hours must be int or Decimal, not float")
     if Decimal(value) != int(value):
         return f"{number(value)} часа"
-    return _count(int(value), "час", "часа", "часов")
+    return f"{int(value)} {plural(int(value), 'час', 'часа', 'часов')}"
+
+
+def with_words(n: int, one: str, few: str, many: str) -> str:
+    """«5 (пять) рабочих дней», «1 (один) рабочий день»."""
+    return f"{n} ({num2words(n, lang='ru')}) {plural(n, one, few, many)}"
 
 
 def working_days(days: int) -> str:
-    """«5 (пять) рабочих дней», «1 (один) рабочий день»."""
-    noun = plural(days, "рабочий день", "рабочих дня", "рабочих дней")
-    return f"{days} ({num2words(days, lang='ru')}) {noun}"
+    return with_words(days, "рабочий день", "рабочих дня", "рабочих дней")
 
 
-def _count(n: int, one: str, few: str, many: str) -> str:
-    return f"{n} {plural(n, one, few, many)}"
+def contact_rule(days: int) -> str:
+    """How often our responsible person gets in touch, in working days."""
+    if days <= 1:
+        return "ежедневно в рабочие дни"
+    return f"не реже одного раза в {working_days(days)}"
+
+
+def _person(person: ResponsiblePerson) -> dict:
+    role = "Лицо, принимающее решения" if person.role.strip() == "ЛПР" else person.role
+    return {"name": person.name, "position": person.position, "role": role,
+            "phone": person.phone, "email": breakable_email(person.email)}
 
 
 def _meeting(slot: MeetingSlot | None) -> dict | None:
@@ -227,57 +267,39 @@ def _meeting(slot: MeetingSlot | None) -> dict | None:
             "place": slot.place}
 
 
-def _threshold(hours_limit: Decimal | None, amount: Decimal | None) -> str:
+def _threshold(hours_limit: Decimal | None, amount: Decimal | None, mode: VatMode) -> str:
     parts = []
     if hours_limit is not None:
-        parts.append(hours(hours_limit))
+        if Decimal(hours_limit) == int(hours_limit):
+            parts.append(with_words(int(hours_limit), "час", "часа", "часов"))
+        else:
+            parts.append(hours(Decimal(hours_limit)))
     if amount is not None:
-        parts.append(format_amount(amount))
+        parts.append(f"{amount_with_words(amount)} ({vat_statement(mode)})")
     return " или ".join(parts)
-
-
-def _party(party: Party) -> dict:
-    return {
-        "name": party.name,
-        "legal_name": party.legal_name,
-        "inn": party.inn,
-        "kpp": party.kpp,
-        "ogrn": party.ogrn,
-        "address": party.address,
-        "phone": party.phone,
-        "email": party.email,
-        "bank_name": party.bank_name,
-        "bik": party.bik,
-        "account": party.account,
-        "corr_account": party.corr_account,
-        "signatory_name": party.signatory_name,
-        "signatory_position": party.signatory_position,
-        "signatory_basis": party.signatory_basis,
-        "signatory_initials": initials(party.signatory_name) if party.signatory_name.strip()
-        else "________________",
-        "seal": party.seal,
-    }
 
 
 def sample_regulation() -> RegulationDoc:
     """A complete regulation with every list filled: the data an uploaded template is tried on."""
     return RegulationDoc(
-        number="РВ-1", version=1, status="draft",
+        number="РВ-ROMASHKA-2", version=2, status="draft", previous_number="РВ-ROMASHKA-1",
         contractor=Party(
             name="ООО «Исполнитель»", legal_name="Общество с ограниченной ответственностью "
             "«Исполнитель»", inn="7707083893", kpp="770701001", ogrn="1027700132195",
             address="125009, г. Москва, ул. Тверская, д. 1", phone="+7 495 000-00-00",
             email="office@example.ru", bank_name="ПАО Сбербанк", bik="044525225",
             account="40702810938000000001", corr_account="30101810400000000225",
-            signatory_name="Иванов Иван Иванович", signatory_position="Генеральный директор"),
-        client=ClientParty(
+            signatory_name="Иванов Иван Иванович", signatory_position="Генеральный директор",
+            signatory_position_genitive="Генерального директора"),
+        client=Party(
             name="ООО «Ромашка»", legal_name="Общество с ограниченной ответственностью «Ромашка»",
             inn="7736207543", kpp="773601001", ogrn="1027739850962",
             address="117997, г. Москва, ул. Садовая, д. 2", bank_name="АО «Альфа-Банк»",
             bik="044525593", account="40702810701300000002",
             corr_account="30101810200000000593", signatory_name="Петров Пётр Петрович",
-            signatory_position="Директор", seal=True, contract_number="15/26",
-            contract_date=date(2026, 1, 15)),
+            signatory_position="Директор", authority=SignatoryAuthority.ATTORNEY,
+            attorney_number="12", attorney_date=date(2026, 1, 10), seal=True),
+        contract_number="15/26", contract_date=date(2026, 1, 15), appendix_number="2",
         signed_on=date(2026, 2, 1), effective_date=date(2026, 2, 1),
         contractor_people=[ResponsiblePerson("Сидорова Анна Сергеевна", "Аккаунт-менеджер",
                                              "Ведёт проект", "+7 900 000-00-01", "a@example.ru")],
@@ -294,7 +316,6 @@ def sample_regulation() -> RegulationDoc:
         "сведения, полученные при исполнении Регламента.",
         term="Регламент действует до окончания срока действия договора.",
         free_sections=[FreeSection("Прочее", "Споры решаются переговорами.")],
-        approvers=[Approver("Петров Пётр Петрович", "Директор", "Объём и стоимость работ")],
     )
 
 

@@ -5,13 +5,22 @@ of the same name in ``instance/document_templates/`` (the app passes that direct
 ``override_dir``). User text is untrusted: control characters that XML cannot hold are stripped
 first, and the Jinja environment is sandboxed and autoescaping, so ``<``, ``&`` and ``{{`` in a
 client's name print as they are and cannot reach the template's internals.
+
+Templates are uploaded by an admin, so they are checked too: every XML part of the package must
+parse without a DTD or entity declarations, and a render is bounded in time and output (see
+``_BoundedEnvironment``); a template over the bounds is refused at upload and at every render.
 """
 
 import dataclasses
 import enum
+import functools
 import io
 import re
+import string
+import time
+import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,8 +32,9 @@ from docx.opc.parts.coreprops import CorePropertiesPart
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
+from jinja2.compiler import CodeGenerator, optimizeconst
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
 from webapp import formatting
@@ -89,17 +99,15 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
     if name not in _samples:
         known = ", ".join(sorted(_samples))
         return [f"Шаблон с именем «{name}» не используется. Можно загрузить: {known}."]
-    try:
-        with zipfile.ZipFile(path) as archive:
-            archive.getinfo("word/document.xml")
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return ["Файл не является документом Word (.docx)."]
     context = _samples[name]()
     try:
+        _check_package(Path(path))
         unknown = DocxTemplate(str(path)).get_undeclared_template_variables(
             _environment(), context)
-    except TemplateError:
-        unknown = set()  # a syntax error: the render below names it with the text around it
+    except DocumentTemplateError as exc:
+        return [str(exc)]
+    except Exception:  # noqa: BLE001 -- a syntax error or a file python-docx cannot read:
+        unknown = set()  # the render below names it
     if unknown:
         return [f"Неизвестное поле «{field}»: такого нет в данных документа."
                 for field in sorted(unknown)]
@@ -116,8 +124,13 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
 
 def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII transliteration in ``filename=`` and the Cyrillic name in
-    ``filename*=`` (RFC 6266), so old and new browsers both save a readable name."""
-    name = _CONTROL.sub("", filename).replace("/", "_").replace("\\", "_").strip() or "document"
+    ``filename*=`` (RFC 6266), so old and new browsers both save a readable name.
+
+    Invisible format characters go too: a right-to-left override in a client's name would make
+    «Регламент Ромашка\u202excod.exe» display as «…exe.docx».
+    """
+    name = "".join(ch for ch in _CONTROL.sub("", filename) if unicodedata.category(ch) != "Cf")
+    name = name.replace("/", "_").replace("\\", "_").strip() or "document"
     fallback = "".join(_ascii(char) for char in name)
     fallback = re.sub(r"\s+", " ", fallback).strip() or "document"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
@@ -146,16 +159,19 @@ def clean(value):
     return value
 
 
-def _environment() -> SandboxedEnvironment:
+def _environment() -> "_BoundedEnvironment":
+    """A fresh environment per document: its clock starts now and covers every part rendered."""
     # StrictUndefined: a misspelt field fails loudly instead of printing an empty requisite
-    env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined)
+    env = _BoundedEnvironment(autoescape=True, undefined=StrictUndefined)
     env.filters.update(formatting.FILTERS)
     env.filters["amount"] = format_amount
     env.filters["amount_in_words"] = amount_in_words
+    env.filters = {name: env.bounded_filter(name, function) for name, function in env.filters.items()}
     return env
 
 
 def _render(source: Path, context: dict) -> bytes:
+    _check_package(source)
     template = DocxTemplate(str(source))
     try:
         template.init_docx()
@@ -171,6 +187,12 @@ def _render(source: Path, context: dict) -> bytes:
         raise DocumentTemplateError(
             "После подстановки данных разметка документа повреждена: вероятно, тег {%p …%} или "
             "{%tr …%} разрывает абзац или строку таблицы.") from exc
+    except RecursionError as exc:
+        raise DocumentTemplateError("Шаблон вызывает сам себя без конца (рекурсия в макросе или "
+                                    "цикле).") from exc
+    except Exception as exc:  # noqa: BLE001 -- 1/0, "a" - 1 and the like in a tag
+        raise DocumentTemplateError(
+            f"Ошибка при подстановке данных в шаблон ({type(exc).__name__}: {exc}).") from exc
     _set_language(template.docx)
     buffer = io.BytesIO()
     template.save(buffer)
@@ -234,12 +256,338 @@ def _normalise_zip(data: bytes) -> bytes:
     return result
 
 
+# -- the package: every XML part parses, with no DTD ------------------------------------------
+
+MAX_PART_BYTES = 20 * 1024 * 1024  # one XML part, unpacked (a regulation's largest is 0.4 MB)
+MAX_PACKAGE_BYTES = 50 * 1024 * 1024  # the whole package, unpacked
+_NOT_WORD = "Файл не является документом Word (.docx)."
+
+
+def _check_package(source: Path) -> None:
+    """Refuse (``DocumentTemplateError``) a package that is not a zip with ``word/document.xml``,
+    unpacks too large, or has an XML part that does not parse or declares a DTD or entities
+    (XXE, «billion laughs»): Word never writes one."""
+    try:
+        with zipfile.ZipFile(source) as archive:
+            infos = archive.infolist()
+            if "word/document.xml" not in archive.namelist():
+                raise DocumentTemplateError(_NOT_WORD)
+            if sum(info.file_size for info in infos) > MAX_PACKAGE_BYTES:
+                raise DocumentTemplateError(
+                    f"Шаблон повреждён: распакованный он больше {MAX_PACKAGE_BYTES >> 20} МБ.")
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels")):
+                    with archive.open(info) as part:
+                        data = part.read(MAX_PART_BYTES + 1)
+                    _check_xml(info.filename, data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError,
+            OSError, ValueError) as exc:
+        raise DocumentTemplateError(_NOT_WORD) from exc
+
+
+def _check_xml(name: str, data: bytes) -> None:
+    if len(data) > MAX_PART_BYTES:
+        raise DocumentTemplateError(
+            f"Шаблон повреждён: часть {name} больше {MAX_PART_BYTES >> 20} МБ.")
+    declared = (f"Шаблон повреждён: в части {name} есть объявление DTD или сущностей "
+                "(<!DOCTYPE>, <!ENTITY>), такие файлы не принимаются. Откройте шаблон в Word и "
+                "сохраните его заново.")
+    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
+        raise DocumentTemplateError(declared)
+    try:
+        # no entity expanded, nothing fetched, no DTD loaded; a parser per call, as lxml's are not
+        # shared between threads
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True,
+                                                      load_dtd=False, huge_tree=False))
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position
+        raise DocumentTemplateError(
+            f"Шаблон повреждён: разметка части {name} не читается (строка {line}, позиция "
+            f"{column}). Откройте шаблон в Word и сохраните его заново.") from exc
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:  # a declaration in UTF-16, say
+        raise DocumentTemplateError(declared)
+
+
+# -- bounds of a render: time, output, and the size of every value ----------------------------
+
+# A regulation renders in a tenth of a second into ~100 KB of XML; these leave room for large real
+# data and stop a template that would tie up a worker or its memory.
+RENDER_SECONDS = 5
+MAX_TEXT = 4_000_000  # characters in a value, a joined buffer or a rendered XML part
+MAX_RANGE = 10_000  # items of range() in a template
+MAX_INT_BITS = 100_000  # about 30 000 digits
+MAX_WIDTH = 10_000  # a width or precision in a format string
+
+_PERCENT_FIELD = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_STR_METHODS_THAT_GROW = {"center", "ljust", "rjust", "zfill"}
+
+
+class RenderLimitError(TemplateError):
+    """The template asked for more time or output than a document needs; the message is Russian."""
+
+
+def _size(value, depth: int = 0) -> int:
+    """About how many characters ``value`` prints as; counting stops past ``MAX_TEXT``."""
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, (list, tuple, set, frozenset)) and depth < 20:
+        total = len(value)
+        for item in value:
+            total += _size(item, depth + 1)
+            if total > MAX_TEXT:
+                break
+        return total
+    return 1
+
+
+def _too_big() -> RenderLimitError:
+    return RenderLimitError(f"Шаблон создаёт слишком большой текст: больше {MAX_TEXT // 1_000_000} "
+                            "млн знаков. Проверьте умножение строк и циклы.")
+
+
+def _grouped(number: int) -> str:
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class _Buffer(list):
+    """The output of a macro, a ``{% call %}``, ``{% filter %}`` or ``{% set %}`` block collected
+    so far, kept within ``MAX_TEXT`` (pieces count too) and the deadline as it grows."""
+
+    def __init__(self, environment: "_BoundedEnvironment"):
+        super().__init__()
+        self.environment = environment
+        self.size = 0
+
+    def append(self, piece) -> None:
+        self._grow((piece,))
+        super().append(piece)
+
+    def extend(self, pieces) -> None:
+        pieces = tuple(pieces)
+        self._grow(pieces)
+        super().extend(pieces)
+
+    def _grow(self, pieces: tuple) -> None:
+        self.environment.check_time()
+        self.size += len(pieces) + sum(len(piece) for piece in pieces)
+        if self.size > MAX_TEXT:
+            raise _too_big()
+
+
+class _GuardedCodeGenerator(CodeGenerator):
+    """Every ``{% for %}`` iterates through ``environment.guard_loop`` (which watches the clock),
+    every output buffer is a ``_Buffer``, and the parts of every ``a ~ b`` are measured before
+    they are joined."""
+
+    def buffer(self, frame) -> None:
+        # CodeGenerator.buffer, with a bounded list instead of []
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.output_buffer()")
+
+    def visit_For(self, node: nodes.For, frame) -> None:
+        guarded = (isinstance(node.iter, nodes.Call)
+                   and isinstance(node.iter.node, nodes.EnvironmentAttribute))
+        if not guarded:
+            node.iter = nodes.Call(nodes.EnvironmentAttribute("guard_loop"), [node.iter], [],
+                                   None, None, lineno=node.iter.lineno)
+        super().visit_For(node, frame)
+
+    @optimizeconst
+    def visit_Concat(self, node: nodes.Concat, frame) -> None:
+        # the choice of join is CodeGenerator.visit_Concat's
+        if frame.eval_ctx.volatile:
+            join = "(markup_join if context.eval_ctx.volatile else str_join)"
+        elif frame.eval_ctx.autoescape:
+            join = "markup_join"
+        else:
+            join = "str_join"
+        self.write(f"environment.join_bounded({join}, (")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox with a deadline and size limits, for one document's render.
+
+    Hooks rather than a signal, so that the bounds hold in whichever thread renders (a gunicorn
+    sync worker, a test client, a CLI): the clock is read at every loop step, call, filter and
+    buffer piece; sizes are checked before an operator, filter or method could make a large value,
+    and again on what it returns. The loop, buffer and ``~`` hooks override three methods of
+    Jinja 3.1's code generator; the tests of hostile templates fail if an upgrade changes them.
+    """
+
+    code_generator_class = _GuardedCodeGenerator
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def __init__(self, seconds: float = RENDER_SECONDS, **options):
+        super().__init__(**options)
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+        self.globals["range"] = self.bounded_range
+        self.finalize = self.bounded
+
+    def check_time(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise RenderLimitError(
+                f"Документ по шаблону формируется дольше {self.seconds:g} с, печать остановлена: "
+                "вероятно, в шаблоне слишком длинные или вложенные циклы.")
+
+    def guard_loop(self, iterable):
+        for item in iterable:
+            self.check_time()
+            yield item
+
+    def output_buffer(self) -> _Buffer:
+        return _Buffer(self)
+
+    def bounded(self, value):
+        """``value`` itself, if it prints within ``MAX_TEXT``."""
+        if _size(value) > MAX_TEXT:
+            raise _too_big()
+        return value
+
+    def bounded_range(self, *args):
+        if not all(_is_int(arg) for arg in args):
+            raise RenderLimitError("range() принимает только целые числа.")
+        numbers = range(*args)
+        if len(numbers) > MAX_RANGE:
+            raise RenderLimitError(f"Слишком длинный диапазон range(): в нём {_grouped(len(numbers))} "
+                                   f"чисел, а можно не больше {_grouped(MAX_RANGE)}.")
+        return numbers
+
+    def concat(self, parts) -> str:
+        """The output of a template (read piece by piece as it is made) or a ``_Buffer``, joined
+        only while it stays within ``MAX_TEXT``."""
+        pieces = []
+        total = 0
+        for piece in parts:
+            self.check_time()
+            total += len(piece)
+            if total > MAX_TEXT:
+                raise _too_big()
+            pieces.append(piece)
+        return "".join(pieces)
+
+    def join_bounded(self, join, parts: tuple):
+        if sum(_size(part) for part in parts) > MAX_TEXT:
+            raise _too_big()
+        return join(parts)
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "*":
+            self._check_product(left, right)
+        elif operator == "**":
+            if _is_int(left) and _is_int(right) and right > 0 \
+                    and left.bit_length() * right > MAX_INT_BITS:
+                raise RenderLimitError("Слишком большое число при возведении в степень.")
+        elif operator == "+":
+            if not (_is_int(left) or _is_int(right)) and _size(left) + _size(right) > MAX_TEXT:
+                raise _too_big()
+        elif operator == "%" and isinstance(left, str):
+            self._check_format(left, right)
+        return self.bounded(super().call_binop(context, operator, left, right))
+
+    def _check_product(self, left, right) -> None:
+        if _is_int(left) and _is_int(right):
+            if left.bit_length() + right.bit_length() > MAX_INT_BITS:
+                raise RenderLimitError("Слишком большое число при умножении.")
+            return
+        count, sequence = (left, right) if _is_int(left) else (right, left)
+        if _is_int(count) and count > 0 and _size(sequence) * count > MAX_TEXT:
+            raise _too_big()
+
+    def _check_format(self, template: str, arguments, braces: bool = False) -> None:
+        """A ``%`` pattern (or, with ``braces``, a ``str.format`` one) may not ask for a huge
+        width or precision, nor take one from the data."""
+        if _size(arguments) > MAX_TEXT:
+            raise _too_big()
+        if braces:
+            specs = [spec for _, field, spec, _ in string.Formatter().parse(template)
+                     if field is not None and spec]
+            widths = ["*" if piece == "{" else piece
+                      for spec in specs for piece in re.findall(r"\d+|\{", spec)]
+        else:
+            widths = [number for match in _PERCENT_FIELD.finditer(template)
+                      for number in match.groups() if number]
+        if any(width == "*" or int(width) > MAX_WIDTH for width in widths):
+            raise RenderLimitError(f"Ширина поля в формате больше {MAX_WIDTH} знаков или берётся "
+                                   "из данных: так документ не печатается.")
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 -- jinja's signature
+        """Every call in a template: a macro, a method, ``range``, ``loop(...)``."""
+        __self.check_time()
+        if sum(_size(arg) for arg in (*args, *kwargs.values())) > MAX_TEXT:
+            raise _too_big()
+        target = getattr(__obj, "__wrapped__", __obj)  # str.format comes wrapped by the sandbox
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, str):
+            __self._check_str_method(owner, getattr(target, "__name__", ""), args, kwargs)
+        return __self.bounded(super().call(__context, __obj, *args, **kwargs))
+
+    def _check_str_method(self, text: str, name: str, args, kwargs) -> None:
+        if name in ("format", "format_map"):
+            self._check_format(text, (args, kwargs), braces=True)
+        elif name in _STR_METHODS_THAT_GROW:
+            if any(_is_int(arg) and arg > MAX_TEXT for arg in (*args, *kwargs.values())):
+                raise _too_big()
+        elif name == "expandtabs":
+            size = (args or list(kwargs.values()) or [8])[0]
+            if _is_int(size) and len(text) + text.count("\t") * size > MAX_TEXT:
+                raise _too_big()
+        elif name == "replace" and len(args) >= 2:
+            self._check_replace(text, args[0], args[1])
+
+    def _check_replace(self, text, old, new) -> None:
+        if isinstance(old, str) and isinstance(new, str):
+            count = text.count(old) if old else len(text) + 1
+            if len(text) + count * (len(new) - len(old)) > MAX_TEXT:
+                raise _too_big()
+
+    def bounded_filter(self, name: str, function):
+        """``function`` (a filter) with its input and result measured, its clock checked, and
+        the few filters that can multiply text checked before they run."""
+        skip = 1 if getattr(function, "jinja_pass_arg", None) is not None else 0
+
+        @functools.wraps(function)
+        def filter_(*args, **kwargs):
+            self.check_time()
+            value, rest = (args[skip], args[skip + 1:]) if len(args) > skip else (None, ())
+            options = (*rest, *kwargs.values())
+            if _size(value) > MAX_TEXT or any(_size(option) > MAX_TEXT for option in options):
+                raise _too_big()
+            if name == "format" and isinstance(value, str):
+                self._check_format(value, options)
+            elif any(_is_int(option) and option > MAX_TEXT for option in options):
+                raise _too_big()  # center(10**9), batch(10**9, "x")
+            elif name == "replace" and isinstance(value, str) and len(rest) >= 2:
+                self._check_replace(value, rest[0], rest[1])
+            elif name == "indent" and isinstance(value, str):
+                width = (rest or [kwargs.get("width", 4)])[0]
+                width = len(width) if isinstance(width, str) else width
+                if _is_int(width) and len(value) + (value.count("\n") + 1) * width > MAX_TEXT:
+                    raise _too_big()
+            return self.bounded(function(*args, **kwargs))
+
+        return filter_
+
+
 # -- Russian messages for template errors -----------------------------------------------------
 
 
 def _explain(exc: Exception) -> str:
     """The admin-facing Russian message for a Jinja error, with the text near it when known."""
     message = str(getattr(exc, "message", None) or exc)
+    if isinstance(exc, RenderLimitError):
+        return message
     if isinstance(exc, SecurityError):
         text = "Шаблон обращается к служебным данным, это запрещено."
     elif isinstance(exc, UndefinedError):

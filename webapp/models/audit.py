@@ -136,3 +136,63 @@ def _write_audit_rows(session: sa.orm.Session, flush_context) -> None:
 @sa.event.listens_for(sa.orm.Session, "after_soft_rollback")
 def _forget_tags(session: sa.orm.Session, previous_transaction) -> None:
     session.info.pop("audit_tags", None)
+
+
+# --- what the audit log calls things ---------------------------------------------------------------
+
+# Actions every record may have; a model adds its own (``__audit_actions__``, its workflow's moves).
+COMMON_ACTIONS = {
+    "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход", "logout": "выход",
+    "login_failed": "неудачный вход", "deactivate": "отключение", "activate": "включение",
+    "password_reset": "сброс пароля", "password_change": "смена пароля",
+    "password_check_failed": "неверный текущий пароль",
+}
+# Columns many records share; a model names the rest in ``__audit_labels__``.
+COMMON_LABELS = {"id": "№ записи", "created_at": "Создано", "client_id": "Клиент", "user_id": "Сотрудник",
+                 "created_by_id": "Создал"}
+# Sign-in events: the log hides them unless asked, they would drown the changes.
+SIGN_IN_ACTIONS = frozenset({"login", "logout", "login_failed"})
+
+
+class AuditEntity:
+    """What the audit log knows of one entity type: its name, field labels, actions and link."""
+
+    def __init__(self, entity_type: str, name: str, labels: dict[str, str] | None = None,
+                 actions: dict[str, str] | Callable[[], dict[str, str]] | None = None,
+                 link: Callable[[int], tuple[str, dict]] | None = None):
+        self.entity_type, self.name = entity_type, name
+        self.labels, self._actions, self.link = {**COMMON_LABELS, **(labels or {})}, actions or {}, link
+
+    @property
+    def actions(self) -> dict[str, str]:
+        """Read when asked: a workflow may gain moves after the model is declared."""
+        return self._actions() if callable(self._actions) else self._actions
+
+    def label(self, field: str) -> str:
+        return self.labels.get(field, field)
+
+    def url_args(self, entity_id: int | None) -> tuple[str, dict] | None:
+        return self.link(entity_id) if self.link and entity_id is not None else None
+
+
+_ENTITIES: dict[str, AuditEntity] = {}
+
+
+def register_entity(entity: AuditEntity) -> None:
+    """An entity that is not a model (a document template) or that a model declares."""
+    _ENTITIES[entity.entity_type] = entity
+
+
+def entity(entity_type: str) -> AuditEntity:
+    return _ENTITIES.get(entity_type) or AuditEntity(entity_type, entity_type)
+
+
+def all_actions() -> dict[str, str]:
+    actions = dict(COMMON_ACTIONS)
+    for known in _ENTITIES.values():
+        actions.update(known.actions)
+    return actions
+
+
+register_entity(AuditEntity("document_templates", "Шаблон документа",
+                            actions={"template_upload": "загрузка шаблона", "template_reset": "сброс шаблона"}))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
 from webapp.models.base import Audited, Versioned
+from webapp.models.company import SignatoryAuthority
 from webapp.models.types import Money, UTCDateTime, enum_type, utcnow
 from webapp.models.users import User
 from webapp.workcalendar import add_working_days, on_or_after
@@ -94,20 +95,24 @@ def cadence_dates(base: date, interval: int, planned: date | None = None) -> Cad
     return CadenceDates(due, overdue, critical)
 
 
+# The states beyond «в графике», most severe first, each with the stored date from which it holds:
+# the one definition behind a client's badge, the list's filters and the admin's counts.
+CADENCE_BOUNDARIES = ((CadenceState.CRITICAL, "critical_on"), (CadenceState.OVERDUE, "overdue_on"),
+                      (CadenceState.DUE, "due_on"))
+
+
 def cadence_state(today: date, due_on: date | None, overdue_on: date | None,
                   critical_on: date | None) -> CadenceState:
-    if critical_on is not None and today >= critical_on:
-        return CadenceState.CRITICAL
-    if overdue_on is not None and today >= overdue_on:
-        return CadenceState.OVERDUE
-    if due_on is not None and today >= due_on:
-        return CadenceState.DUE
+    dates = {"due_on": due_on, "overdue_on": overdue_on, "critical_on": critical_on}
+    for state, column in CADENCE_BOUNDARIES:
+        if dates[column] is not None and today >= dates[column]:
+            return state
     return CadenceState.OK
 
 
 def phone_digits(phone: str) -> str:
     """«+7 (912) 345-67-89» and «8 912 345 67 89» → «79123456789»: one form for search."""
-    digits = re.sub(r"\D", "", phone or "")
+    digits = re.sub(r"\D", "", phone or "", flags=re.ASCII)  # «٣» is no digit of a tel: link
     if len(digits) == 11 and digits[0] == "8":
         digits = "7" + digits[1:]
     if len(digits) == 10:
@@ -117,6 +122,20 @@ def phone_digits(phone: str) -> str:
 
 class Client(Versioned, Audited, db.Model):
     __tablename__ = "clients"
+    __audit_name__ = "Клиент"
+    __audit_link__ = ("clients.detail", "client_id")
+    __audit_actions__ = {"handover": "передача клиентов"}
+    __audit_labels__ = {
+        "short_name": "Название", "legal_name": "Полное наименование", "inn": "ИНН", "kpp": "КПП", "ogrn": "ОГРН",
+        "address": "Юридический адрес", "bank_name": "Банк", "bik": "БИК", "account": "Расчётный счёт",
+        "corr_account": "Корр. счёт", "contract_number": "Номер договора", "contract_date": "Дата договора",
+        "manager_id": "Аккаунт-менеджер", "deputy_id": "Заместитель", "status": "Статус",
+        "hourly_rate": "Ставка часа", "contact_cadence_days": "Связываться каждые, рабочих дней", "notes": "Заметки",
+        "from": "От кого", "to": "Кому", "phone": "Телефон", "email": "E-mail",
+        "regulation_appendix": "Номер приложения (регламент)", "signatory_contact_id": "Подписант",
+        "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
+        "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
+        "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",}
     # Bookkeeping recomputed by services: never makes a user's open form stale.
     __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
                                  "critical_on", "search_text"})
@@ -134,8 +153,21 @@ class Client(Versioned, Audited, db.Model):
     bik: Mapped[str] = mapped_column(sa.String(9), default="")
     account: Mapped[str] = mapped_column(sa.String(20), default="")
     corr_account: Mapped[str] = mapped_column(sa.String(20), default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    email: Mapped[str] = mapped_column(sa.String(254), default="")
+    registered_on: Mapped[date | None] = mapped_column(sa.Date)  # the ЕГРЮЛ / ЕГРИП record
     contract_number: Mapped[str] = mapped_column(sa.String(60), default="")
     contract_date: Mapped[date | None] = mapped_column(sa.Date)
+    regulation_appendix: Mapped[str] = mapped_column(sa.String(20), default="")  # «Приложение № 2»
+    # Who signs documents for the client, chosen from its contacts, and on what authority.
+    # use_alter: clients and contacts point at each other; the cycle is broken for table ordering.
+    signatory_contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL", use_alter=True))
+    signatory_position_genitive: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_authority: Mapped[SignatoryAuthority] = mapped_column(
+        enum_type(SignatoryAuthority, "signatory_authority"), default=SignatoryAuthority.CHARTER)
+    signatory_attorney_number: Mapped[str] = mapped_column(sa.String(60), default="")
+    signatory_attorney_date: Mapped[date | None] = mapped_column(sa.Date)
     manager_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     deputy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"), index=True)
     status: Mapped[ClientStatus] = mapped_column(enum_type(ClientStatus, "client_status"),
@@ -157,6 +189,7 @@ class Client(Versioned, Audited, db.Model):
     deputy: Mapped[User | None] = relationship(foreign_keys=[deputy_id], lazy="joined")
     contacts: Mapped[list["Contact"]] = relationship(
         back_populates="client", order_by="(Contact.is_decision_maker.desc(), Contact.full_name)",
+        foreign_keys="Contact.client_id",
         cascade="all, delete-orphan", lazy="select")
 
     def __str__(self) -> str:
@@ -164,6 +197,28 @@ class Client(Versioned, Audited, db.Model):
 
     def cadence(self, today: date) -> CadenceState:
         return cadence_state(today, self.due_on, self.overdue_on, self.critical_on)
+
+    @classmethod
+    def cadence_condition(cls, state: str, today: date) -> list:
+        """SQL for «clients in this cadence state today» (``attention``: due or worse), on the
+        stored dates, following ``CADENCE_BOUNDARIES``."""
+        if state == "attention":
+            return [getattr(cls, CADENCE_BOUNDARIES[-1][1]) <= today]
+        if state == CadenceState.OK:
+            return [getattr(cls, CADENCE_BOUNDARIES[-1][1]) > today]
+        for rank, (boundary, column) in enumerate(CADENCE_BOUNDARIES):
+            if state == boundary:
+                condition = [getattr(cls, column) <= today]
+                if rank:  # and not yet the more severe state
+                    condition.append(getattr(cls, CADENCE_BOUNDARIES[rank - 1][1]) > today)
+                return condition
+        return []
+
+    @classmethod
+    def cadence_case(cls, today: date):
+        """SQL for the cadence state's value, for counting clients by state."""
+        return sa.case(*[(getattr(cls, column) <= today, state.value) for state, column in CADENCE_BOUNDARIES],
+                       else_=CadenceState.OK.value)
 
     def days_since_contact(self, today: date) -> int | None:
         if self.last_contact_at is None:
@@ -174,11 +229,21 @@ class Client(Versioned, Audited, db.Model):
     def is_on_team(self, user: User) -> bool:
         return user.id in (self.manager_id, self.deputy_id)
 
+    @property
+    def signatory(self) -> "Contact | None":
+        """The contact chosen to sign documents for the client, if one is."""
+        return next((c for c in self.contacts if c.id == self.signatory_contact_id), None)
+
 
 class Contact(Versioned, Audited, db.Model):
     """A person on the client's side; a decision maker (ЛПР) says what they decide."""
 
     __tablename__ = "contacts"
+    __audit_name__ = "Контакт клиента"
+    __audit_labels__ = {
+        "full_name": "ФИО", "position": "Должность", "phone": "Телефон", "email": "E-mail", "messenger": "Мессенджер",
+        "is_decision_maker": "ЛПР", "decides_scope": "Решает: объём работ", "decides_cost": "Решает: стоимость",
+        "decides_payment": "Решает: оплату", "decides_acceptance": "Решает: приёмку", "notes": "Заметки"}
     __audit_exclude__ = frozenset({"version", "phone_digits"})
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -196,7 +261,7 @@ class Contact(Versioned, Audited, db.Model):
     decides_acceptance: Mapped[bool] = mapped_column(sa.Boolean, default=False)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
 
-    client: Mapped[Client] = relationship(back_populates="contacts")
+    client: Mapped[Client] = relationship(back_populates="contacts", foreign_keys=[client_id])
 
     def __str__(self) -> str:
         return self.full_name
@@ -226,6 +291,9 @@ class Touchpoint(Versioned, Audited, db.Model):
     """One contact with a client: when, who, how, with whom, what was agreed and what's next."""
 
     __tablename__ = "touchpoints"
+    __audit_name__ = "Запись о контакте"
+    __audit_labels__ = {"occurred_at": "Когда", "channel": "Канал", "summary": "О чём поговорили",
+                        "next_step": "Следующий шаг", "next_contact_on": "Следующий контакт"}
     __table_args__ = (sa.Index("ix_touchpoints_client_occurred", "client_id", "occurred_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

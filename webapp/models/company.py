@@ -1,6 +1,7 @@
 """Our own legal requisites and defaults: one row, edited by an admin, printed on every document."""
 
 import enum
+from datetime import date
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -30,7 +31,36 @@ VAT_MODE_LABELS = {
 DEFAULT_VAT_RATE = Decimal("22.00")  # standard rate from 2026-01-01
 
 
+class SignatoryAuthority(enum.StrEnum):
+    """On what authority a party's signatory signs: its charter, a power of attorney, or — for a
+    sole trader (ИП) — himself, on his own behalf."""
+
+    CHARTER = "charter"
+    ATTORNEY = "attorney"
+    SOLE_TRADER = "sole_trader"
+
+    @property
+    def label(self) -> str:
+        return {"charter": "Устав (руководитель)", "attorney": "Доверенность",
+                "sole_trader": "Индивидуальный предприниматель, от своего имени"}[self.value]
+
+
+DEFAULT_REGULATION_NUMBER_FORMAT = "РВ-{client}-{edition}"
+
+
 class CompanyProfile(Versioned, Audited, db.Model):
+    __audit_name__ = "Профиль компании"
+    __audit_labels__ = {
+        "name": "Краткое наименование", "legal_name": "Полное наименование", "inn": "ИНН", "kpp": "КПП",
+        "ogrn": "ОГРН", "address": "Адрес", "phone": "Телефон", "email": "E-mail", "bank_name": "Банк", "bik": "БИК",
+        "account": "Расчётный счёт", "corr_account": "Корр. счёт", "signatory_name": "Подписант",
+        "signatory_position": "Должность подписанта", "signatory_basis": "Основание полномочий",
+        "vat_mode": "НДС", "vat_rate": "Ставка НДС", "default_hourly_rate": "Ставка часа по умолчанию",
+        "act_number_format": "Формат номера акта", "minutes_number_format": "Формат номера протокола",
+        "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
+        "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
+        "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",
+        "seal_mark": "Печатать «М.П.»", "regulation_number_format": "Формат номера регламента"}
     __tablename__ = "company_profile"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +78,14 @@ class CompanyProfile(Versioned, Audited, db.Model):
     corr_account: Mapped[str] = mapped_column(sa.String(20), default="")
     signatory_name: Mapped[str] = mapped_column(sa.String(200), default="")
     signatory_position: Mapped[str] = mapped_column(sa.String(200), default="")
-    signatory_basis: Mapped[str] = mapped_column(sa.String(200), default="Устава")
+    signatory_basis: Mapped[str] = mapped_column(sa.String(200), default="Устава")  # the charter, genitive
+    signatory_position_genitive: Mapped[str] = mapped_column(sa.String(200), default="")
+    signatory_authority: Mapped[SignatoryAuthority] = mapped_column(
+        enum_type(SignatoryAuthority, "signatory_authority"), default=SignatoryAuthority.CHARTER)
+    signatory_attorney_number: Mapped[str] = mapped_column(sa.String(60), default="")
+    signatory_attorney_date: Mapped[date | None] = mapped_column(sa.Date)
+    registered_on: Mapped[date | None] = mapped_column(sa.Date)  # the ЕГРЮЛ / ЕГРИП record
+    seal_mark: Mapped[bool] = mapped_column(sa.Boolean, default=False)  # «М.П.» under signatures
     vat_mode: Mapped[VatMode] = mapped_column(
         enum_type(VatMode, "vat_mode"),
         default=VatMode.ON_TOP,
@@ -57,6 +94,8 @@ class CompanyProfile(Versioned, Audited, db.Model):
     default_hourly_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("3000.00"))
     act_number_format: Mapped[str] = mapped_column(sa.String(60), default="{year}-{seq:04d}")
     minutes_number_format: Mapped[str] = mapped_column(sa.String(60), default="П-{year}-{seq:03d}")
+    regulation_number_format: Mapped[str] = mapped_column(sa.String(60),
+                                                          default=DEFAULT_REGULATION_NUMBER_FORMAT)
 
     def __str__(self) -> str:
         return self.name or "Профиль компании"

@@ -20,6 +20,7 @@ from webapp.models.base import Audited, Versioned
 from webapp.models.clients import Client
 from webapp.models.types import Money, UTCDateTime, enum_type, utcnow
 from webapp.models.users import User
+from webapp.models.workflow import Move, MoveField, Workflow, today_default
 
 
 class RegulationStatus(enum.StrEnum):
@@ -37,12 +38,44 @@ class RegulationStatus(enum.StrEnum):
     def badge(self) -> str:
         return {"draft": "secondary", "agreed": "info", "signed": "success", "superseded": "light"}[self.value]
 
+    @property
+    def note(self) -> str:
+        """What the state means for the user, shown on the edition's page."""
+        return {"signed": "Эта редакция действует: её условия AccountDesk применяет к клиенту. Подписанная "
+                          "редакция не меняется — для изменений создайте новую.",
+                "agreed": "Редакция согласована и ждёт подписи. Чтобы поправить её, верните в проект.",
+                "superseded": "Эта редакция заменена новой и больше не действует."}.get(self.value, "")
 
-# Allowed moves: (from, to) → the button's label. Signing and superseding go through services.
-TRANSITIONS = {
-    (RegulationStatus.DRAFT, RegulationStatus.AGREED): "Согласовано с клиентом",
-    (RegulationStatus.AGREED, RegulationStatus.DRAFT): "Вернуть в проект",
-    (RegulationStatus.AGREED, RegulationStatus.SIGNED): "Подписан",
+
+def _signed_date(record) -> date | None:
+    return record.effective_date
+
+
+REGULATION_WORKFLOW = Workflow(RegulationStatus, [
+    Move((RegulationStatus.DRAFT,), RegulationStatus.AGREED, "Согласовано с клиентом", "agree", "согласование",
+         done="Редакция отмечена как согласованная с клиентом."),
+    Move((RegulationStatus.AGREED,), RegulationStatus.SIGNED, "Подписан", "sign", "подписание",
+         done="Регламент подписан и действует: правила клиента обновлены.", style="success",
+         confirm="Отметить регламент подписанным? Он вступит в силу, предыдущая редакция будет заменена.",
+         fields=(MoveField("signed_on", "Дата подписания", required=True, default=today_default),
+                 MoveField("effective_date", "Вступает в силу", default=_signed_date))),
+    Move((RegulationStatus.AGREED,), RegulationStatus.DRAFT, "Вернуть в проект", "reopen", "возврат в проект",
+         done="Редакция возвращена в проект.", style="outline-secondary"),
+    # Never offered as a button: signing the next edition moves the one in force here.
+    Move((), RegulationStatus.SUPERSEDED, "Заменить", "supersede", "замена редакцией"),
+], open_states=(RegulationStatus.DRAFT, RegulationStatus.AGREED), checks_version=True)
+
+# The clauses in Russian: the comparison of editions and the audit log speak of them alike.
+CLAUSE_LABELS = {
+    "status": "Статус", "signed_on": "Дата подписания", "effective_date": "Вступает в силу", "city": "Город",
+    "parties": "Ответственные лица", "channels": "Каналы связи", "working_hours": "Рабочее время",
+    "contact_cadence_days": "Связь с клиентом, раз в N рабочих дней", "meeting_weekday": "День планёрки",
+    "meeting_time": "Время планёрки", "meeting_place": "Место планёрки", "intake_procedure": "Приём задач",
+    "sla": "Приоритеты и сроки (SLA)", "approval_threshold_hours": "Согласование ЛПР от, часов",
+    "approval_threshold_amount": "Согласование ЛПР от, ₽", "acceptance_days": "Приёмка актов, рабочих дней",
+    "payment_days": "Оплата, рабочих дней", "escalation": "Эскалация", "hours_limit": "Лимит часов / бюджет",
+    "confidentiality": "Конфиденциальность и доступы", "term_text": "Срок действия и изменения",
+    "sections": "Дополнительные разделы",
 }
 
 WEEKDAYS = ["понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"]
@@ -99,6 +132,8 @@ class RegulationStandard(RegulationClauses, Versioned, Audited, db.Model):
     """The company's standard wording and values: a new client's regulation starts from it."""
 
     __tablename__ = "regulation_standard"
+    __audit_name__ = "Стандарт регламента"
+    __audit_labels__ = CLAUSE_LABELS
 
     id: Mapped[int] = mapped_column(primary_key=True)
 
@@ -108,6 +143,9 @@ class RegulationStandard(RegulationClauses, Versioned, Audited, db.Model):
 
 class Regulation(RegulationClauses, Versioned, Audited, db.Model):
     __tablename__ = "regulations"
+    __audit_name__ = "Регламент"
+    __audit_link__ = ("regulations.detail", "regulation_id")
+    __audit_labels__ = {**CLAUSE_LABELS, "number": "Редакция", "based_on_id": "На основе редакции"}
     __table_args__ = (
         sa.UniqueConstraint("client_id", "number"),
         # At most one version in force per client, enforced by the database itself.
@@ -133,6 +171,7 @@ class Regulation(RegulationClauses, Versioned, Audited, db.Model):
     created_by: Mapped[User | None] = relationship()
 
     EDITABLE = (RegulationStatus.DRAFT,)
+    workflow = REGULATION_WORKFLOW
 
     def __str__(self) -> str:
         return f"Регламент взаимодействия, редакция {self.number}"
@@ -145,5 +184,7 @@ class Regulation(RegulationClauses, Versioned, Audited, db.Model):
     def editable(self) -> bool:
         return self.status in self.EDITABLE
 
-    def can_move_to(self, target: RegulationStatus) -> bool:
-        return (self.status, target) in TRANSITIONS
+    @property
+    def is_open(self) -> bool:
+        """Not signed yet: a draft or an agreed edition (a client has at most one)."""
+        return self.status in self.workflow.open_states

@@ -35,11 +35,28 @@ ROLE_LABELS = {
 }
 
 
+class AccountSource(enum.StrEnum):
+    """Where an account's identity lives: AccountDesk's own password, or the company directory."""
+
+    LOCAL = "local"
+    DIRECTORY = "directory"
+
+    @property
+    def label(self) -> str:
+        return {AccountSource.LOCAL: "локальная", AccountSource.DIRECTORY: "из каталога"}[self]
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
 
 class User(Versioned, Audited, UserMixin, db.Model):
+    __audit_name__ = "Пользователь"
+    __audit_link__ = ("admin.edit_user", "user_id")
+    __audit_labels__ = {"email": "E-mail", "full_name": "ФИО", "position": "Должность", "phone": "Телефон",
+                        "role": "Роль", "active": "Активна", "password_hash": "Пароль", "address": "Адрес",
+                        "source": "Учётная запись", "directory_id": "Идентификатор в каталоге",
+                        "directory": "Из каталога", "reason": "Причина"}
     __tablename__ = "users"
     __audit_exclude__ = frozenset({"version", "session_token", "last_login_at"})
     __audit_secret__ = frozenset({"password_hash"})
@@ -59,6 +76,12 @@ class User(Versioned, Audited, UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(sa.String(64), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A directory account signs in against the directory only and is found by the directory's
+    # stable identifier (AD objectGUID, OpenLDAP entryUUID), which survives renames and moves.
+    source: Mapped[AccountSource] = mapped_column(enum_type(AccountSource, "account_source"),
+                                                  default=AccountSource.LOCAL,
+                                                  server_default=AccountSource.LOCAL.value)
+    directory_id: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
     def __str__(self) -> str:
         return self.full_name

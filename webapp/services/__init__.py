@@ -49,23 +49,3 @@ class StaleVersion(ServiceError):
     def __init__(self, record: Any):
         super().__init__("Запись изменил другой пользователь, пока вы её редактировали.")
         self.record = record
-
-
-def check_version(record: Any, version: int | str | None) -> None:
-    """Refuse a save made against another version of ``record`` than the stored one."""
-    try:
-        submitted = int(version)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ServiceError("Форма устарела: обновите страницу.", field="version") from None
-    if submitted != record.version:
-        raise StaleVersion(record)
-
-
-def apply_changes(record: Any, data: dict[str, Any]) -> list[str]:
-    """Copy ``data`` onto ``record``; return the names of the fields that really changed."""
-    changed = []
-    for key, value in data.items():
-        if getattr(record, key) != value:
-            setattr(record, key, value)
-            changed.append(key)
-    return changed

@@ -12,63 +12,26 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import defer, lazyload
 
+from webapp import saving
 from webapp.extensions import db
-from webapp.formatting import local
-from webapp.models import Regulation, RegulationStatus, Role, User
+from webapp.formatting import local, long_date
+from webapp.models import User
 from webapp.models.audit import tag_action
 from webapp.models.clients import (DEFAULT_CADENCE_DAYS, CadenceState, Channel, Client, ClientStatus,
                                    Contact, Touchpoint, cadence_dates, phone_digits)
 from webapp.models.types import utcnow
-from webapp.services import NotFound, ServiceError, apply_changes, as_id, check_version
-from webapp.services.access import READ_ALL, require
-
-# --- scope --------------------------------------------------------------------------------------
-
-
-def visible_clients(user: User) -> sa.Select:
-    """The clients ``user`` may see. A specialist sees the clients of their assigned backlog
-    items; until the backlog exists they have none."""
-    query = sa.select(Client)
-    if user.role in READ_ALL:
-        return query
-    return query.where(sa.false())
-
-
-def get_client(user: User, client_id: int) -> Client:
-    client = db.session.scalar(visible_clients(user).where(Client.id == client_id))
-    if client is None:
-        raise NotFound("Клиент не найден.")
-    return client
-
-
-def can_edit(user: User, client: Client) -> bool:
-    """Admins edit every client; a manager edits the clients they lead or stand in for."""
-    return user.role == Role.ADMIN or (user.role == Role.MANAGER and client.is_on_team(user))
-
-
-def can_create(user: User) -> bool:
-    return user.role in (Role.ADMIN, Role.MANAGER)
-
-
-def _require_edit(user: User, client: Client) -> None:
-    require(can_edit(user, client), "Изменять клиента могут его аккаунт-менеджер, заместитель "
-                                    "и администратор.")
-
+from webapp.saving import Edit
+from webapp.services import NotFound, ServiceError, access, as_id, dashboard, terms, timeline
 
 # --- cadence and search bookkeeping ----------------------------------------------------------
 
 
-def cadence_interval(client: Client) -> int:
-    """Working days between contacts: the signed regulation's clause, else the client's setting."""
-    by_regulation = db.session.scalar(sa.select(Regulation.contact_cadence_days).where(
-        Regulation.client_id == client.id, Regulation.status == RegulationStatus.SIGNED))
-    return by_regulation or client.contact_cadence_days
-
-
 def refresh_cadence(client: Client) -> None:
-    """Recompute the dates on which the client becomes due, overdue and critical."""
+    """Recompute the dates on which the client becomes due, overdue and critical; the interval is
+    the one the terms in force give (``terms.effective_terms``)."""
     base = local(client.last_contact_at or client.created_at or utcnow()).date()
-    dates = cadence_dates(base, cadence_interval(client), client.next_contact_on)
+    interval = terms.effective_terms(client).contact_cadence_days
+    dates = cadence_dates(base, interval, client.next_contact_on)
     client.due_on, client.overdue_on, client.critical_on = dates.due_on, dates.overdue_on, dates.critical_on
 
 
@@ -94,7 +57,10 @@ def _refresh_last_contact(client: Client) -> None:
 
 CLIENT_FIELDS = ("short_name", "legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik",
                  "account", "corr_account", "contract_number", "contract_date", "manager_id",
-                 "deputy_id", "status", "hourly_rate", "contact_cadence_days", "notes")
+                 "deputy_id", "status", "hourly_rate", "contact_cadence_days", "notes",
+                 "phone", "email", "registered_on", "regulation_appendix", "signatory_contact_id",
+                 "signatory_position_genitive", "signatory_authority", "signatory_attorney_number",
+                 "signatory_attorney_date")
 
 
 def _check_team(data: dict[str, Any]) -> None:
@@ -102,7 +68,7 @@ def _check_team(data: dict[str, Any]) -> None:
         if data.get(key) is None:
             continue
         user = db.session.get(User, data[key])
-        if user is None or not user.active or user.role not in (Role.MANAGER, Role.ADMIN):
+        if user is None or not access.is_account_manager(user):
             raise ServiceError("Выберите активного аккаунт-менеджера.", field=key)
     if data.get("deputy_id") is not None and data.get("deputy_id") == data.get("manager_id"):
         raise ServiceError("Заместитель должен отличаться от аккаунт-менеджера.", field="deputy_id")
@@ -110,7 +76,7 @@ def _check_team(data: dict[str, Any]) -> None:
 
 def create_client(data: dict[str, Any], *, acting: User) -> Client:
     """A new client; a manager who adds one leads it unless they name someone else."""
-    require(can_create(acting), "Добавлять клиентов могут аккаунт-менеджеры и администратор.")
+    access.require(access.can_create_client(acting), "Добавлять клиентов могут аккаунт-менеджеры и администратор.")
     data = {k: v for k, v in data.items() if k in CLIENT_FIELDS}
     data["manager_id"] = data.get("manager_id") or acting.id
     data.setdefault("status", ClientStatus.ACTIVE)
@@ -136,20 +102,19 @@ def _check_unique_inn(inn: str | None, client_id: int | None) -> None:
         raise ServiceError(f"Клиент с таким ИНН уже есть: «{other}».", field="inn")
 
 
-def update_client(client: Client, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
-    """Save one block of the client card. Only an admin reassigns the account manager."""
-    _require_edit(acting, client)
-    check_version(client, version)
-    data = {k: v for k, v in data.items() if k in CLIENT_FIELDS}
-    if "manager_id" in data and data["manager_id"] != client.manager_id:
-        require(acting.role == Role.ADMIN, "Сменить аккаунт-менеджера может администратор "
-                                           "(передача клиентов).")
-    team = {"manager_id": data.get("manager_id", client.manager_id),
-            "deputy_id": data.get("deputy_id", client.deputy_id)}
-    _check_team(team)
+def update_client(client: Client, edit: Edit, *, acting: User) -> list[str]:
+    """Save one block of the card: only the fields this user changed. Only an admin reassigns the
+    account manager (a handover)."""
+    access.require_edit_client(acting, client)
+    data = saving.changes(client, edit, CLIENT_FIELDS)
+    if "manager_id" in data:
+        access.require(access.can_reassign_client(acting),
+                       "Сменить аккаунт-менеджера может администратор (передача клиентов).")
+    _check_team({"manager_id": data.get("manager_id", client.manager_id),
+                 "deputy_id": data.get("deputy_id", client.deputy_id)})
     if "inn" in data:
         _check_unique_inn(data["inn"], client.id)
-    changed = apply_changes(client, data)
+    changed = saving.write(client, data)
     if changed:
         refresh_search_text(client)
         refresh_cadence(client)
@@ -177,7 +142,7 @@ SORTS = {
 
 def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Select:
     """The client list: scoped, searched, filtered, sorted — one query, whatever the row count."""
-    query = visible_clients(user).options(defer(Client.search_text), defer(Client.notes))
+    query = access.visible_clients(user).options(defer(Client.search_text), defer(Client.notes))
     if q := filters.q.strip().lower():
         conditions = [Client.search_text.contains(q, autoescape=True)]
         digits = re.sub(r"\D", "", q)
@@ -194,32 +159,17 @@ def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Sel
         query = query.where(Client.status != ClientStatus.CLOSED)
     elif filters.status in ClientStatus.__members__.values():
         query = query.where(Client.status == ClientStatus(filters.status))
-    query = query.where(*cadence_condition(filters.cadence, today))
+    query = query.where(*Client.cadence_condition(filters.cadence, today))
     return query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
-
-
-def cadence_condition(state: str, today: date) -> list:
-    """SQL for «clients in this cadence state today», on the stored dates."""
-    if state == CadenceState.CRITICAL:
-        return [Client.critical_on <= today]
-    if state == CadenceState.OVERDUE:
-        return [Client.overdue_on <= today, Client.critical_on > today]
-    if state == CadenceState.DUE:
-        return [Client.due_on <= today, Client.overdue_on > today]
-    if state == CadenceState.OK:
-        return [Client.due_on > today]
-    if state == "attention":  # due, overdue or critical
-        return [Client.due_on <= today]
-    return []
 
 
 def due_clients(user: User, today: date) -> list[Client]:
     """«Мой день»: the user's active clients (led or stood in for) that need a contact today, most
     neglected first. The page shows no team names, so the manager and deputy are not joined."""
-    query = (visible_clients(user)
+    query = (access.visible_clients(user)
              .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
                     sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id),
-                    *cadence_condition("attention", today))
+                    *Client.cadence_condition("attention", today))
              .options(lazyload(Client.manager), lazyload(Client.deputy), defer(Client.search_text),
                       defer(Client.notes))
              .order_by(Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.short_name))
@@ -244,16 +194,14 @@ class ManagerDue:
 def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[ManagerDue]:
     """«Мой день» for an admin: per manager, how many clients are due, overdue and critical, and
     the most neglected of them — two queries, however large the company."""
-    attention = (visible_clients(user)
+    attention = (access.visible_clients(user)
                  .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
-                        *cadence_condition("attention", today)))
-    counted = attention.with_only_columns(
-        Client.manager_id,
-        sa.func.sum(sa.case((Client.critical_on <= today, 1), else_=0)),
-        sa.func.sum(sa.case((sa.and_(Client.overdue_on <= today, Client.critical_on > today), 1), else_=0)),
-        sa.func.sum(sa.case((Client.overdue_on > today, 1), else_=0)),
-    ).group_by(Client.manager_id)
-    counts = {row[0]: row[1:] for row in db.session.execute(counted)}
+                        *Client.cadence_condition("attention", today)))
+    state = Client.cadence_case(today)
+    counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
+    counts: dict[int, dict[str, int]] = {}
+    for manager_id, value, count in db.session.execute(counted):
+        counts.setdefault(manager_id, {})[value] = count
     ranked = attention.with_only_columns(
         Client.id, Client.short_name, Client.manager_id,
         sa.func.row_number().over(partition_by=Client.manager_id,
@@ -266,10 +214,23 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
     managers = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(counts)))}
     rows: dict[int, ManagerDue] = {}
     for client in neglected:
-        critical, overdue, due = counts[client.manager_id]
-        rows.setdefault(client.manager_id, ManagerDue(managers[client.manager_id], critical, overdue, due, []))
+        by_state = counts[client.manager_id]
+        rows.setdefault(client.manager_id, ManagerDue(
+            managers[client.manager_id], by_state.get(CadenceState.CRITICAL, 0),
+            by_state.get(CadenceState.OVERDUE, 0), by_state.get(CadenceState.DUE, 0), []))
         rows[client.manager_id].neglected.append(client)
     return sorted(rows.values(), key=lambda row: row.manager.full_name)
+
+
+dashboard.register(dashboard.Section(
+    "due", "Пора связаться", 10, applies=lambda user: access.leads_clients(user),
+    load=due_clients, count=len, macro="clients.due_list", refresh_on="contact-logged",
+    empty="Все клиенты в графике: сегодня никому не нужно звонить. Следующие контакты — в списке "
+          "клиентов, фильтр «В графике»."))
+dashboard.register(dashboard.Section(
+    "managers", "Кому из клиентов пора позвонить", 10, applies=access.is_admin,
+    load=due_by_manager, count=lambda rows: sum(row.total for row in rows), macro="clients.managers_table",
+    empty="Все клиенты в графике: никому из менеджеров сегодня не нужно звонить."))
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -287,7 +248,7 @@ def _contact_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contact:
-    _require_edit(acting, client)
+    access.require_edit_client(acting, client)
     contact = Contact(client=client, **_contact_data(data))
     contact.phone_digits = phone_digits(contact.phone)
     db.session.add(contact)
@@ -296,10 +257,9 @@ def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contac
     return contact
 
 
-def update_contact(contact: Contact, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
-    _require_edit(acting, contact.client)
-    check_version(contact, version)
-    changed = apply_changes(contact, _contact_data(data))
+def update_contact(contact: Contact, edit: Edit, *, acting: User) -> list[str]:
+    access.require_edit_client(acting, contact.client)
+    changed = saving.write(contact, _contact_data(saving.changes(contact, edit, CONTACT_FIELDS)))
     contact.phone_digits = phone_digits(contact.phone)
     refresh_search_text(contact.client)
     return changed
@@ -308,8 +268,8 @@ def update_contact(contact: Contact, data: dict[str, Any], version: Any, *, acti
 def remove_contact(contact: Contact, version: Any, *, acting: User) -> None:
     """Remove a contact; touchpoints that named them keep their text."""
     client = contact.client
-    _require_edit(acting, client)
-    check_version(contact, version)
+    access.require_edit_client(acting, client)
+    saving.check_delete(contact, version)
     client.contacts.remove(contact)
     db.session.delete(contact)
     db.session.flush()
@@ -333,7 +293,7 @@ def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: Us
                    occurred_at: datetime | None = None, contact_ids: list[int] | None = None,
                    next_step: str = "", next_contact_on: date | None = None) -> Touchpoint:
     """Record a contact with the client; it moves the client's cadence at once."""
-    _require_edit(acting, client)
+    access.require_edit_client(acting, client)
     now = utcnow()
     occurred_at = occurred_at or now
     # Far-off dates overflow the calendar arithmetic (UTC conversion, working days): refuse them.
@@ -364,10 +324,9 @@ def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: Us
 def delete_touchpoint(touchpoint: Touchpoint, version: Any, *, acting: User) -> None:
     """Remove a contact logged by mistake (its author or an admin); the cadence follows."""
     client = touchpoint.client
-    _require_edit(acting, client)
-    require(acting.role == Role.ADMIN or touchpoint.user_id == acting.id,
-            "Удалить запись может её автор или администратор.")
-    check_version(touchpoint, version)
+    access.require(access.can_delete_touchpoint(acting, touchpoint, client),
+                   "Удалить запись может её автор или администратор.")
+    saving.check_delete(touchpoint, version)
     db.session.delete(touchpoint)
     db.session.flush()
     _refresh_last_contact(client)
@@ -381,29 +340,33 @@ def get_touchpoint(client: Client, touchpoint_id: int) -> Touchpoint:
     return touchpoint
 
 
-@dataclass
-class TimelineEntry:
-    """One event in a client's history; later areas (meetings, acts…) add their own kinds."""
-
-    kind: str
-    at: datetime
-    title: str
-    body: str
-    user: User | None
-    record: Any
-
-
-def timeline(client: Client, limit: int = 30, before_id: int | None = None) -> list[TimelineEntry]:
-    """Everything that happened with the client, newest first."""
-    query = (sa.select(Touchpoint).where(Touchpoint.client_id == client.id)
+def _touchpoint_entries(client: Client, user: User, before: timeline.Cursor | None,
+                        limit: int) -> list[timeline.Entry]:
+    """The contact log in the client's history."""
+    query = (sa.select(Touchpoint).where(Touchpoint.client_id == client.id,
+                                         *timeline.older_than("touchpoint", Touchpoint.occurred_at,
+                                                              Touchpoint.id, before))
              .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(limit))
-    if before_id is not None:
-        anchor = db.session.get(Touchpoint, before_id) if as_id(before_id) is not None else None
-        if anchor is not None:
-            query = query.where(sa.tuple_(Touchpoint.occurred_at, Touchpoint.id)
-                                < sa.tuple_(anchor.occurred_at, anchor.id))
-    return [TimelineEntry("touchpoint", t.occurred_at, t.channel.label, t.summary, t.user, t)
-            for t in db.session.scalars(query)]
+    found = []
+    for t in db.session.scalars(query):
+        lines = []
+        if t.next_step:
+            lines.append(("Дальше", t.next_step + (f" — {long_date(t.next_contact_on)}" if t.next_contact_on else "")))
+        elif t.next_contact_on:
+            lines.append(("Следующий контакт", long_date(t.next_contact_on)))
+        actions = []
+        if access.can_delete_touchpoint(user, t, client):
+            actions.append(timeline.Action("Удалить запись", "clients.delete_touchpoint",
+                                           {"client_id": client.id, "touchpoint_id": t.id}, t.version,
+                                           confirm="Удалить эту запись о контакте?"))
+        found.append(timeline.Entry(
+            "touchpoint", t.occurred_at, t.id, t.channel.label, t.summary, t.user,
+            meta="с кем: " + ", ".join(c.full_name for c in t.contacts) if t.contacts else "",
+            lines=lines, actions=actions))
+    return found
+
+
+timeline.register("touchpoint", _touchpoint_entries)
 
 
 # --- handover -----------------------------------------------------------------------------------
@@ -412,10 +375,10 @@ def timeline(client: Client, limit: int = 30, before_id: int | None = None) -> l
 def hand_over(from_user: User, to_user: User, *, acting: User, as_deputy: bool = True,
               client_ids: list[int] | None = None) -> int:
     """Move a manager's clients to another manager (vacation, leaving); each move is audited."""
-    require(acting.role == Role.ADMIN, "Передавать клиентов может администратор.")
+    access.require(access.can_hand_over(acting), "Передавать клиентов может администратор.")
     if from_user.id == to_user.id:
         raise ServiceError("Выберите другого менеджера.", field="to_user")
-    if not to_user.active or to_user.role not in (Role.MANAGER, Role.ADMIN):
+    if not access.is_account_manager(to_user):
         raise ServiceError("Принять клиентов может только активный аккаунт-менеджер.", field="to_user")
     condition = Client.manager_id == from_user.id
     if as_deputy:

@@ -1,16 +1,17 @@
 """Our company profile: requisites, signatory, VAT and default rate."""
 
+from webapp import saving
 from webapp.extensions import db
 from webapp.models import CompanyProfile
-from webapp.services import apply_changes, check_version
+from webapp.saving import Edit
 
 
-def update_company(profile: CompanyProfile, data: dict, version: int | str | None) -> list[str]:
+def update_company(profile: CompanyProfile, edit: Edit) -> list[str]:
     """Save the profile; the first save creates the single row."""
     if profile.id is None:
         db.session.add(profile)
+        changed = saving.write(profile, edit.values)
     else:
-        check_version(profile, version)
-    changed = apply_changes(profile, data)
+        changed = saving.apply_edit(profile, edit, edit.values)
     db.session.flush()
     return changed

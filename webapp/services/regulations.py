@@ -1,86 +1,36 @@
-"""Regulations: drafts from the company standard, editions, signing, and the rules they set.
+"""Regulations: drafts from the company standard, editions, signing, comparison, the document.
 
 The regulation in force (the signed one) is the source of the client's contact cadence, meeting
-schedule, approval threshold, SLA, acceptance period and payment terms; ``effective_terms`` is
-the one place other areas read them from, falling back to the client's and the company's values.
+schedule, approval threshold, SLA, acceptance period and payment terms; ``services.terms`` is the
+one place other areas read them from, falling back to the client's and the company's values.
 """
 
 from dataclasses import dataclass
-from datetime import date, time
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus, Role,
+from webapp.models import (Client, CompanyProfile, Regulation, RegulationStandard, RegulationStatus,
                            User)
+from webapp.models.company import DEFAULT_REGULATION_NUMBER_FORMAT
 from webapp.models.audit import tag_action
-from webapp.services import NotFound, ServiceError, apply_changes, check_version
+from webapp.models.regulations import CLAUSE_LABELS
+from webapp import saving
+from webapp.saving import Edit
+from webapp.services import NotFound, ServiceError, access, terms, workflow
 from webapp.services import clients as client_service
-from webapp.services.access import require
-
-DEFAULT_SLA = [
-    {"priority": "Критический", "description": "Остановлена работа: не проводятся документы, не работает касса, "
-                                               "не формируется отчётность в последний день срока",
-     "reaction": "1 час", "resolution": "4 часа"},
-    {"priority": "Высокий", "description": "Ошибка мешает работе нескольких пользователей, есть обходной путь",
-     "reaction": "4 часа", "resolution": "2 рабочих дня"},
-    {"priority": "Обычный", "description": "Консультация, ошибка у одного пользователя, небольшая доработка",
-     "reaction": "1 рабочий день", "resolution": "по плану работ"},
-    {"priority": "Низкий", "description": "Пожелания и развитие системы",
-     "reaction": "2 рабочих дня", "resolution": "по согласованному приоритету"},
-]
-
-DEFAULT_STANDARD: dict[str, Any] = {
-    "contact_cadence_days": 3,
-    "meeting_weekday": 1,
-    "meeting_time": time(10, 0),
-    "meeting_place": "офис Заказчика",
-    "channels": "Телефон\nЭлектронная почта\nTelegram (рабочая группа проекта)",
-    "working_hours": "понедельник — пятница, с 9:00 до 18:00 по московскому времени, кроме праздничных дней",
-    "intake_procedure": (
-        "Заказчик передаёт задачу в удобной ему форме: голосовым сообщением, письмом или парой строк в "
-        "рабочем чате. Исполнитель в течение одного рабочего дня связывается с Заказчиком, уточняет задачу, "
-        "составляет техническое задание и оценку трудозатрат в часах и рублях.\n"
-        "Работы начинаются после согласования стоимости ответственным лицом Заказчика. Порядок выполнения "
-        "накопленных задач согласуется на еженедельной планёрке."),
-    "approval_threshold_hours": Decimal("4.00"),
-    "approval_threshold_amount": None,
-    "acceptance_days": 5,
-    "payment_days": 10,
-    "hours_limit": "Объём работ в месяц определяется утверждённым бюджетом на год по блокам работ.",
-    "confidentiality": (
-        "Стороны сохраняют конфиденциальность сведений, полученных при исполнении Регламента. Доступ "
-        "Исполнителя к информационным базам Заказчика предоставляется персонально и отзывается по "
-        "окончании работ."),
-    "term_text": (
-        "Регламент вступает в силу с даты подписания и действует в течение срока действия Договора. "
-        "Изменения оформляются новой редакцией Регламента, подписанной обеими Сторонами."),
-    "sla": DEFAULT_SLA,
-    "escalation": [
-        {"level": "1", "who": "Аккаунт-менеджер Исполнителя", "when": "задача не решена в срок по SLA"},
-        {"level": "2", "who": "Руководитель отдела сопровождения", "when": "нет решения в течение 1 рабочего дня "
-                                                                            "после эскалации"},
-        {"level": "3", "who": "Генеральный директор Исполнителя", "when": "спор не урегулирован за 3 рабочих дня"},
-    ],
-    "sections": [],
-}
 
 
-def get_standard() -> RegulationStandard:
-    """The company standard; before an admin saves it, an unsaved one with the built-in wording."""
-    standard = db.session.scalar(sa.select(RegulationStandard).order_by(RegulationStandard.id).limit(1))
-    return standard or RegulationStandard(**DEFAULT_STANDARD)
 
-
-def update_standard(standard: RegulationStandard, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
-    require(acting.role == Role.ADMIN, "Стандарт регламента меняет администратор.")
+def update_standard(standard: RegulationStandard, edit: Edit, *, acting: User) -> list[str]:
+    """Save the company standard; its first save stores the built-in wording with the admin's edits."""
+    access.require(access.can_edit_settings(acting), "Стандарт регламента меняет администратор.")
     if standard.id is None:
         db.session.add(standard)
+        changed = saving.write(standard, _clauses(edit.values))
     else:
-        check_version(standard, version)
-    changed = apply_changes(standard, _clauses(data))
+        changed = saving.apply_edit(standard, edit, Regulation.CLAUSE_FIELDS)
     db.session.flush()
     return changed
 
@@ -92,8 +42,7 @@ def get_regulation(user: User, regulation_id: int) -> Regulation:
     """A regulation of a client the user may see (404 otherwise)."""
     regulation = db.session.scalar(
         sa.select(Regulation).where(Regulation.id == regulation_id,
-                                    Regulation.client_id.in_(client_service.visible_clients(user)
-                                                             .with_only_columns(Client.id))))
+                                    Regulation.client_id.in_(access.visible_client_ids(user))))
     if regulation is None:
         raise NotFound("Регламент не найден.")
     return regulation
@@ -104,49 +53,18 @@ def versions(client: Client) -> list[Regulation]:
                                    .order_by(Regulation.number.desc())))
 
 
-def in_force(client: Client) -> Regulation | None:
-    return db.session.scalar(sa.select(Regulation).where(Regulation.client_id == client.id,
-                                                         Regulation.status == RegulationStatus.SIGNED))
-
-
-@dataclass(frozen=True)
-class EffectiveTerms:
-    """The rules AccountDesk follows for a client, and where each comes from."""
-
-    contact_cadence_days: int
-    meeting_schedule: str
-    approval_threshold_hours: Decimal | None
-    approval_threshold_amount: Decimal | None
-    sla: list[dict[str, Any]]
-    acceptance_days: int
-    payment_days: int
-    regulation: Regulation | None
-
-    @property
-    def source(self) -> str:
-        return f"по регламенту (редакция {self.regulation.number})" if self.regulation else "по умолчанию"
-
-
-def effective_terms(client: Client) -> EffectiveTerms:
-    """The regulation in force decides; without one, the client's cadence and the company standard."""
-    regulation = in_force(client)
-    if regulation is not None:
-        source = regulation
-        cadence = regulation.contact_cadence_days
-    else:
-        source = get_standard()
-        cadence = client.contact_cadence_days
-    return EffectiveTerms(cadence, source.meeting_schedule if regulation else "", source.approval_threshold_hours,
-                          source.approval_threshold_amount, source.sla or [], source.acceptance_days,
-                          source.payment_days, regulation)
-
-
 # --- writing ------------------------------------------------------------------------------------
 
 
 def _require_edit(user: User, client: Client) -> None:
-    require(client_service.can_edit(user, client),
-            "Регламент клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    access.require(access.can_edit_client(user, client),
+                   "Регламент клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+
+
+def open_edition(client: Client) -> Regulation | None:
+    """The client's unsigned edition (a draft or an agreed one): at most one exists."""
+    return db.session.scalar(sa.select(Regulation).where(
+        Regulation.client_id == client.id, Regulation.status.in_(Regulation.workflow.open_states)))
 
 
 def _clauses(data: dict[str, Any]) -> dict[str, Any]:
@@ -173,19 +91,17 @@ def _default_parties(client: Client) -> list[dict[str, str]]:
 def create_draft(client: Client, *, acting: User, source: Regulation | None = None) -> Regulation:
     """A new edition as a draft: a copy of ``source`` (or of the version in force), else the standard."""
     _require_edit(acting, client)
-    open_version = db.session.scalar(sa.select(Regulation).where(
-        Regulation.client_id == client.id,
-        Regulation.status.in_([RegulationStatus.DRAFT, RegulationStatus.AGREED])))
+    open_version = open_edition(client)
     if open_version is not None:
         raise ServiceError(f"У клиента уже есть неподписанная редакция {open_version.number}: "
                            "продолжите её или удалите.")
-    source = source or in_force(client)
+    source = source or terms.in_force(client)
     number = (db.session.scalar(sa.select(sa.func.max(Regulation.number))
                                 .where(Regulation.client_id == client.id)) or 0) + 1
     if source is not None:
         clauses, parties, city = source.clauses(), [dict(p) for p in source.parties], source.city
     else:
-        clauses, parties, city = get_standard().clauses(), _default_parties(client), "г. Москва"
+        clauses, parties, city = terms.get_standard().clauses(), _default_parties(client), "г. Москва"
         clauses["contact_cadence_days"] = client.contact_cadence_days
     regulation = Regulation(client=client, client_id=client.id, number=number, status=RegulationStatus.DRAFT,
                             parties=parties, city=city, based_on_id=source.id if source else None,
@@ -200,47 +116,45 @@ def _deep_copy(clauses: dict[str, Any]) -> dict[str, Any]:
     return {k: ([dict(row) for row in v] if isinstance(v, list) else v) for k, v in clauses.items()}
 
 
-def update_draft(regulation: Regulation, data: dict[str, Any], version: Any, *, acting: User) -> list[str]:
+EDITION_FIELDS = (*Regulation.CLAUSE_FIELDS, "parties", "city", "effective_date")
+
+
+def update_draft(regulation: Regulation, edit: Edit, *, acting: User) -> list[str]:
     """Save the clauses of a draft. Agreed and signed editions refuse: make a new edition instead."""
     _require_edit(acting, regulation.client)
-    check_version(regulation, version)
     if not regulation.editable:
         raise ServiceError("Редакция уже согласована или подписана и не меняется. Верните её в проект "
                            "или создайте новую редакцию.")
-    fields = {**_clauses(data), **{k: data[k] for k in ("parties", "city", "effective_date") if k in data}}
-    changed = apply_changes(regulation, fields)
+    changed = saving.apply_edit(regulation, edit, EDITION_FIELDS)
     db.session.flush()
     return changed
 
 
-def move(regulation: Regulation, target: RegulationStatus, version: Any, *, acting: User,
-         signed_on: date | None = None, effective_date: date | None = None) -> None:
-    """Draft ↔ agreed → signed. Signing supersedes the edition in force and the client's cadence follows."""
-    _require_edit(acting, regulation.client)
-    check_version(regulation, version)
-    if not regulation.can_move_to(target):
-        raise ServiceError(f"Из состояния «{regulation.status.label}» нельзя перейти в «{target.label}».")
-    if target == RegulationStatus.SIGNED:
-        if signed_on is None:
-            raise ServiceError("Укажите дату подписания.", field="signed_on")
-        previous = in_force(regulation.client)
-        if previous is not None:
-            previous.status = RegulationStatus.SUPERSEDED
-            tag_action(previous, "supersede")
-            db.session.flush()  # the database allows one signed edition per client
-        regulation.signed_on = signed_on
-        regulation.effective_date = effective_date or regulation.effective_date or signed_on
-    regulation.status = target
-    tag_action(regulation, {RegulationStatus.SIGNED: "sign", RegulationStatus.AGREED: "agree",
-                            RegulationStatus.DRAFT: "reopen"}[target])
-    db.session.flush()
-    if target == RegulationStatus.SIGNED:
-        client_service.refresh_cadence(regulation.client)
+def _sign(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
+    """Signing: the edition in force is superseded (the database allows one signed edition per
+    client), the dates are set."""
+    previous = terms.in_force(regulation.client)
+    if previous is not None:
+        previous.status = RegulationStatus.SUPERSEDED
+        tag_action(previous, "supersede")
+        db.session.flush()
+    regulation.signed_on = values["signed_on"]
+    regulation.effective_date = values.get("effective_date") or regulation.effective_date or values["signed_on"]
+
+
+def _signed(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
+    """The client's cadence follows the regulation now in force."""
+    client_service.refresh_cadence(regulation.client)
+
+
+workflow.register(Regulation, can_change=lambda user, regulation: access.can_edit_client(user, regulation.client),
+                  denied="Регламент клиента ведут его аккаунт-менеджер, заместитель и администратор.",
+                  before={RegulationStatus.SIGNED: _sign}, after={RegulationStatus.SIGNED: _signed})
 
 
 def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
     _require_edit(acting, regulation.client)
-    check_version(regulation, version)
+    saving.check_delete(regulation, version)
     if regulation.status != RegulationStatus.DRAFT:
         raise ServiceError("Удалить можно только проект.")
     db.session.delete(regulation)
@@ -249,17 +163,6 @@ def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
 
 # --- comparing ----------------------------------------------------------------------------------
 
-CLAUSE_LABELS = {
-    "status": "Статус", "signed_on": "Дата подписания", "effective_date": "Вступает в силу", "city": "Город",
-    "parties": "Ответственные лица", "channels": "Каналы связи", "working_hours": "Рабочее время",
-    "contact_cadence_days": "Связь с клиентом, раз в N рабочих дней", "meeting_weekday": "День планёрки",
-    "meeting_time": "Время планёрки", "meeting_place": "Место планёрки", "intake_procedure": "Приём задач",
-    "sla": "Приоритеты и сроки (SLA)", "approval_threshold_hours": "Согласование ЛПР от, часов",
-    "approval_threshold_amount": "Согласование ЛПР от, ₽", "acceptance_days": "Приёмка актов, рабочих дней",
-    "payment_days": "Оплата, рабочих дней", "escalation": "Эскалация", "hours_limit": "Лимит часов / бюджет",
-    "confidentiality": "Конфиденциальность и доступы", "term_text": "Срок действия и изменения",
-    "sections": "Дополнительные разделы",
-}
 
 
 @dataclass
@@ -279,34 +182,26 @@ def compare(left: Regulation, right: Regulation) -> list[ClauseDiff]:
     return [ClauseDiff(key, label, getattr(left, key), getattr(right, key)) for key, label in CLAUSE_LABELS.items()]
 
 
-# --- the document -------------------------------------------------------------------------------
-
-
-def _signatory(client: Client):
-    """Who signs for the client: a decision maker who is a director, else the first decision maker."""
-    makers = [c for c in client.contacts if c.is_decision_maker]
-    directors = [c for c in makers if "директор" in (c.position or "").lower()]
-    return (directors or makers or [None])[0]
+# --- the document ---------------------------------------------------------------------------------
 
 
 def document_data(regulation: Regulation):
-    """The edition as plain data for ``documents.regulation``."""
+    """The edition as plain data for ``documents.regulation``: both parties from ``documents.parties``,
+    the readable edition number, the edition it replaces and, once superseded, since when."""
     from webapp.documents import regulation as doc
+    from webapp.documents.parties import client_party, company_party
 
     client, company = regulation.client, CompanyProfile.get()
-    signer = _signatory(client)
-    contractor = doc.Party(
-        name=company.name, legal_name=company.legal_name or company.name, inn=company.inn, kpp=company.kpp,
-        ogrn=company.ogrn, address=company.address, phone=company.phone, email=company.email,
-        bank_name=company.bank_name, bik=company.bik, account=company.account, corr_account=company.corr_account,
-        signatory_name=company.signatory_name, signatory_position=company.signatory_position,
-        signatory_basis=company.signatory_basis or "Устава")
-    party = doc.ClientParty(
-        name=client.short_name, legal_name=client.legal_name or client.short_name, inn=client.inn, kpp=client.kpp,
-        ogrn=client.ogrn, address=client.address, bank_name=client.bank_name, bik=client.bik,
-        account=client.account, corr_account=client.corr_account,
-        signatory_name=signer.full_name if signer else "", signatory_position=signer.position if signer else "",
-        contract_number=client.contract_number, contract_date=client.contract_date)
+    number_format = company.regulation_number_format or DEFAULT_REGULATION_NUMBER_FORMAT
+
+    def number_of(edition: Regulation) -> str:
+        year = (edition.signed_on or edition.created_at.date()).year
+        return doc.edition_number(number_format, client=client.short_name, edition=edition.number,
+                                  year=year, client_id=client.id)
+
+    signed = [e for e in versions(client) if e.status in (RegulationStatus.SIGNED, RegulationStatus.SUPERSEDED)]
+    previous = next((e for e in signed if e.number < regulation.number), None)
+    successor = min((e for e in signed if e.number > regulation.number), key=lambda e: e.number, default=None)
 
     def people(side: str):
         return [doc.ResponsiblePerson(name=p.get("name", ""), position=p.get("position", ""), role=p.get("role", ""),
@@ -316,8 +211,12 @@ def document_data(regulation: Regulation):
     meeting = (doc.MeetingSlot(regulation.meeting_weekday, regulation.meeting_time, regulation.meeting_place)
                if regulation.meeting_weekday is not None and regulation.meeting_time else None)
     return doc.RegulationDoc(
-        number=f"РВ-{client.id}", version=regulation.number, status=regulation.status.value,
-        contractor=contractor, client=party, city=(regulation.city or "").removeprefix("г. "),
+        number=number_of(regulation), version=regulation.number, status=regulation.status.value,
+        contractor=company_party(company), client=client_party(client, seal=company.seal_mark),
+        contract_number=client.contract_number, contract_date=client.contract_date,
+        appendix_number=client.regulation_appendix, previous_number=number_of(previous) if previous else "",
+        superseded_on=(successor.effective_date or successor.signed_on) if successor else None,
+        city=(regulation.city or "").removeprefix("г. "), vat_mode=company.vat_mode,
         signed_on=regulation.signed_on, effective_date=regulation.effective_date,
         contractor_people=people("contractor"), client_people=people("client"),
         channels=[line.strip() for line in regulation.channels.splitlines() if line.strip()],
@@ -330,6 +229,4 @@ def document_data(regulation: Regulation):
         acceptance_days=regulation.acceptance_days, payment_days=regulation.payment_days,
         escalation=[doc.EscalationLevel(r.get("who", ""), r.get("when", "")) for r in regulation.escalation],
         budget=regulation.hours_limit, confidentiality=regulation.confidentiality, term=regulation.term_text,
-        free_sections=[doc.FreeSection(s.get("title", ""), s.get("body", "")) for s in regulation.sections],
-        approvers=[doc.Approver(c.full_name, c.position, ", ".join(c.decides) or "—")
-                   for c in client.contacts if c.is_decision_maker])
+        free_sections=[doc.FreeSection(s.get("title", ""), s.get("body", "")) for s in regulation.sections])

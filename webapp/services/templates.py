@@ -1,7 +1,8 @@
 """Document templates an admin overrides per installation (instance/document_templates/).
 
-An upload is accepted only after a test render with sample data succeeds, so a broken template
-never reaches the people who print documents.
+An upload is accepted only after a test render with sample data succeeds, within the bounds every
+render keeps (no DTD, a few seconds, a few MB), so a broken or runaway template never reaches the
+people who print documents.
 """
 
 import hashlib
@@ -44,24 +45,33 @@ def install_template(name: str, data: bytes, override_dir: Path) -> None:
     """Check the uploaded .docx by rendering it, then put it in place atomically."""
     if name not in render.template_names():
         raise ServiceError("Такой шаблон не используется.", field="name")
-    if len(data) > MAX_TEMPLATE_BYTES:
-        raise ServiceError("Файл больше 5 МБ: шаблону столько не нужно.", field="file")
-    if not data.startswith(DOCX_MAGIC):
-        raise ServiceError("Файл не является документом Word (.docx).", field="file")
-    override_dir.mkdir(parents=True, exist_ok=True)
+    override_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # installation files: owner only
     fd, temp = tempfile.mkstemp(suffix=".docx", dir=override_dir)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        problems = render.check_template(Path(temp), name)
-        if problems:
-            raise ServiceError(" ".join(problems), field="file")
+        check_template_file(name, Path(temp))
         os.replace(temp, override_dir / name)
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
     log_event("document_templates", None, name, "template_upload",
               {"sha256": [None, hashlib.sha256(data).hexdigest()], "size": [None, len(data)]})
+
+
+def check_template_file(name: str, path: Path) -> None:
+    """The check every template passes before it replaces ``name`` (an upload, a restored backup):
+    a name in use, at most 5 MB, a Word file, and a test render with sample data."""
+    if name not in render.template_names():
+        raise ServiceError("Такой шаблон не используется.", field="name")
+    if path.stat().st_size > MAX_TEMPLATE_BYTES:
+        raise ServiceError("Файл больше 5 МБ: шаблону столько не нужно.", field="file")
+    with path.open("rb") as handle:
+        if handle.read(len(DOCX_MAGIC)) != DOCX_MAGIC:
+            raise ServiceError("Файл не является документом Word (.docx).", field="file")
+    problems = render.check_template(path, name)
+    if problems:
+        raise ServiceError(" ".join(problems), field="file")
 
 
 def remove_override(name: str, override_dir: Path) -> None:

@@ -1,16 +1,20 @@
 """Accounts: creating staff, roles, activation, passwords, and who may log in."""
 
+import functools
 import logging
+import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
 from webapp.models import Role, User
 from webapp.models.audit import log_event, tag_action
 from webapp.models.types import utcnow
-from webapp.services import ServiceError, apply_changes, check_version
-from webapp.services.access import require
+from webapp import saving
+from webapp.saving import Edit
+from webapp.services import ServiceError, access
 
 log = logging.getLogger("accountdesk.auth")
 
@@ -47,10 +51,13 @@ def create_user(*, email: str, full_name: str, role: Role, password: str,
     return user
 
 
-def update_user(user: User, data: dict, version: int | str | None, *, acting: User) -> list[str]:
+USER_FIELDS = ("email", "full_name", "position", "phone", "role", "active")
+
+
+def update_user(user: User, edit: Edit, *, acting: User) -> list[str]:
     """Change name, position, role or activity. An admin cannot demote or lock themselves out."""
-    require(acting.role == Role.ADMIN, "Учётные записи меняет администратор.")
-    check_version(user, version)
+    access.require(access.can_edit_settings(acting), "Учётные записи меняет администратор.")
+    data = saving.changes(user, edit, USER_FIELDS)
     if user.id == acting.id and (data.get("role", user.role) != Role.ADMIN or not data.get("active", True)):
         raise ServiceError("Нельзя снять с себя роль администратора или отключить свою учётную запись.",
                            field="role")
@@ -60,7 +67,7 @@ def update_user(user: User, data: dict, version: int | str | None, *, acting: Us
         if other is not None and other.id != user.id:
             raise ServiceError("Пользователь с таким e-mail уже есть.", field="email")
     was_active = user.active
-    changed = apply_changes(user, data)
+    changed = saving.write(user, data)
     if was_active and not user.active:
         user.end_sessions()
         tag_action(user, "deactivate")
@@ -77,10 +84,21 @@ def reset_password(user: User, password: str) -> None:
     tag_action(user, "password_reset")
 
 
-def change_own_password(user: User, current: str, new: str) -> None:
-    """The user changes their password: they must know the old one; other sessions end."""
+class WrongPassword(ServiceError):
+    """The current password did not match. The failure is already audited: the caller keeps that
+    record (commits) while refusing, and counts it against the limit on guesses."""
+
+
+def change_own_password(user: User, current: str, new: str, address: str) -> None:
+    """The user changes their password: they must know the old one; other sessions end.
+
+    A wrong current password is logged and audited like a failed login: someone at an unlocked
+    desk must not be able to guess it unseen.
+    """
     if not user.check_password(current):
-        raise ServiceError("Текущий пароль неверен.", field="current_password")
+        log.warning("wrong current password for %r from %s", user.email, address)
+        log_event("users", user.id, user.full_name, "password_check_failed", {"address": [None, address]})
+        raise WrongPassword("Текущий пароль неверен.", field="current_password")
     if current == new:
         raise ServiceError("Новый пароль совпадает с текущим.", field="password")
     check_password_rules(new)
@@ -90,15 +108,19 @@ def change_own_password(user: User, current: str, new: str) -> None:
 
 
 def authenticate(email: str, password: str, address: str) -> User | None:
-    """The active user with these credentials, or None; a failure is logged and audited."""
+    """The active user with these credentials, or None; a failure is logged and audited.
+
+    Exactly one password hash is checked whatever the account (unknown, deactivated, or without a
+    password of its own: then a dummy hash of the configured method), so the time of the answer does
+    not tell which accounts exist.
+    """
     user = find_by_email(email)
-    if user is not None and user.active and user.check_password(password):
+    stored = user.password_hash if user is not None and _checkable(user.password_hash) else None
+    matches = check_password_hash(stored or _dummy_hash(_hash_method()), password) and stored is not None
+    if matches and user.active:
         user.last_login_at = utcnow()
         log_event("users", user.id, user.full_name, "login", {"address": [None, address]})
         return user
-    if user is None:
-        # Spend the same time as a real check, so response time does not reveal accounts.
-        User(password_hash=_dummy_hash()).check_password(password)
     log.warning("failed login for %r from %s", email[:254], address)
     log_event("users", user.id if user else None, email[:254], "login_failed",
               {"address": [None, address]})
@@ -111,12 +133,27 @@ def logout(user: User) -> None:
     log_event("users", user.id, user.full_name, "logout")
 
 
-_dummy: dict[str, str] = {}
+def _checkable(password_hash: str) -> bool:
+    """A hash Werkzeug really computes (``method$salt$hash``). For anything else (an account that
+    signs in elsewhere, a locked one) it answers at once, and the time would show it."""
+    return password_hash.count("$") >= 2
 
 
-def _dummy_hash() -> str:
-    method = _hash_method()
-    if method not in _dummy:
-        from werkzeug.security import generate_password_hash
-        _dummy[method] = generate_password_hash("dummy-password", method=method)
-    return _dummy[method]
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def user_list_query(*, q: str = "", role: str = "", state: str = "active") -> sa.Select:
+    """Staff accounts for the admin's list: active first, by name; search by name or e-mail."""
+    query = sa.select(User).order_by(User.active.desc(), User.full_name)
+    if q:
+        like = f"%{q.lower()}%"
+        query = query.where(sa.or_(sa.func.lower(User.full_name).like(like), User.email.like(like)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    if state == "active":
+        query = query.where(User.active.is_(True))
+    elif state == "inactive":
+        query = query.where(User.active.is_(False))
+    return query

@@ -1,25 +1,26 @@
-from datetime import datetime, timedelta
-
 import sqlalchemy as sa
 from flask import abort, current_app, flash, request, send_file, url_for
 from flask_login import current_user
 
-from webapp import htmx
+from webapp import htmx, saving
 from webapp.blueprints.admin import bp
-from webapp.blueprints.admin.forms import (CompanyForm, NewUserForm, ResetPasswordForm, TemplateUploadForm,
-                                           UserForm)
+from webapp.blueprints.admin.forms import (CompanyForm, DirectoryCheckForm, NewUserForm, ResetPasswordForm,
+                                           TemplateUploadForm, UserForm)
 from webapp.extensions import db
 from webapp.documents.render import content_disposition, template_names, template_path
-from webapp.forms import choices, submit
-from webapp.formatting import day_start
-from webapp.models import AuditEvent, CompanyProfile, Role, User
+from webapp.forms import choices
+from webapp.models import CompanyProfile, Role, User
+from webapp.models import audit as audit_log
 from webapp.permissions import allow
-from webapp.services import as_id
+from webapp.saving import submit
+from webapp.services import access, as_id
+from webapp.services import audit as audit_service
 from webapp.services import company as company_service
+from webapp.services import directory as directory_service
 from webapp.services import templates as template_service
 from webapp.services import users as user_service
 
-admin_only = allow(Role.ADMIN)
+admin_only = allow(*access.ADMINS)
 
 
 @bp.get("/users")
@@ -29,19 +30,10 @@ def users():
     q = request.args.get("q", "").strip()[:100]
     role = request.args.get("role", "")
     state = request.args.get("state", "active")
-    query = sa.select(User).order_by(User.active.desc(), User.full_name)
-    if q:
-        like = f"%{q.lower()}%"
-        query = query.where(sa.or_(sa.func.lower(User.full_name).like(like), User.email.like(like)))
-    if role in {r.value for r in Role}:
-        query = query.where(User.role == Role(role))
-    if state == "active":
-        query = query.where(User.active.is_(True))
-    elif state == "inactive":
-        query = query.where(User.active.is_(False))
+    query = user_service.user_list_query(q=q, role=role, state=state)
     page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
                        per_page=current_app.config["PER_PAGE"], error_out=False)
-    return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state)
+    return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state, roles=list(Role))
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -64,10 +56,9 @@ def edit_user(user_id: int):
     """Edit an account: name, role, activity (deactivating ends its sessions)."""
     user = db.get_or_404(User, user_id)
     form = UserForm(obj=user, data={"role": user.role.value})
-    outcome = submit(form, lambda: user_service.update_user(user, {
-        "email": form.email.data, "full_name": form.full_name.data, "position": form.position.data or "",
-        "phone": form.phone.data or "", "role": Role(form.role.data), "active": form.active.data,
-    }, form.version.data, acting=current_user))
+    if request.method == "GET":
+        saving.arm(form, user)
+    outcome = submit(form, lambda: user_service.update_user(user, saving.edit_of(form), acting=current_user))
     if outcome.saved:
         flash("Изменения сохранены.", "success")
         return htmx.redirect(url_for("admin.edit_user", user_id=user.id))
@@ -96,7 +87,9 @@ def company():
     """Our requisites, signatory, VAT and default hourly rate."""
     profile = CompanyProfile.get()
     form = CompanyForm(obj=profile, data={"vat_mode": profile.vat_mode.value if profile.vat_mode else "on_top"})
-    outcome = submit(form, lambda: company_service.update_company(profile, form.values(), form.version.data))
+    if request.method == "GET" and profile.id is not None:
+        saving.arm(form, profile)
+    outcome = submit(form, lambda: company_service.update_company(profile, saving.edit_of(form)))
     if outcome.saved:
         flash("Профиль компании сохранён.", "success")
         return htmx.redirect(url_for("admin.company"))
@@ -145,13 +138,40 @@ def reset_template(name: str):
     return htmx.redirect(url_for("admin.templates"))
 
 
-AUDIT_ACTIONS = {
-    "create": "создание", "update": "изменение", "delete": "удаление", "login": "вход",
-    "logout": "выход", "login_failed": "неудачный вход", "deactivate": "отключение",
-    "activate": "включение", "password_reset": "сброс пароля", "password_change": "смена пароля",
-    "handover": "передача клиентов", "agree": "согласование", "sign": "подписание", "reopen": "возврат в проект",
-    "supersede": "замена редакцией", "template_upload": "загрузка шаблона", "template_reset": "сброс шаблона",
-}
+@bp.get("/directory")
+@admin_only
+def directory():
+    """Sign-in with the company directory: the settings in force (secrets hidden), a connection
+    test and a look-up of what the directory says about a login."""
+    return _directory_page()
+
+
+@bp.post("/directory/test")
+@admin_only
+def directory_test():
+    """Reach the directory, bind the service account, find the base DN and the mapped groups."""
+    return _directory_page(block="checks", checks=directory_service.check_connection())
+
+
+@bp.post("/directory/check")
+@admin_only
+def directory_check():
+    """What the directory says about a login and which role it would give (no password checked)."""
+    form = DirectoryCheckForm()
+    if not form.validate_on_submit():
+        return _directory_page(block="lookup", check_form=form, status=422)
+    try:
+        lookup = directory_service.look_up(form.login.data)
+    except directory_service.DirectoryError as error:
+        form.login.errors = [f"Каталог недоступен: {error.detail}"]
+        return _directory_page(block="lookup", check_form=form, status=503)
+    return _directory_page(block="lookup", check_form=form, lookup=lookup)
+
+
+def _directory_page(block: str | None = None, status: int = 200, **context):
+    context.setdefault("check_form", DirectoryCheckForm(formdata=None))
+    return htmx.render("admin/directory.html", block=block, status=status,
+                       settings=directory_service.settings(), **context)
 
 
 @bp.get("/audit")
@@ -159,32 +179,13 @@ AUDIT_ACTIONS = {
 def audit():
     """The audit log: who changed what and when, filtered by actor, record, action and dates."""
     args = request.args
-    query = sa.select(AuditEvent).order_by(AuditEvent.id.desc())
-    if (actor := as_id(args.get("actor"))) is not None:
-        query = query.where(AuditEvent.actor_id == actor)
-    if entity_type := args.get("entity_type", "")[:60]:
-        query = query.where(AuditEvent.entity_type == entity_type)
-    if (entity_id := as_id(args.get("entity_id"))) is not None:
-        query = query.where(AuditEvent.entity_id == entity_id)
-    if (action := args.get("action", "")) in AUDIT_ACTIONS:
-        query = query.where(AuditEvent.action == action)
-    date_from, date_to = _parse_date(args.get("from")), _parse_date(args.get("to"))
-    if date_from:
-        query = query.where(AuditEvent.created_at >= day_start(date_from))
-    if date_to:
-        query = query.where(AuditEvent.created_at < day_start(date_to) + timedelta(days=1))
+    query = audit_service.audit_query(audit_service.AuditFilters(
+        actor=args.get("actor", ""), entity_type=args.get("entity_type", ""), entity_id=args.get("entity_id", ""),
+        action=args.get("action", ""), date_from=args.get("from", ""), date_to=args.get("to", ""),
+        signins=args.get("signins") == "1"))
     page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
-    entity_types = db.session.scalars(sa.select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)).all()
-    return htmx.render("admin/audit.html", block="results", page=page, actors=actors,
-                       entity_types=entity_types, actions=AUDIT_ACTIONS, filters=args)
-
-
-def _parse_date(value: str | None):
-    try:
-        day = datetime.strptime(value or "", "%Y-%m-%d").date()
-    except ValueError:
-        return None
-    # Year 1 or 9999 overflows once moved to UTC or a day on: such a filter is no filter.
-    return day if 1900 <= day.year <= 2999 else None
+    entity_types = db.session.scalars(audit_service.entity_types()).all()
+    return htmx.render("admin/audit.html", block="results", page=page, actors=actors, entity_types=entity_types,
+                       actions=audit_log.all_actions(), filters=args, entity=audit_log.entity)

@@ -1,15 +1,16 @@
-from flask import request
-from wtforms import (BooleanField, DateField, DateTimeLocalField, EmailField, IntegerField,
-                     SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField)
+from wtforms import (BooleanField, EmailField, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from webapp import requisites
-from webapp.forms import BaseForm, EmailAddress, MoneyField, Requisite, VersionField, choices
+from webapp.forms import (BaseForm, DateField, DateTimeLocalField, EmailAddress, IntegerField, MoneyField,
+                          PhoneField, Requisite, VersionField, choices)
 from webapp.models import Channel, ClientStatus
-from webapp.services import as_id
+from webapp.models.company import SignatoryAuthority
 
 STATUS_CHOICES = choices((s.value, s.label) for s in ClientStatus)
+AUTHORITY_CHOICES = choices((a.value, a.label) for a in SignatoryAuthority)
 CHANNEL_CHOICES = choices((c.value, c.label) for c in Channel)
 
 
@@ -19,25 +20,68 @@ def optional_id(value):
 
 
 class RequisitesForm(BaseForm):
-    """The client's legal requisites (one inline block of the card)."""
+    """The client's legal requisites and who signs documents for it (one inline block of the card).
 
-    legal_name = StringField("Полное наименование", validators=[Optional(), Length(max=500)])
+    The signatory is chosen among the client's decision makers (``obj`` is the client being edited).
+    """
+
+    legal_name = StringField("Полное наименование", validators=[Optional(), Length(max=500)],
+                             description="С организационно-правовой формой: «Общество с ограниченной "
+                                         "ответственностью «Ромашка»», «Индивидуальный предприниматель …».")
     inn = StringField("ИНН", validators=[Optional(), Length(max=20), Requisite(requisites.check_inn)])
     kpp = StringField("КПП", validators=[Optional(), Length(max=20), Requisite(requisites.check_kpp)])
     ogrn = StringField("ОГРН", validators=[Optional(), Length(max=20), Requisite(requisites.check_ogrn)])
     address = StringField("Юридический адрес", validators=[Optional(), Length(max=500)])
+    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    email = EmailField("E-mail", validators=[Optional(), Length(max=254), EmailAddress()])
+    registered_on = DateField("Дата записи в ЕГРЮЛ / ЕГРИП", validators=[Optional()],
+                              render_kw={"max": "2100-12-31"},
+                              description="Для ИП печатается в преамбуле рядом с ОГРНИП.")
     bank_name = StringField("Банк", validators=[Optional(), Length(max=300)])
     bik = StringField("БИК", validators=[Optional(), Length(max=20), Requisite(requisites.check_bik)])
     account = StringField("Расчётный счёт", validators=[
         Optional(), Length(max=30), Requisite(requisites.check_account, other="bik")])
     corr_account = StringField("Корр. счёт", validators=[
         Optional(), Length(max=30), Requisite(requisites.check_corr_account, other="bik")])
+    signatory_contact_id = SelectField("Подписывает документы", coerce=optional_id, validate_choice=True,
+                                       choices=choices([("", "— не выбран —")]))
+    signatory_position_genitive = StringField(
+        "Должность подписанта в родительном падеже", validators=[Optional(), Length(max=200)],
+        description="Для «в лице …»: «Генерального директора». Пусто — по правилу из должности.")
+    signatory_authority = SelectField("Действует на основании", choices=AUTHORITY_CHOICES,
+                                      default=SignatoryAuthority.CHARTER.value)
+    signatory_attorney_number = StringField("Доверенность №", validators=[Optional(), Length(max=60)])
+    signatory_attorney_date = DateField("Доверенность от", validators=[Optional()],
+                                        render_kw={"max": "2100-12-31"})
+    regulation_appendix = StringField("Регламент — приложение № к договору",
+                                      validators=[Optional(), Length(max=20)])
     version = VersionField()
 
-    FIELDS = ("legal_name", "inn", "kpp", "ogrn", "address", "bank_name", "bik", "account", "corr_account")
+    FIELDS = ("legal_name", "inn", "kpp", "ogrn", "address", "phone", "email", "registered_on", "bank_name",
+              "bik", "account", "corr_account", "signatory_contact_id", "signatory_position_genitive",
+              "signatory_authority", "signatory_attorney_number", "signatory_attorney_date",
+              "regulation_appendix")
+    NULLABLE = ("registered_on", "signatory_contact_id", "signatory_attorney_date")
+
+    def __init__(self, *args, obj=None, **kwargs):
+        super().__init__(*args, obj=obj, **kwargs)
+        if obj is not None and "signatory_contact_id" in self:
+            makers = [c for c in obj.contacts if c.is_decision_maker or c.id == obj.signatory_contact_id]
+            self.signatory_contact_id.choices = choices(
+                [("", "— не выбран —")] + [(c.id, f"{c.full_name}, {c.position}" if c.position else c.full_name)
+                                           for c in makers])
+
+    def validate_signatory_attorney_number(self, field):
+        if (self.signatory_authority.data == SignatoryAuthority.ATTORNEY.value and self.signatory_contact_id.data
+                and not (field.data or "").strip()):
+            raise ValidationError("Укажите номер доверенности подписанта.")
 
     def values(self) -> dict:
-        return {name: getattr(self, name).data or "" for name in RequisitesForm.FIELDS}
+        data = {name: getattr(self, name).data for name in RequisitesForm.FIELDS if name in self}
+        data = {k: (v if k in RequisitesForm.NULLABLE else v or "") for k, v in data.items()}
+        if "signatory_authority" in data:
+            data["signatory_authority"] = SignatoryAuthority(data["signatory_authority"])
+        return data
 
 
 class TermsForm(BaseForm):
@@ -47,8 +91,7 @@ class TermsForm(BaseForm):
                                                      Length(max=200)])
     status = SelectField("Статус", choices=STATUS_CHOICES, default=ClientStatus.ACTIVE.value)
     contract_number = StringField("Номер договора", validators=[Optional(), Length(max=60)])
-    contract_date = DateField("Дата договора", validators=[Optional()],
-                              render_kw={"max": "2100-12-31"})
+    contract_date = DateField("Дата договора", validators=[Optional()])
     manager_id = SelectField("Аккаунт-менеджер", coerce=optional_id, validate_choice=True)
     deputy_id = SelectField("Заместитель", coerce=optional_id, validate_choice=True)
     hourly_rate = MoneyField("Ставка часа, ₽", validators=[Optional(), NumberRange(0, 10**7, "Ставка от 0 до 10 000 000 ₽.")],
@@ -69,9 +112,6 @@ class TermsForm(BaseForm):
 
     def values(self) -> dict:
         data = {name: getattr(self, name).data for name in TermsForm.FIELDS if name in self}
-        if "manager_id" not in self and "manager_id" in request.form:
-            # Not offered to this user, yet sent: the service refuses it (403) rather than it being dropped.
-            data["manager_id"] = as_id(request.form["manager_id"])
         data["status"] = ClientStatus(data["status"])
         for key in ("contract_number", "notes"):
             data[key] = data[key] or ""
@@ -79,8 +119,13 @@ class TermsForm(BaseForm):
 
 
 class ClientForm(TermsForm, RequisitesForm):
-    """A new client: the terms and the requisites at once."""
+    """A new client: the terms and the requisites at once (the signatory once it has contacts)."""
 
+    signatory_contact_id = None
+    signatory_position_genitive = None
+    signatory_authority = None
+    signatory_attorney_number = None
+    signatory_attorney_date = None
     submit = SubmitField("Добавить клиента")
 
     def values(self) -> dict:
@@ -90,7 +135,7 @@ class ClientForm(TermsForm, RequisitesForm):
 class ContactForm(BaseForm):
     full_name = StringField("ФИО", validators=[DataRequired("Введите ФИО."), Length(max=200)])
     position = StringField("Должность", validators=[Optional(), Length(max=200)])
-    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
+    phone = PhoneField("Телефон", validators=[Optional(), Length(max=40)])
     email = EmailField("E-mail", validators=[Optional(), Length(max=254), EmailAddress()])
     messenger = StringField("Мессенджер", validators=[Optional(), Length(max=100)],
                             description="Telegram, WhatsApp… с ником или номером.")
@@ -104,11 +149,6 @@ class ContactForm(BaseForm):
 
     FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",
               "decides_scope", "decides_cost", "decides_payment", "decides_acceptance", "notes")
-
-    def validate_phone(self, field):
-        digits = "".join(ch for ch in field.data or "" if ch.isdigit())
-        if field.data and not 5 <= len(digits) <= 15:
-            raise ValidationError("Телефон: от 5 до 15 цифр, например +7 (912) 345-67-89.")
 
     def values(self) -> dict:
         return {name: getattr(self, name).data if getattr(self, name).data is not None else ""

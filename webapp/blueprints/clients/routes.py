@@ -2,41 +2,39 @@ import sqlalchemy as sa
 from flask import abort, current_app, flash, request, url_for
 from flask_login import current_user
 
-from webapp import htmx
+from webapp import htmx, saving
 from webapp.blueprints.clients import bp
 from webapp.blueprints.clients.forms import (ClientForm, ContactForm, HandoverForm, RequisitesForm,
                                              TermsForm, TouchpointForm)
 from webapp.extensions import db
 from webapp.formatting import from_local, today
-from webapp.forms import choices, submit
-from webapp.models import Channel, Client, Role, User
+from webapp.forms import choices
+from webapp.models import Channel, Client, User
 from webapp.permissions import allow
-from webapp.services import as_id
+from webapp.saving import DeleteConflict, submit
+from webapp.services import access, as_id, terms, timeline
 from webapp.services import clients as client_service
-from webapp.services import regulations as regulation_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
 DETAIL = "clients/detail.html"
+EDITORS = access.ACCOUNT_MANAGERS
 
 
 def _load(client_id: int) -> Client:
     """The client if the user may see it; otherwise 404 (scope leaks nothing)."""
-    return client_service.get_client(current_user, client_id)
-
-
-def _require_edit(client: Client) -> None:
-    if not client_service.can_edit(current_user, client):
-        abort(403)
+    return access.get_client(current_user, client_id)
 
 
 def _managers() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(
-        User.active.is_(True), User.role.in_([Role.MANAGER, Role.ADMIN])).order_by(User.full_name)))
+    return list(db.session.scalars(access.account_managers()))
 
 
 def _card_context(client: Client, **extra) -> dict:
-    return dict(client=client, today=today(), can_edit=client_service.can_edit(current_user, client),
-                **extra)
+    return dict(client=client, today=today(), can_edit=access.can_edit_client(current_user, client), **extra)
+
+
+def _entries(client: Client, before: str | None = None) -> list[timeline.Entry]:
+    return timeline.entries(client, current_user, before=before)
 
 
 # --- list and creation ------------------------------------------------------------------------
@@ -55,15 +53,16 @@ def index():
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),
-                       can_create=client_service.can_create(current_user))
+                       can_create=access.can_create_client(current_user),
+                       can_hand_over=access.can_hand_over(current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def new():
     """Add a client; the manager who adds it leads it."""
     form = ClientForm()
-    form.set_team_choices(_managers(), can_reassign=current_user.role == Role.ADMIN)
+    form.set_team_choices(_managers(), can_reassign=access.can_reassign_client(current_user))
     if request.method == "GET":
         if "manager_id" in form:
             form.manager_id.data = current_user.id
@@ -83,31 +82,30 @@ def new():
 def detail(client_id: int):
     """The client card: requisites, terms, contacts and the timeline, each editable in place."""
     client = _load(client_id)
-    entries = client_service.timeline(client)
-    return htmx.render(DETAIL, **_card_context(client, entries=entries, log_form=_log_form(client, blank=True),
-                                               terms=regulation_service.effective_terms(client),
+    return htmx.render(DETAIL, **_card_context(client, entries=_entries(client), log_form=_log_form(client, blank=True),
+                                               terms=terms.effective_terms(client),
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 
 
 @bp.route("/<int:client_id>/edit/<block>", methods=["GET", "POST"])
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def edit_block(client_id: int, block: str):
-    """Inline edit of one block of the card (click → form → save → the block, new version)."""
+    """Inline edit of one block of the card (click → form → save → the block)."""
     client = _load(client_id)
-    _require_edit(client)
+    access.require_edit_client(current_user, client)
     if block not in EDIT_BLOCKS:
         abort(404)
     form = EDIT_BLOCKS[block](obj=client, data={"status": client.status.value} if block == "terms" else None)
     if block == "terms":
-        form.set_team_choices(_managers(), can_reassign=current_user.role == Role.ADMIN)
+        form.set_team_choices(_managers(), can_reassign=access.can_reassign_client(current_user))
     if request.method == "GET":
-        form.version.data = client.version
-    outcome = submit(form, lambda: client_service.update_client(client, form.values(), form.version.data,
-                                                                acting=current_user))
+        saving.arm(form, client)
+    outcome = submit(form, lambda: client_service.update_client(client, saving.edit_of(form), acting=current_user))
     context = _card_context(client, form=form, conflict=outcome.conflict)
     if outcome.saved:
-        return htmx.render_fragment(DETAIL, f"{block}_view", "version", "heading", heading_oob=True, **context)
-    return htmx.render_fragment(DETAIL, f"{block}_form", "version", status=outcome.status, **context)
+        response = htmx.render_fragment(DETAIL, f"{block}_view", "heading", heading_oob=True, **context)
+        return htmx.trigger(response, "client-changed", {"client": client.id})
+    return htmx.render_fragment(DETAIL, f"{block}_form", status=outcome.status, **context)
 
 
 @bp.get("/<int:client_id>/show/<block>")
@@ -130,11 +128,11 @@ def _contacts_block(client: Client, form: ContactForm | None = None, status: int
 
 
 @bp.post("/<int:client_id>/contacts")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def add_contact(client_id: int):
     """Add a person on the client's side."""
     client = _load(client_id)
-    _require_edit(client)
+    access.require_edit_client(current_user, client)
     form = ContactForm(prefix="new-contact")
     outcome = submit(form, lambda: client_service.add_contact(client, form.values(), acting=current_user))
     if outcome.saved:
@@ -151,10 +149,11 @@ def contact(client_id: int, contact_id: int):
     editing = request.method == "POST" or request.args.get("edit") == "1"
     if not editing:
         return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
-    _require_edit(client)
+    access.require_edit_client(current_user, client)
     form = ContactForm(obj=person, prefix=f"contact{person.id}")
-    outcome = submit(form, lambda: client_service.update_contact(person, form.values(), form.version.data,
-                                                                 acting=current_user))
+    if request.method == "GET":
+        saving.arm(form, person)
+    outcome = submit(form, lambda: client_service.update_contact(person, saving.edit_of(form), acting=current_user))
     if outcome.saved:
         return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
     return htmx.render_fragment(DETAIL, "contact_form_row", status=outcome.status,
@@ -162,12 +161,17 @@ def contact(client_id: int, contact_id: int):
 
 
 @bp.post("/<int:client_id>/contacts/<int:contact_id>/delete")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def delete_contact(client_id: int, contact_id: int):
-    """Remove a contact (the version guards against removing one just edited by someone else)."""
+    """Remove a contact; one changed since it was shown is asked about again, in its row."""
     client = _load(client_id)
     person = client_service.get_contact(client, contact_id)
-    client_service.remove_contact(person, request.form.get("version"), acting=current_user)
+    try:
+        client_service.remove_contact(person, request.form.get("version"), acting=current_user)
+    except DeleteConflict as conflict:
+        db.session.rollback()
+        return htmx.render_fragment(DETAIL, "contact_row", status=409, **_card_context(
+            client, contact=person, delete_conflict=conflict.message))
     db.session.commit()
     return _contacts_block(client)
 
@@ -183,22 +187,22 @@ def _log_form(client: Client, *, blank: bool = False) -> TouchpointForm:
 
 
 @bp.get("/<int:client_id>/touchpoints/new")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def new_touchpoint(client_id: int):
     """The quick log form, opened in place (from «Мой день» or the client list)."""
     client = _load(client_id)
-    _require_edit(client)
+    access.require_edit_client(current_user, client)
     form = _log_form(client)
     return htmx.render_fragment(DETAIL, "log_form", **_card_context(
         client, log_form=form, origin=request.args.get("origin", "card")))
 
 
 @bp.post("/<int:client_id>/touchpoints")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def log_touchpoint(client_id: int):
     """Record a contact; the client's cadence moves at once."""
     client = _load(client_id)
-    _require_edit(client)
+    access.require_edit_client(current_user, client)
     form = _log_form(client)
     origin = request.form.get("origin", "card")
     outcome = submit(form, lambda: client_service.log_touchpoint(
@@ -216,44 +220,49 @@ def log_touchpoint(client_id: int):
         # The row leaves the due list; the dashboard counts refresh on the event.
         return htmx.trigger(htmx.render_fragment("dashboard/index.html", "logged_row", client=client,
                                                  today=today()), "contact-logged", {"client": client.id})
-    return htmx.render_fragment(DETAIL, "log_form", "timeline", "heading", **_card_context(
-        client, entries=client_service.timeline(client), log_form=_log_form(client, blank=True), logged=True,
+    response = htmx.render_fragment(DETAIL, "log_form", "timeline", "heading", **_card_context(
+        client, entries=_entries(client), log_form=_log_form(client, blank=True), logged=True,
         timeline_oob=True, heading_oob=True))
+    return htmx.trigger(response, "client-changed", {"client": client.id})
 
 
 @bp.post("/<int:client_id>/touchpoints/<int:touchpoint_id>/delete")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def delete_touchpoint(client_id: int, touchpoint_id: int):
-    """Remove a contact logged by mistake."""
+    """Remove a contact logged by mistake; one changed since it was shown is asked about again."""
     client = _load(client_id)
     touchpoint = client_service.get_touchpoint(client, touchpoint_id)
-    client_service.delete_touchpoint(touchpoint, request.form.get("version"), acting=current_user)
-    db.session.commit()
-    return htmx.render_fragment(DETAIL, "history", "heading", **_card_context(
-        client, entries=client_service.timeline(client), log_form=_log_form(client, blank=True),
-        heading_oob=True))
+    status, message = 200, None
+    try:
+        client_service.delete_touchpoint(touchpoint, request.form.get("version"), acting=current_user)
+        db.session.commit()
+    except DeleteConflict as conflict:
+        db.session.rollback()
+        status, message = 409, conflict.message
+    response = htmx.render_fragment(DETAIL, "history", "heading", status=status, **_card_context(
+        client, entries=_entries(client), log_form=_log_form(client, blank=True), heading_oob=True,
+        history_message=message))
+    return htmx.trigger(response, "client-changed", {"client": client.id}) if status == 200 else response
 
 
-@bp.get("/<int:client_id>/timeline")
+@bp.get("/<int:client_id>/timeline", endpoint="timeline")
 @allow()
-def timeline(client_id: int):
+def timeline_page(client_id: int):
     """Older entries of the timeline («Показать ещё»)."""
     client = _load(client_id)
-    before = request.args.get("before", type=int)
-    entries = client_service.timeline(client, before_id=before)
-    return htmx.render_fragment(DETAIL, "timeline_entries", **_card_context(client, entries=entries))
+    return htmx.render_fragment(DETAIL, "timeline_entries", **_card_context(
+        client, entries=_entries(client, request.args.get("before"))))
 
 
 # --- handover -----------------------------------------------------------------------------------
 
 
 @bp.route("/handover", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@allow(*access.ADMINS)
 def handover():
     """Move a manager's clients to another manager (vacation, leaving)."""
     form = HandoverForm()
-    everyone = list(db.session.scalars(sa.select(User).where(
-        User.role.in_([Role.MANAGER, Role.ADMIN])).order_by(User.active.desc(), User.full_name)))
+    everyone = list(db.session.scalars(access.account_managers(include_inactive=True)))
     form.from_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name + ("" if u.active else " (отключён)")) for u in everyone])
     form.to_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name) for u in everyone if u.active])
     outcome = submit(form, lambda: client_service.hand_over(

@@ -1,15 +1,9 @@
-from wtforms import (DateField, DecimalField, FieldList, FormField, IntegerField, SelectField, StringField,
-                     TextAreaField, TimeField)
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
+from wtforms import EmailField, FieldList, FormField, SelectField, StringField, TextAreaField, TimeField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from webapp.forms import BaseForm, MoneyField, VersionField, choices
+from webapp.forms import (BaseForm, DateField, EmailAddress, IntegerField, MoneyField, PhoneField, VersionField,
+                          choices)
 from webapp.models.regulations import WEEKDAYS
-
-
-def finite(form, field) -> None:
-    """«sNaN» parses as a Decimal and then breaks NumberRange (a 500): refuse non-numbers first."""
-    if field.data is not None and not field.data.is_finite():
-        raise StopValidation("Введите число.")
 
 
 class RowForm(BaseForm):
@@ -37,8 +31,8 @@ class PartyRowForm(RowForm):
     name = StringField("ФИО", validators=[Optional(), Length(max=200)])
     position = StringField("Должность", validators=[Optional(), Length(max=200)])
     role = StringField("Роль в процессе", validators=[Optional(), Length(max=300)])
-    phone = StringField("Телефон", validators=[Optional(), Length(max=40)])
-    email = StringField("E-mail", validators=[Optional(), Length(max=254)])
+    phone = PhoneField("Телефон", validators=[Optional(), Length(max=40)])
+    email = EmailField("E-mail", validators=[Optional(), Length(max=254), EmailAddress()])
 
     def is_blank(self) -> bool:
         return not (self.name.data or "").strip()
@@ -71,8 +65,8 @@ class ClausesForm(BaseForm):
     channels = TextAreaField("Каналы связи (по одному в строке)", validators=[Optional(), Length(max=2000)])
     working_hours = StringField("Рабочее время", validators=[Optional(), Length(max=300)])
     intake_procedure = TextAreaField("Порядок приёма задач", validators=[Optional(), Length(max=20000)])
-    approval_threshold_hours = DecimalField("Согласование ЛПР от, часов", places=2, validators=[
-        Optional(), finite, NumberRange(0, 10000, "От 0 до 10 000 часов.")],
+    approval_threshold_hours = MoneyField("Согласование ЛПР от, часов", validators=[
+        Optional(), NumberRange(0, 10000, "От 0 до 10 000 часов.")],
         description="Задачи крупнее начинаются только после согласования ЛПР. Пусто — согласуется каждая.")
     approval_threshold_amount = MoneyField("или от суммы, ₽", validators=[
         Optional(), NumberRange(0, 10**9, "От 0 до 1 000 000 000 ₽.")])
@@ -125,9 +119,3 @@ class RegulationForm(ClausesForm):
         data["city"] = (self.city.data or "").strip()
         data["effective_date"] = self.effective_date.data
         return data
-
-
-class SignForm(BaseForm):
-    signed_on = DateField("Дата подписания", validators=[InputRequired("Укажите дату подписания.")])
-    effective_date = DateField("Вступает в силу", validators=[Optional()])
-    version = VersionField()

@@ -1,17 +1,20 @@
 from flask import abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 
-from webapp import htmx
+from webapp import htmx, saving
+from webapp.blueprints import status
 from webapp.blueprints.regulations import bp
-from webapp.blueprints.regulations.forms import ClausesForm, RegulationForm, SignForm
+from webapp.blueprints.regulations.forms import ClausesForm, RegulationForm
 from webapp.documents.regulation import render_regulation
 from webapp.documents.render import content_disposition
 from webapp.extensions import db
-from webapp.forms import submit
-from webapp.models import RegulationStatus, Role
 from webapp.permissions import allow
-from webapp.services import clients as client_service
+from webapp.saving import DeleteConflict, submit
+from webapp.services import access, as_id, terms, workflow
 from webapp.services import regulations as regulation_service
+
+EDITORS = access.ACCOUNT_MANAGERS
+DETAIL = "regulations/detail.html"
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -24,24 +27,32 @@ def _load(regulation_id: int):
 def _fill(form: ClausesForm, record) -> None:
     """Put a record's clauses (and table rows) into a form drawn for GET."""
     form.process(obj=record, data={"meeting_weekday": record.meeting_weekday})
-    form.version.data = record.version
+    if record.id is not None:
+        saving.arm(form, record)
 
 
 @bp.route("/clients/<int:client_id>/regulations/", methods=["GET", "POST"])
 @allow()
 def index(client_id: int):
     """A client's regulation editions; POST starts a new draft."""
-    client = client_service.get_client(current_user, client_id)
+    client = access.get_client(current_user, client_id)
     if request.method == "POST":
-        if not client_service.can_edit(current_user, client):
-            abort(403)
         regulation = regulation_service.create_draft(client, acting=current_user)
         db.session.commit()
         flash(f"Создан проект регламента, редакция {regulation.number}.", "success")
         return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
     return htmx.render("regulations/index.html", client=client, versions=regulation_service.versions(client),
-                       can_edit=client_service.can_edit(current_user, client),
-                       terms=regulation_service.effective_terms(client))
+                       can_edit=access.can_edit_client(current_user, client),
+                       open_edition=regulation_service.open_edition(client), terms=terms.effective_terms(client))
+
+
+def _detail_context(regulation, **extra) -> dict:
+    """What the edition's page shows besides its form: the moves, the other editions."""
+    others = [v for v in regulation_service.versions(regulation.client) if v.id != regulation.id]
+    return dict(regulation=regulation, can_edit=access.can_edit_client(current_user, regulation.client),
+                moves=workflow.allowed_moves(regulation, current_user), others=others,
+                open_edition=next((v for v in others if v.is_open), None),
+                labels=regulation_service.CLAUSE_LABELS, **extra)
 
 
 @bp.route("/regulations/<int:regulation_id>", methods=["GET", "POST"])
@@ -49,50 +60,42 @@ def index(client_id: int):
 def detail(regulation_id: int):
     """An edition: its clauses; a draft is edited here by the client's manager."""
     regulation = _load(regulation_id)
-    can_edit = client_service.can_edit(current_user, regulation.client)
     form = RegulationForm()
     if request.method == "POST":
-        if not can_edit:
-            abort(403)
+        access.require_edit_client(current_user, regulation.client)
     else:
         _fill(form, regulation)
-    outcome = submit(form, lambda: regulation_service.update_draft(regulation, form.values(), form.version.data,
+    outcome = submit(form, lambda: regulation_service.update_draft(regulation, saving.edit_of(form),
                                                                    acting=current_user))
     if outcome.saved:
         flash("Проект регламента сохранён.", "success")
         return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
     if regulation.editable:
         form.offer_blank_rows()
-    others = [v for v in regulation_service.versions(regulation.client) if v.id != regulation.id]
-    return htmx.render("regulations/detail.html", regulation=regulation, form=form, can_edit=can_edit,
-                       others=others, labels=regulation_service.CLAUSE_LABELS,
-                       conflict=outcome.conflict, status=outcome.status)
+    return htmx.render(DETAIL, **_detail_context(regulation, form=form, conflict=outcome.conflict),
+                       status=outcome.status)
 
 
 @bp.post("/regulations/<int:regulation_id>/status")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def move(regulation_id: int):
-    """Agree, reopen or sign an edition."""
+    """Agree, reopen or sign an edition (the moves its workflow declares)."""
     regulation = _load(regulation_id)
-    try:
-        target = RegulationStatus(request.form.get("target", ""))
-    except ValueError:
-        abort(400)
-    form = SignForm()
-    if target == RegulationStatus.SIGNED and not form.validate():
-        flash(form.first_error() or "Укажите дату подписания.", "danger")
-        return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
-    regulation_service.move(regulation, target, request.form.get("version"), acting=current_user,
-                            signed_on=form.signed_on.data, effective_date=form.effective_date.data)
-    db.session.commit()
-    flash({RegulationStatus.SIGNED: "Регламент подписан и действует: правила клиента обновлены.",
-           RegulationStatus.AGREED: "Редакция отмечена как согласованная с клиентом.",
-           RegulationStatus.DRAFT: "Редакция возвращена в проект."}[target], "success")
-    return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
+    url = url_for("regulations.detail", regulation_id=regulation.id)
+
+    def refused(message: str, code: int):
+        form = RegulationForm(formdata=None)
+        _fill(form, regulation)
+        if regulation.editable:
+            form.offer_blank_rows()
+        return htmx.render(DETAIL, **_detail_context(regulation, form=form, conflict=[], workflow_message=message),
+                           status=code)
+
+    return status.change_status(regulation, redirect_url=url, refused=refused)
 
 
 @bp.post("/regulations/<int:regulation_id>/revise")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def revise(regulation_id: int):
     """«Новая редакция»: copy this edition into a new draft."""
     regulation = _load(regulation_id)
@@ -103,12 +106,20 @@ def revise(regulation_id: int):
 
 
 @bp.post("/regulations/<int:regulation_id>/delete")
-@allow(Role.ADMIN, Role.MANAGER)
+@allow(*EDITORS)
 def delete(regulation_id: int):
-    """Delete a draft that will not be signed."""
+    """Delete a draft that will not be signed (one changed since it was shown is asked again)."""
     regulation = _load(regulation_id)
     client_id = regulation.client_id
-    regulation_service.delete_draft(regulation, request.form.get("version"), acting=current_user)
+    try:
+        regulation_service.delete_draft(regulation, request.form.get("version"), acting=current_user)
+    except DeleteConflict as conflict:
+        db.session.rollback()
+        form = RegulationForm(formdata=None)
+        _fill(form, regulation)
+        form.offer_blank_rows()
+        return htmx.render(DETAIL, **_detail_context(regulation, form=form, conflict=[],
+                                                     workflow_message=conflict.message), status=409)
     db.session.commit()
     flash("Проект регламента удалён.", "success")
     return htmx.redirect(url_for("regulations.index", client_id=client_id))
@@ -119,7 +130,7 @@ def delete(regulation_id: int):
 def compare(regulation_id: int):
     """Two editions side by side, clause by clause, changes marked."""
     regulation = _load(regulation_id)
-    other = _load(request.args.get("with", type=int) or 0)
+    other = _load(as_id(request.args.get("with")) or 0)
     if other.client_id != regulation.client_id:
         abort(404)
     older, newer = sorted((regulation, other), key=lambda r: r.number)
@@ -142,14 +153,14 @@ def document(regulation_id: int):
 
 
 @bp.route("/admin/regulation-standard", methods=["GET", "POST"])
-@allow(Role.ADMIN)
+@allow(*access.ADMINS)
 def standard():
     """The company standard: wording and values every new client's regulation starts from."""
-    record = regulation_service.get_standard()
+    record = terms.get_standard()
     form = ClausesForm()
     if request.method == "GET":
         _fill(form, record)
-    outcome = submit(form, lambda: regulation_service.update_standard(record, form.values(), form.version.data,
+    outcome = submit(form, lambda: regulation_service.update_standard(record, saving.edit_of(form),
                                                                       acting=current_user))
     if outcome.saved:
         flash("Стандарт регламента сохранён: новые регламенты начнутся с него.", "success")

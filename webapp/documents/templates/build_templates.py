@@ -21,7 +21,7 @@ from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docx.oxml import OxmlElement
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
@@ -30,6 +30,9 @@ FONT = "Times New Roman"
 LANGUAGE = "ru-RU"
 TEXT_WIDTH_MM = 210 - 30 - 10
 HEADER_FILL = "E7E6E6"
+LIST_ID = 90  # the regulation's own multilevel list in numbering.xml
+CLAUSE_ID = "Пункт"  # the style id of the clause style (its name without spaces)
+W_NS = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
 # -- page and styles --------------------------------------------------------------------------
@@ -93,7 +96,9 @@ def _set_defaults(document: Document) -> None:
     lang.set(qn("w:bidi"), "ar-SA")
     run.append(lang)
 
-    spacing = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr")).find(qn("w:spacing"))
+    paragraph = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+    paragraph.get_or_add_widowControl().val = True  # no single line left behind a page break
+    spacing = paragraph.find(qn("w:spacing"))
     spacing.set(qn("w:after"), "0")
     spacing.set(qn("w:line"), "240")
     spacing.set(qn("w:lineRule"), "auto")
@@ -225,69 +230,109 @@ def loop_table(document, headers: list[str], widths_mm: list[float], loop: str,
     return table
 
 
-def text_block(document, variable: str, caption: str = "") -> None:
-    """A free-text field printed as its own paragraphs (the data splits it at line breaks)."""
-    if caption:
-        clause(document, "", bold=caption)
-    tag(document, f"{{%p for paragraph in {variable} %}}")
-    clause(document, "{{ paragraph }}")
-    tag(document, "{%p endfor %}")
-
-
 def header_footer(document) -> None:
-    """«ПРОЕКТ» in the header of a draft; the page number in the footer."""
+    """«Страница N из M» at the top centre from page 2 (PAGE and NUMPAGES fields), «ПРОЕКТ» at the
+    right of every page of a draft; nothing in the footer."""
     section = document.sections[0]
-    paragraph = section.header.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    run = paragraph.add_run("{% if is_draft %}ПРОЕКТ{% endif %}")
-    run.bold = True
+    section.different_first_page_header_footer = True
+    width = Mm(TEXT_WIDTH_MM)
+    first = section.first_page_header.paragraphs[0]
+    first.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    first.add_run("\t{% if is_draft %}ПРОЕКТ{% endif %}").bold = True
 
-    paragraph = section.footer.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph = section.header.paragraphs[0]
+    paragraph.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM / 2), WD_TAB_ALIGNMENT.CENTER)
+    paragraph.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
+    paragraph.add_run("\tСтраница ")
+    _field(paragraph, "PAGE", "2")
+    paragraph.add_run(" из ")
+    _field(paragraph, "NUMPAGES", "3")
+    paragraph.add_run("\t")
+    paragraph.add_run("{% if is_draft %}ПРОЕКТ{% endif %}").bold = True
+
+
+def _field(paragraph, instruction: str, placeholder: str) -> None:
     field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), " PAGE ")
-    placeholder = OxmlElement("w:r")
+    field.set(qn("w:instr"), f" {instruction} \\* MERGEFORMAT ")
+    run = OxmlElement("w:r")
     text = OxmlElement("w:t")
-    text.text = "1"
-    placeholder.append(text)
-    field.append(placeholder)
+    text.text = placeholder
+    run.append(text)
+    field.append(run)
     paragraph._p.append(field)
 
 
+def numbering(document) -> None:
+    """One multilevel list: «1.» for the sections (Heading 1), «1.1.» for the clauses (Пункт).
+
+    Word (and LibreOffice) count the paragraphs themselves, so a section added or left out
+    renumbers every section and clause after it.
+    """
+    part = document.part.numbering_part.element
+    abstract = parse_xml(f"""
+<w:abstractNum {W_NS} w:abstractNumId="{LIST_ID}">
+  <w:nsid w:val="5245474C"/><w:multiLevelType w:val="multilevel"/>
+  <w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="Heading1"/>
+    <w:suff w:val="space"/><w:lvlText w:val="%1."/><w:lvlJc w:val="left"/>
+    <w:pPr><w:ind w:left="0" w:firstLine="0"/></w:pPr></w:lvl>
+  <w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="decimal"/><w:pStyle w:val="{CLAUSE_ID}"/>
+    <w:suff w:val="space"/><w:lvlText w:val="%1.%2."/><w:lvlJc w:val="left"/>
+    <w:pPr><w:ind w:left="0" w:firstLine="709"/></w:pPr><w:rPr><w:b w:val="0"/></w:rPr></w:lvl>
+</w:abstractNum>""".strip())
+    first_num = part.find(qn("w:num"))
+    if first_num is not None:
+        first_num.addprevious(abstract)
+    else:
+        part.append(abstract)
+    part.append(parse_xml(f'<w:num {W_NS} w:numId="{LIST_ID}"><w:abstractNumId w:val="{LIST_ID}"/></w:num>'))
+    for style_name, level in (("Heading 1", 0), ("Пункт", 1)):
+        style = document.styles[style_name]
+        assert style.style_id in ("Heading1", CLAUSE_ID), style.style_id
+        numbering_properties = style.element.get_or_add_pPr().get_or_add_numPr()
+        numbering_properties.get_or_add_ilvl().val = level
+        numbering_properties.get_or_add_numId().val = LIST_ID
+
+
 def party_cells(table, row_index: int, left: str, right: str) -> None:
-    """Requisites of the contractor (left) and the client (right), side by side."""
-    for cell, party, label in zip(table.rows[row_index].cells, (left, right),
-                                  ("Исполнитель", "Заказчик")):
-        lines = [
-            label,
-            f"{{{{ {party}.legal_name }}}}",
-            f"({{{{ {party}.name }}}})",
-            f"ИНН {{{{ {party}.inn }}}}{{% if {party}.kpp %}}, КПП {{{{ {party}.kpp }}}}{{% endif %}}",
-            f"{{% if {party}.ogrn %}}ОГРН {{{{ {party}.ogrn }}}}{{% endif %}}",
-            f"Адрес: {{{{ {party}.address }}}}",
-            f"Р/с {{{{ {party}.account }}}}",
-            f"Банк: {{{{ {party}.bank_name }}}}",
-            f"БИК {{{{ {party}.bik }}}}",
-            f"К/с {{{{ {party}.corr_account }}}}",
-            f"{{% if {party}.phone %}}Тел.: {{{{ {party}.phone }}}}{{% endif %}}",
-            f"{{% if {party}.email %}}E-mail: {{{{ {party}.email }}}}{{% endif %}}",
-            f"Подписант: {{{{ {party}.signatory_position }}}} {{{{ {party}.signatory_name }}}}, "
-            f"действует на основании {{{{ {party}.signatory_basis }}}}",
-        ]
-        _fill(cell, lines)
+    """Requisites of the contractor (left) and the client (right), side by side: only the lines
+    that have a value (the data leaves out empty ones)."""
+    for cell, party in zip(table.rows[row_index].cells, (left, right)):
+        _fill(cell, [f"{{{{ {party}.role }}}}", f"{{{{ {party}.legal_name }}}}",
+                     f"{{%p for line in {party}.requisites %}}", "{{ line }}", "{%p endfor %}"])
         cell.paragraphs[0].runs[0].bold = True
         cell.paragraphs[1].runs[0].bold = True
 
 
 def signature_cells(table, row_index: int, left: str, right: str) -> None:
-    """Position, «_______ / И.О. Фамилия /», and «М.П.» where the party uses a seal."""
+    """Position, «_______ / И.О. Фамилия /» on one line, and «М.П.» where the company uses it."""
     for cell, party in zip(table.rows[row_index].cells, (left, right)):
-        _fill(cell, [
-            f"{{{{ {party}.signatory_position }}}}",
-            "",
-            f"_______________ / {{{{ {party}.signatory_initials }}}} /",
-            f"{{% if {party}.seal %}}М.П.{{% endif %}}",
-        ])
+        _fill(cell, [f"{{{{ {party}.position }}}}", "", f"{{{{ {party}.signature }}}}",
+                     f"{{%p if {party}.seal %}}", "М.П.", "{%p endif %}"])
+
+
+def lead_in(document, text: str):
+    """A clause that introduces a table or a list: it stays on the page of what follows."""
+    paragraph = clause(document, text)
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def section(document, title: str, condition: str = "") -> None:
+    """A numbered section heading; with ``condition``, the caller closes ``{%p endif %}``."""
+    if condition:
+        tag(document, f"{{%p if {condition} %}}")
+    heading(document, title)
+
+
+def end_if(document) -> None:
+    tag(document, "{%p endif %}")
+
+
+def numbered_paragraphs(document, variable: str) -> None:
+    """Each paragraph of a free text as a numbered clause of its own (each can be cited)."""
+    tag(document, f"{{%p for paragraph in {variable} %}}")
+    clause(document, "{{ paragraph }}")
+    tag(document, "{%p endfor %}")
 
 
 # -- the regulation ---------------------------------------------------------------------------
@@ -295,23 +340,32 @@ def signature_cells(table, row_index: int, left: str, right: str) -> None:
 
 def build_regulation(path: Path) -> None:
     document = new_document("Регламент взаимодействия")
+    _add_paragraph_style(document, "Текст", justify=True, first_line_mm=12.5, after_pt=6)
+    numbering(document)
     header_footer(document)
 
-    tag(document, "{%p if client.contract_number %}")
-    appendix = clause(document, "Приложение к договору № {{ client.contract_number }}"
-                      "{% if client.contract_date %} от {{ client.contract_date }}{% endif %}",
-                      style="Normal")
+    tag(document, "{%p if contract %}")
+    appendix = document.add_paragraph(
+        "Приложение{% if contract.appendix %} №\u00a0{{ contract.appendix }}{% endif %}")
+    appendix.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    appendix = document.add_paragraph(
+        "к договору №\u00a0{{ contract.number }}{% if contract.date %} от {{ contract.date }}{% endif %}")
     appendix.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     appendix.paragraph_format.space_after = Pt(12)
     tag(document, "{%p endif %}")
 
     document.add_paragraph("РЕГЛАМЕНТ ВЗАИМОДЕЙСТВИЯ", style="Title")
-    subtitle = document.add_paragraph("№ {{ number }}, редакция {{ version }}")
+    subtitle = document.add_paragraph("№\u00a0{{ number }}, редакция {{ version }}")
     subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
     tag(document, "{%p if is_draft %}")
     marker = document.add_paragraph()
     marker.alignment = WD_ALIGN_PARAGRAPH.CENTER
     marker.add_run("Проект").bold = True
+    tag(document, "{%p endif %}")
+    tag(document, "{%p if superseded_on %}")
+    marker = document.add_paragraph()
+    marker.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    marker.add_run("Утратила силу с {{ superseded_on }}").bold = True
     tag(document, "{%p endif %}")
 
     place = document.add_paragraph("{{ city }}\t{{ signed_on }}")
@@ -319,103 +373,133 @@ def build_regulation(path: Path) -> None:
     place.paragraph_format.space_before = Pt(12)
     place.paragraph_format.space_after = Pt(12)
 
-    clause(document, "{{ client.legal_name }} (далее — Заказчик) и {{ contractor.legal_name }} "
-                     "(далее — Исполнитель), вместе именуемые Стороны, установили настоящий "
-                     "порядок взаимодействия.")
+    clause(document, "{{ client.preamble }}, с одной стороны, и {{ contractor.preamble }}, с другой "
+                     "стороны, вместе именуемые «Стороны», утвердили настоящий регламент "
+                     "взаимодействия (далее — Регламент).", style="Текст")
 
-    heading(document, "1. Общие положения")
-    clause(document, "Настоящий регламент взаимодействия (далее — Регламент) определяет порядок "
-                     "работы Сторон{% if client.contract_number %} по договору "
-                     "№ {{ client.contract_number }}{% if client.contract_date %} от "
-                     "{{ client.contract_date }}{% endif %}{% endif %} при оказании Исполнителем "
-                     "услуг по внедрению и сопровождению программ «1С:Предприятие».", bold="1.1. ")
-    clause(document, "Дата вступления Регламента в силу: {{ effective_from }}", bold="1.2. ")
-    clause(document, "Сроки, установленные в рабочих днях и часах, исчисляются по "
-                     "производственному календарю Российской Федерации в пределах режима работы, "
-                     "установленного разделом 3.", bold="1.3. ")
+    section(document, "Общие положения")
+    clause(document, "Регламент определяет порядок взаимодействия Сторон при оказании Исполнителем "
+                     "услуг по внедрению и сопровождению программ «1С:Предприятие»{% if contract %} по "
+                     "договору №\u00a0{{ contract.number }}{% if contract.date %} от {{ contract.date }}"
+                     "{% endif %} (далее — Договор) и является неотъемлемой частью Договора{% endif %}.")
+    tag(document, "{%p if contract %}")
+    clause(document, "Регламент не изменяет условий Договора. Если положения Регламента расходятся с "
+                     "Договором, применяются положения Договора.")
+    tag(document, "{%p endif %}")
+    clause(document, "Регламент вступает в силу {{ effective_from }}")
+    tag(document, "{%p if previous_number %}")
+    clause(document, "Со дня вступления в силу настоящей редакции Регламента она заменяет редакцию "
+                     "№\u00a0{{ previous_number }}, которая с этого дня утрачивает силу.")
+    tag(document, "{%p endif %}")
+    clause(document, "Сроки, установленные в рабочих днях и рабочих часах, исчисляются по "
+                     "производственному календарю Российской Федерации в пределах режима работы "
+                     "Исполнителя, установленного Регламентом.")
 
-    heading(document, "2. Стороны и ответственные лица")
+    section(document, "Стороны и ответственные лица")
     people_headers = ["ФИО", "Должность", "Роль в процессе", "Телефон, e-mail"]
     people_widths = [42, 36, 42, 50]
     people_cells = [["{{ person.name }}"], ["{{ person.position }}"], ["{{ person.role }}"],
                     ["{{ person.phone }}", "{{ person.email }}"]]
-    clause(document, "Ответственные лица Исполнителя:", bold="2.1. ")
-    loop_table(document, people_headers, people_widths, "person in contractor_people",
-               people_cells)
-    clause(document, "Ответственные лица Заказчика:", bold="2.2. ").paragraph_format.space_before \
-        = Pt(6)
-    loop_table(document, people_headers, people_widths, "person in client_people", people_cells)
-    clause(document, "Об изменении состава ответственных лиц Сторона уведомляет другую Сторону по "
-                     "электронной почте не позднее следующего рабочего дня.",
-           bold="2.3. ").paragraph_format.space_before = Pt(6)
+    for side, variable in (("Исполнителя", "contractor_people"), ("Заказчика", "client_people")):
+        tag(document, f"{{%p if {variable} %}}")
+        lead_in(document, f"Ответственные лица {side}:").paragraph_format.space_before = Pt(6)
+        loop_table(document, people_headers, people_widths, f"person in {variable}", people_cells)
+        tag(document, "{%p endif %}")
+    clause(document, "Об изменении состава ответственных лиц или их контактных данных Сторона "
+                     "уведомляет другую Сторону по электронной почте не позднее следующего рабочего "
+                     "дня.").paragraph_format.space_before = Pt(6)
 
-    heading(document, "3. Каналы связи и режим работы")
-    clause(document, "Стороны обмениваются информацией по следующим каналам:", bold="3.1. ")
+    section(document, "Каналы связи и режим работы")
+    tag(document, "{%p if channels %}")
+    lead_in(document, "Стороны обмениваются информацией по следующим каналам:")
     tag(document, "{%p for channel in channels %}")
     clause(document, "— {{ channel }}", style="Перечень")
     tag(document, "{%p endfor %}")
-    clause(document, "Режим работы Исполнителя: {{ working_hours }}", bold="3.2. ")
-    clause(document, "Ответственное лицо Исполнителя связывается с Заказчиком не реже одного раза "
-                     "в {{ contact_cadence }}, в том числе при отсутствии открытых задач.",
-           bold="3.3. ")
+    end_if(document)
+    tag(document, "{%p if working_hours %}")
+    clause(document, "Режим работы Исполнителя: {{ working_hours }}")
+    end_if(document)
+    clause(document, "Ответственное лицо Исполнителя связывается с Заказчиком {{ contact_rule }}, "
+                     "в том числе при отсутствии открытых задач.")
     tag(document, "{%p if meeting %}")
     clause(document, "Регулярные встречи (планёрки) проводятся еженедельно {{ meeting.weekday }} "
-                     "в {{ meeting.time }}, место: {{ meeting.place }}. По итогам встречи "
-                     "Исполнитель направляет Заказчику протокол с принятыми решениями.",
-           bold="3.4. ")
-    tag(document, "{%p endif %}")
+                     "в {{ meeting.time }}, место: {{ meeting.place }}. Не позднее следующего рабочего "
+                     "дня после встречи Исполнитель направляет Заказчику протокол с принятыми "
+                     "решениями.")
+    end_if(document)
 
-    heading(document, "4. Порядок постановки задач")
-    text_block(document, "task_intake", caption="4.1. Порядок приёма задач:")
+    section(document, "Порядок постановки и согласования задач")
+    numbered_paragraphs(document, "task_intake")
     clause(document, "{% if approval_threshold %}Работы, оценка которых превышает "
                      "{{ approval_threshold }}, Исполнитель начинает только после согласования "
-                     "оценки лицом, принимающим решения со стороны Заказчика (лист согласования). "
-                     "Работы меньшего объёма выполняются по заявке ответственного лица Заказчика."
-                     "{% else %}Любые работы Исполнитель начинает только после согласования "
-                     "оценки лицом, принимающим решения со стороны Заказчика (лист согласования)."
-                     "{% endif %}", bold="4.2. ")
+                     "оценки лицом, принимающим решения со стороны Заказчика. Работы меньшего объёма "
+                     "выполняются по заявке ответственного лица Заказчика без отдельного "
+                     "согласования.{% else %}Любые работы Исполнитель начинает только после "
+                     "согласования оценки лицом, принимающим решения со стороны Заказчика."
+                     "{% endif %}")
+    clause(document, "Согласованием оценки считается любое из следующего: письмо лица, принимающего "
+                     "решения, с его адреса электронной почты, указанного в Регламенте; его сообщение "
+                     "в рабочем чате проекта; подписанное им техническое задание (спецификация); "
+                     "решение, записанное в протоколе планёрки.")
     clause(document, "Очерёдность выполнения накопленных задач Стороны согласуют на регулярных "
-                     "встречах; срочные обращения выполняются в сроки раздела 5.", bold="4.3. ")
+                     "встречах; срочные обращения выполняются в сроки реакции и решения, указанные в "
+                     "Регламенте.")
 
-    heading(document, "5. Сроки реакции и решения")
-    clause(document, "Сроки реакции и решения по приоритетам обращений:", bold="5.1. ")
+    section(document, "Сроки реакции и решения", "sla")
+    lead_in(document, "Сроки реакции и решения по приоритетам обращений:")
     loop_table(document, ["Приоритет", "Описание", "Время реакции", "Время решения"],
                [30, 70, 35, 35], "row in sla",
                [["{{ row.priority }}"], ["{{ row.description }}"], ["{{ row.reaction }}"],
                 ["{{ row.resolution }}"]])
-    clause(document, "Время реакции — срок от получения обращения до подтверждения его приёма в "
+    clause(document, "Время реакции — срок от регистрации обращения до подтверждения его приёма в "
                      "работу; время решения — срок до передачи результата Заказчику. Сроки "
-                     "исчисляются в пределах режима работы (п. 3.2).",
-           bold="5.2. ").paragraph_format.space_before = Pt(6)
+                     "исчисляются с момента регистрации обращения Исполнителем, время которой "
+                     "указывается в подтверждении приёма, в пределах режима работы Исполнителя."
+                     ).paragraph_format.space_before = Pt(6)
+    end_if(document)
 
-    heading(document, "6. Эскалация")
-    clause(document, "Вопрос, не решённый в установленный срок, передаётся на следующий уровень:",
-           bold="6.1. ")
+    section(document, "Эскалация", "escalation")
+    lead_in(document, "Вопрос, не решённый в установленный срок, передаётся на следующий уровень:")
     loop_table(document, ["Уровень", "Кому", "Когда"], [25, 72.5, 72.5], "level in escalation",
                [["{{ level.number }}"], ["{{ level.who }}"], ["{{ level.when }}"]])
+    clause(document, "Эскалировать вопрос вправе каждая Сторона: Заказчик — лицам Исполнителя, "
+                     "Исполнитель — ответственным лицам Заказчика; их контактные данные указаны в "
+                     "разделе «Стороны и ответственные лица».").paragraph_format.space_before = Pt(6)
+    end_if(document)
 
-    heading(document, "7. Объём услуг и бюджет")
-    text_block(document, "budget")
+    section(document, "Объём услуг и бюджет", "budget")
+    numbered_paragraphs(document, "budget")
+    end_if(document)
 
-    heading(document, "8. Приёмка и оплата")
-    clause(document, "По итогам периода Исполнитель направляет Заказчику акт сдачи-приёмки "
-                     "оказанных услуг. Срок рассмотрения акта — {{ acceptance_period }} с даты его "
-                     "получения; в этот срок Заказчик подписывает акт или направляет "
-                     "мотивированный отказ.", bold="8.1. ")
-    clause(document, "Срок оплаты — {{ payment_period }} с даты подписания акта.", bold="8.2. ")
+    section(document, "Приёмка и оплата")
+    clause(document, "Отчётный период — календарный месяц. По окончании отчётного периода Исполнитель "
+                     "направляет Заказчику акт сдачи-приёмки оказанных услуг или универсальный "
+                     "передаточный документ (УПД) с перечнем выполненных работ.")
+    clause(document, "Срок рассмотрения акта — {{ acceptance_period }} с даты его получения. В этот "
+                     "срок Заказчик подписывает акт или направляет мотивированный отказ с перечнем "
+                     "замечаний. Если в этот срок акт не подписан и мотивированный отказ не направлен, "
+                     "услуги считаются принятыми без замечаний.")
+    clause(document, "Акты, УПД и счета Стороны подписывают усиленной квалифицированной электронной "
+                     "подписью и передают через операторов электронного документооборота (ЭДО); "
+                     "документ считается полученным в день его поступления получателю через оператора "
+                     "ЭДО. Без ЭДО документы передаются на бумаге.")
+    clause(document, "Оплата производится в порядке и в сроки, установленные Договором; если Договор "
+                     "срок оплаты не устанавливает — {{ payment_period }} с даты подписания акта.")
 
-    heading(document, "9. Конфиденциальность и доступ")
-    text_block(document, "confidentiality")
+    section(document, "Конфиденциальность и персональные данные", "confidentiality")
+    numbered_paragraphs(document, "confidentiality")
+    end_if(document)
 
-    heading(document, "10. Срок действия и порядок изменения")
-    text_block(document, "term")
+    section(document, "Срок действия и порядок изменения", "term")
+    numbered_paragraphs(document, "term")
+    end_if(document)
 
     tag(document, "{%p for section in free_sections %}")
-    heading(document, "{{ loop.index + 10 }}. {{ section.title }}")
-    text_block(document, "section.paragraphs")
+    heading(document, "{{ section.title }}")
+    numbered_paragraphs(document, "section.paragraphs")
     tag(document, "{%p endfor %}")
 
-    heading(document, "{{ free_sections|length + 11 }}. Реквизиты и подписи Сторон")
+    heading(document, "Реквизиты и подписи Сторон")
     parties = document.add_table(rows=2, cols=2)
     party_cells(parties, 0, "contractor", "client")
     signature_cells(parties, 1, "contractor", "client")
@@ -425,17 +509,6 @@ def build_regulation(path: Path) -> None:
         for paragraph in cell.paragraphs:
             paragraph.paragraph_format.keep_with_next = True
     _fixed_layout(parties, [85, 85])
-
-    sheet = document.add_paragraph("ЛИСТ СОГЛАСОВАНИЯ", style="Title")
-    sheet.paragraph_format.page_break_before = True
-    caption = document.add_paragraph("к регламенту взаимодействия № {{ number }}, "
-                                     "редакция {{ version }}")
-    caption.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    caption.paragraph_format.space_after = Pt(12)
-    loop_table(document, ["№", "ФИО", "Должность", "Что согласует", "Подпись", "Дата"],
-               [10, 40, 35, 40, 25, 20], "approver in approvers",
-               [["{{ loop.index }}"], ["{{ approver.name }}"], ["{{ approver.position }}"],
-                ["{{ approver.decides }}"], [""], [""]], min_height_mm=12)
 
     document.save(path)
 

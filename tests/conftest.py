@@ -16,7 +16,7 @@ import time_machine
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from webapp import create_app
+from webapp import create_app, requisites
 from webapp.extensions import db
 from webapp.models import Channel, Client as ClientRecord, Contact, Role, User
 from webapp.models.types import utcnow
@@ -26,6 +26,9 @@ FAST_HASH = "pbkdf2:sha256:1000"  # the real default (scrypt, 64 MiB) is checked
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on SQLite only"
+
+# The directory's fixtures (a real slapd), for the tests that sign in with it.
+pytest_plugins = ["tests.ldap_server"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Wednesday in an ordinary working week: no holiday within the cadence of any default test.
@@ -268,6 +271,19 @@ def login_as(client, make_user):
         return user
 
     return login
+
+
+@pytest.fixture
+def manager_with_client(client, login_as, make_client):
+    """A manager, logged in, with a client that has full requisites and one decision maker."""
+    manager = login_as(Role.MANAGER, full_name="Петров Алексей Николаевич", position="Аккаунт-менеджер")
+    bik = "044525225"
+    record = make_client(manager, short_name="Ромашка", legal_name="ООО «Ромашка»", inn=requisites.make_inn("771234567"),
+                         kpp="771201001", bik=bik, bank_name="ПАО Сбербанк", corr_account="30101810400000000225",
+                         account=requisites.with_account_key(bik, "4070281038000012345"), contract_number="15/26",
+                         contacts=[{"full_name": "Ковалёва Анна Сергеевна", "position": "Генеральный директор",
+                                    "is_decision_maker": True, "decides_cost": True, "decides_acceptance": True}])
+    return manager, record
 
 
 def messages(response) -> list[str]:

@@ -115,13 +115,14 @@ def test_admin_cannot_lock_themselves_out(app, client, login_as, changes):
 def test_update_user_service_refuses_a_non_admin(app, make_user):
     """Does the service itself refuse a manager who would make someone an admin (deny by default),
     not only the admin-only route?"""
+    from webapp.saving import Edit
     from webapp.services import PermissionDenied
     from webapp.services import users as user_service
     manager, victim = make_user(Role.MANAGER), make_user(Role.ACCOUNTANT)
     with app.app_context():
         acting, target = db.session.get(User, manager.id), db.session.get(User, victim.id)
         with pytest.raises(PermissionDenied):
-            user_service.update_user(target, {"role": Role.ADMIN}, target.version, acting=acting)
+            user_service.update_user(target, Edit({"role": Role.ADMIN}, target.version), acting=acting)
         db.session.rollback()
     assert reload(app, User, victim.id).role == Role.ACCOUNTANT
 

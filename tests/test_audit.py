@@ -6,8 +6,10 @@ import sqlalchemy as sa
 
 from webapp.extensions import db
 from webapp.models import AuditEvent, Channel, Client, Regulation, RegulationStatus, Role, User
+from webapp.saving import Edit
 from webapp.services import clients as client_service
 from webapp.services import regulations as regulation_service
+from webapp.services import workflow
 
 
 @pytest.fixture
@@ -32,7 +34,7 @@ def test_client_creation_and_edit_are_audited(acting):
     assert created.action == "create"
     assert created.changes["short_name"] == [None, "Ромашка"] and created.changes["inn"] == [None, "7707083893"]
 
-    client_service.update_client(client, {"short_name": "Ромашка Плюс"}, client.version, acting=acting)
+    client_service.update_client(client, Edit({"short_name": "Ромашка Плюс"}, client.version), acting=acting)
     db.session.commit()
     updated = last_event("clients", client.id)
     assert updated.action == "update"
@@ -52,8 +54,8 @@ def test_contact_creation_edit_and_removal_are_audited(acting):
     assert created.changes["phone"] == [None, "+7 900 000-00-01"]
     assert created.changes["client_id"] == [None, client.id]
 
-    client_service.update_contact(contact, {"full_name": "Жуков Олег", "phone": "+7 900 000-00-02"},
-                                  contact.version, acting=acting)
+    client_service.update_contact(contact, Edit({"full_name": "Жуков Олег", "phone": "+7 900 000-00-02"},
+                                                contact.version), acting=acting)
     db.session.commit()
     updated = last_event("contacts", contact_id)
     assert updated.action == "update"
@@ -100,19 +102,22 @@ def test_regulation_draft_edit_status_and_deletion_are_audited(acting):
     assert created.changes["number"] == [None, 1] and created.changes["status"] == [None, "draft"]
 
     before = regulation.working_hours
-    regulation_service.update_draft(regulation, {"working_hours": "с 9 до 18"}, regulation.version, acting=acting)
+    regulation_service.update_draft(regulation, Edit({"working_hours": "с 9 до 18"}, regulation.version), acting=acting)
     db.session.commit()
     updated = last_event("regulations", regulation_id)
     assert updated.action == "update" and updated.changes == {"working_hours": [before, "с 9 до 18"]}
 
-    regulation_service.move(regulation, RegulationStatus.AGREED, regulation.version, acting=acting)
+    workflow.change_status(regulation, RegulationStatus.AGREED, acting=acting, shown_status="draft",
+                           version=regulation.version)
     db.session.commit()
     agreed = last_event("regulations", regulation_id)
     assert agreed.action == "agree" and agreed.changes["status"] == ["draft", "agreed"]
 
-    regulation_service.move(regulation, RegulationStatus.DRAFT, regulation.version, acting=acting)
+    workflow.change_status(regulation, RegulationStatus.DRAFT, acting=acting, shown_status="agreed",
+                           version=regulation.version)
     db.session.commit()
-    assert last_event("regulations", regulation_id).changes["status"] == ["agreed", "draft"]
+    reopened = last_event("regulations", regulation_id)
+    assert reopened.action == "reopen" and reopened.changes["status"] == ["agreed", "draft"]
 
     regulation_service.delete_draft(regulation, regulation.version, acting=acting)
     db.session.commit()

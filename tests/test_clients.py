@@ -283,12 +283,13 @@ def test_only_an_admin_reassigns_the_account_manager(client, login_as, make_clie
     assert reload(app, Client, mine.id).manager_id == me.id
 
     from webapp.models import User
+    from webapp.saving import Edit
     from webapp.services import PermissionDenied
     from webapp.services import clients as client_service
     with app.app_context():
         record, acting = db.session.get(Client, mine.id), db.session.get(User, me.id)
         with pytest.raises(PermissionDenied):
-            client_service.update_client(record, {"manager_id": colleague.id}, record.version, acting=acting)
+            client_service.update_client(record, Edit({"manager_id": colleague.id}, record.version), acting=acting)
         db.session.rollback()
     assert reload(app, Client, mine.id).manager_id == me.id
 
@@ -406,8 +407,8 @@ def test_bad_contact_log_is_refused(client, login_as, make_client, field, value,
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("next_contact_on", "9999-12-31", "Следующий контакт — не позже 2100 года."),
-    ("occurred_at", "0001-01-01T00:00", "Дата контакта не может быть раньше 2000 года."),
+    ("next_contact_on", "9999-12-31", "Укажите дату между 01.01.1900 и 31.12.2100."),
+    ("occurred_at", "0001-01-01T00:00", "Укажите дату между 01.01.1900 и 31.12.2100."),
     ("occurred_at", "1900-01-01T00:00", "Дата контакта не может быть раньше 2000 года."),
 ])
 def test_extreme_dates_in_the_contact_log_are_refused(client, login_as, make_client, app, field, value, message):

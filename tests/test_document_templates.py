@@ -141,7 +141,9 @@ def test_a_template_that_builds_huge_text_is_refused(client, admin, tag):
     started = time.monotonic()
     response = _upload(client, _with_paragraph(tag))
     assert response.status_code == 422
-    assert "слишком большой текст" in _text(response) or "Ширина поля" in _text(response)
+    # Whichever bound stops it first on this machine (size, field width or, on a loaded one, time).
+    assert any(reason in _text(response) for reason in ("слишком большой текст", "Ширина поля",
+                                                        "формируется дольше 5 с"))
     assert time.monotonic() - started < 15
 
 

@@ -8,7 +8,7 @@ import pytest
 from webapp.extensions import db
 from webapp.models import AuditEvent, Regulation, RegulationStatus, Role
 from webapp.models.audit import entity
-from webapp.models.base import Audited
+from webapp.models.audit import Audited
 from webapp.models.workflow import Move
 
 TEMPLATES = Path(__file__).parent.parent / "webapp" / "templates"

@@ -6,7 +6,6 @@ template's top-level imports, but globals are always there, so page and fragment
 """
 
 from flask import Flask, current_app
-from flask_login import current_user
 
 from webapp import formatting
 from webapp.forms import DATE_MAX, DATE_MIN
@@ -47,11 +46,6 @@ def register(app: Flask) -> None:
         if area in environment.globals:
             raise RuntimeError(f"macro namespace {area} ({name}) clashes with a Jinja global")
         environment.globals[area] = MacroNamespace(environment, name)
-
-    @app.context_processor
-    def navigation():
-        from webapp.blueprints import nav_items
-        return {"nav_items": nav_items(current_user) if current_user.is_authenticated else []}
 
 
 def macro(path: str):

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from flask import Flask
+from flask_login import current_user
 
 from webapp.models import Role
 
@@ -39,3 +40,7 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, admin_bp, health_bp):
         app.register_blueprint(bp)
+
+    @app.context_processor
+    def navigation():
+        return {"nav_items": nav_items(current_user) if current_user.is_authenticated else []}

@@ -113,8 +113,6 @@ def _changes(obj: Any, *, created: bool = False, deleted: bool = False) -> dict[
 
 @sa.event.listens_for(sa.orm.Session, "after_flush")
 def _write_audit_rows(session: sa.orm.Session, flush_context) -> None:
-    from webapp.models.base import Audited
-
     tags = session.info.get("audit_tags", {})
     rows = []
     for kind, objects in (("create", session.new), ("update", session.dirty),
@@ -196,3 +194,38 @@ def all_actions() -> dict[str, str]:
 
 register_entity(AuditEntity("document_templates", "Шаблон документа",
                             actions={"template_upload": "загрузка шаблона", "template_reset": "сброс шаблона"}))
+
+
+class Audited:
+    """Marks a model whose inserts, updates and deletes are written to ``AuditEvent``, and says how
+    the audit log speaks of it, so a new model needs no admin code.
+
+    ``__audit_exclude__`` names columns never logged (hashes, tokens); ``__audit_secret__`` names
+    columns logged only as «изменено» without their values. ``__audit_name__`` is the Russian noun
+    («Клиент»), ``__audit_labels__`` the Russian name of every logged column, ``__audit_actions__``
+    the model's named actions (its workflow's moves are added by themselves), ``__audit_link__`` the
+    endpoint and id argument of the record's page.
+    """
+
+    __audit_exclude__: frozenset[str] = frozenset({"version"})
+    __audit_secret__: frozenset[str] = frozenset()
+    __audit_name__: str = ""
+    __audit_labels__: dict[str, str] = {}
+    __audit_actions__: dict[str, str] = {}
+    __audit_link__: tuple[str, str] | None = None  # ("clients.detail", "client_id")
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__tablename__" in cls.__dict__:
+            def actions(cls=cls) -> dict[str, str]:
+                workflow = getattr(cls, "workflow", None)
+                return {**cls.__audit_actions__, **(workflow.action_labels() if workflow else {})}
+
+            link = cls.__audit_link__
+            register_entity(AuditEntity(cls.__tablename__, cls.__audit_name__ or cls.__tablename__,
+                                        cls.__audit_labels__, actions,
+                                        (lambda ident, link=link: (link[0], {link[1]: ident})) if link else None))
+
+    @property
+    def audit_label(self) -> str:
+        return str(self)

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webapp.extensions import db
-from webapp.models.base import Audited, Versioned
+from webapp.models.audit import Audited
+from webapp.models.base import Versioned
 from webapp.models.company import SignatoryAuthority
 from webapp.models.types import Money, UTCDateTime, enum_type, utcnow
 from webapp.models.users import User

@@ -8,7 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from webapp.extensions import db
-from webapp.models.base import Audited, Versioned
+from webapp.models.audit import Audited
+from webapp.models.base import Versioned
 from webapp.models.types import Money, Rate, enum_type
 
 

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.extensions import db
-from webapp.models.base import Audited, Versioned
+from webapp.models.audit import Audited
+from webapp.models.base import Versioned
 from webapp.models.types import UTCDateTime, enum_type, utcnow
 
 

@@ -25,7 +25,6 @@ from playwright.sync_api import Page, sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
-VIEWPORT = {"width": 1280, "height": 800}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -33,8 +32,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 @dataclass(frozen=True)
 class Shot:
     name: str             # docs/screenshots/<name>.png
-    path: str             # the page's URL path
+    path: str             # the page's URL path; «{draft}» is the demo's new edition in work
     user: str | None = "manager@demo.local"  # who is logged in; None: nobody
+    size: tuple[int, int] = (1366, 768)       # a laptop; (820, 1180) is a tablet held upright
 
 
 SHOTS = [
@@ -42,7 +42,10 @@ SHOTS = [
     Shot("dashboard", "/"),
     Shot("clients", "/clients/"),
     Shot("client", "/clients/2"),
+    Shot("client-tablet", "/clients/2", size=(820, 1180)),
     Shot("regulation", "/regulations/2"),
+    Shot("regulation-editor", "/regulations/{draft}"),
+    Shot("regulation-compare", "/regulations/{draft}/compare?with={signed}"),
     Shot("admin-users", "/admin/users", user="admin@demo.local"),
     Shot("admin-company", "/admin/company", user="admin@demo.local"),
 ]
@@ -68,6 +71,19 @@ def demo_app(workdir: Path):
     return app
 
 
+def demo_ids(app) -> dict[str, int]:
+    """Ids the demo gives out in its own order: the edition in work and the one it replaces."""
+    import sqlalchemy as sa
+
+    from webapp.extensions import db
+    from webapp.models import Client, Regulation, RegulationStatus
+
+    with app.app_context():
+        client_id = db.session.scalar(sa.select(Client.id).where(Client.short_name == "Северная Мануфактура"))
+        editions = {r.status: r.id for r in db.session.scalars(sa.select(Regulation).where(Regulation.client_id == client_id))}
+    return {"draft": editions[RegulationStatus.DRAFT], "signed": editions[RegulationStatus.SIGNED]}
+
+
 def log_in(page: Page, email: str) -> None:
     from webapp.demo import DEMO_PASSWORD
 
@@ -80,7 +96,7 @@ def log_in(page: Page, email: str) -> None:
         raise SystemExit(f"could not log in as {email}")
 
 
-def take(shots: list[Shot], base_url: str) -> list[str]:
+def take(shots: list[Shot], base_url: str, ids: dict[str, int]) -> list[str]:
     """Write the PNGs; return the console errors met on the way (a page should have none)."""
     errors: list[str] = []
     pages: dict[str | None, Page] = {}
@@ -89,7 +105,7 @@ def take(shots: list[Shot], base_url: str) -> list[str]:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         for shot in shots:
             if shot.user not in pages:
-                context = browser.new_context(base_url=base_url, viewport=VIEWPORT, locale="ru-RU",
+                context = browser.new_context(base_url=base_url, locale="ru-RU",
                                               timezone_id="Europe/Moscow")
                 page = context.new_page()
                 page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
@@ -98,11 +114,12 @@ def take(shots: list[Shot], base_url: str) -> list[str]:
                     log_in(page, shot.user)
                 pages[shot.user] = page
             page = pages[shot.user]
-            page.goto(shot.path)
+            page.set_viewport_size({"width": shot.size[0], "height": shot.size[1]})
+            page.goto(shot.path.format(**ids))
             page.wait_for_load_state("networkidle")
             target = OUT / f"{shot.name}.png"
             page.screenshot(path=target, animations="disabled", caret="hide")
-            print(f"{target.relative_to(ROOT)}  {shot.path}")
+            print(f"{target.relative_to(ROOT)}  {shot.path.format(**ids)}")
         browser.close()
     return errors
 
@@ -120,7 +137,7 @@ def main(argv: list[str]) -> int:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            errors = take(wanted, f"http://127.0.0.1:{server.server_port}")
+            errors = take(wanted, f"http://127.0.0.1:{server.server_port}", demo_ids(app))
         finally:
             server.shutdown()
             thread.join()

@@ -27,8 +27,8 @@ FAST_HASH = "pbkdf2:sha256:1000"  # the real default (scrypt, 64 MiB) is checked
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on SQLite only"
 
-# The directory's fixtures (a real slapd), for the tests that sign in with it.
-pytest_plugins = ["tests.ldap_server"]
+# The fixtures of the real servers some tests talk to: the directory (slapd) and mail (aiosmtpd).
+pytest_plugins = ["tests.ldap_server", "tests.smtp_server"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Wednesday in an ordinary working week: no holiday within the cadence of any default test.
@@ -320,6 +320,30 @@ def sample_records(app, make_user):
                                   regulation=SimpleNamespace(id=regulation.id))
         db.session.remove()
     return records
+
+
+@pytest.fixture
+def sample_files(app, sample_records):
+    """A voice message attached to the sample client (``sample_records.attachment``), for the walks
+    over every route. Files belong to records of the areas that register as their owners; the
+    client stands in here under the clients' own scope rule. Apart from ``sample_records`` so that
+    the backup tests, which count rows and files, see no file of their own."""
+    from types import SimpleNamespace
+
+    from webapp.models import Client
+    from webapp.services import access, attachments
+
+    attachments.register_owner("sample_client", load=access.get_client, can_change=access.can_edit_client)
+    with app.app_context():
+        client = db.session.get(Client, sample_records.client.id)
+        with open(Path(__file__).parent / "fixtures" / "voice.wav", "rb") as voice:
+            attachment = attachments.add_attachment("sample_client", client, voice, "голосовое.wav",
+                                                    acting=client.manager)
+        db.session.commit()
+        sample_records.attachment = SimpleNamespace(id=attachment.id)
+        db.session.remove()
+    yield sample_records
+    attachments.OWNERS.pop("sample_client", None)
 
 
 def reload(app, model, ident):

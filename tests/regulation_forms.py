@@ -1,6 +1,11 @@
-"""A regulation's pages driven as a browser would: a new draft, and its form submitted as shown."""
+"""A regulation's pages driven as a browser would: a new draft, its form submitted as shown, signing."""
 
 import re
+from datetime import date
+
+from tests.conftest import reload
+from webapp.formatting import today
+from webapp.models import Regulation, RegulationStatus
 
 
 def new_draft(client, client_record) -> int:
@@ -26,3 +31,13 @@ def form_data(page: str) -> dict[str, str]:
         first = re.search(r'<option[^>]*value="([^"]*)"', options)  # what a browser submits by default
         data[name] = selected.group(1) if selected else (first.group(1) if first else "")
     return data
+
+
+def sign(client, regulation_id: int, app, on: date | None = None) -> None:
+    """Agree and sign an edition through its status buttons (signed today unless ``on``)."""
+    version = reload(app, Regulation, regulation_id).version
+    assert client.post(f"/regulations/{regulation_id}/status", data={"target": "agreed", "version": version}).status_code == 303
+    response = client.post(f"/regulations/{regulation_id}/status", data={
+        "target": "signed", "version": version + 1, "signed_on": (on or today()).isoformat()})
+    assert response.status_code == 303
+    assert reload(app, Regulation, regulation_id).status == RegulationStatus.SIGNED

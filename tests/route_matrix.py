@@ -34,6 +34,8 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "auth.account": EVERY_ROLE,
     "dashboard.index": EVERY_ROLE,
     "health.check": ANYONE,
+    "links.page": ANYONE,  # a signed link: the token is the key (a made-up one here: 404)
+    "links.feed": ANYONE,  # a calendar feed: the feed token is the key
     "admin.users": ADMIN_ONLY,
     "admin.new_user": ADMIN_ONLY,
     "admin.edit_user": ADMIN_ONLY,
@@ -69,6 +71,13 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "regulations.delete": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     # no target status: refused as a malformed request before the rights are weighed
     "regulations.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    # a file follows the scope of the record that owns it (here the sample client): every role
+    # passes the gate, one outside the record gets 404, a reader 403 on a change
+    "files.open_file": on_record(),
+    "files.item": on_record(),
+    "files.transcript": on_record(manager=403, lead=403, accountant=403),
+    "files.delete": on_record(admin=422, manager=403, lead=403, accountant=403),  # no version: asked again
+    "files.upload": on_record(admin=422, manager=403, lead=403, accountant=403),  # no file chosen
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -77,6 +86,8 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "admin.reset_password": lambda r: {"user_id": r.user.id},
     "admin.template_file": lambda r: {"name": "regulation.docx"},
     "admin.reset_template": lambda r: {"name": "regulation.docx"},
+    "links.page": lambda r: {"token": "made-up-token-of-the-right-length-abcdefghijk"},
+    "links.feed": lambda r: {"token": "made-up-token-of-the-right-length-abcdefghijk"},
     "clients.detail": lambda r: {"client_id": r.client.id},
     "clients.edit_block": lambda r: {"client_id": r.client.id, "block": "requisites"},
     "clients.show_block": lambda r: {"client_id": r.client.id, "block": "requisites"},
@@ -94,12 +105,19 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "regulations.revise": lambda r: {"regulation_id": r.regulation.id},
     "regulations.delete": lambda r: {"regulation_id": r.regulation.id},
     "regulations.move": lambda r: {"regulation_id": r.regulation.id},
+    "files.open_file": lambda r: {"attachment_id": r.attachment.id},
+    "files.item": lambda r: {"attachment_id": r.attachment.id},
+    "files.transcript": lambda r: {"attachment_id": r.attachment.id},
+    "files.delete": lambda r: {"attachment_id": r.attachment.id},
+    "files.upload": lambda r: {"owner_type": "sample_client", "owner_id": r.client.id},
 }
 
 # What a role that may use a route gets when that is not a 200 page (rows given as role sets).
 ALLOWED_STATUS = {
     "auth.login": 302,  # a logged-in user is sent on
     "auth.logout": 303,
+    "links.page": 404,  # no such link; tests/test_links.py opens real ones
+    "links.feed": 404,
     "admin.reset_password": 422,  # the empty probe form is let in, then refused as incomplete
     "admin.reset_template": 422,  # nothing to reset: the shipped template is in use
 }

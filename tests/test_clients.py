@@ -66,7 +66,7 @@ def test_duplicate_inn_is_refused(client, login_as, make_client):
     response = client.post("/clients/new", data={"short_name": "Второй", "status": "active",
                                                  "contact_cadence_days": "3", "inn": inn})
     assert response.status_code == 422
-    assert any("Клиент с таким ИНН уже есть: «Первый»" in m for m in messages(response))
+    assert any("Клиент с таким ИНН и КПП уже есть: «Первый»" in m for m in messages(response))
 
 
 @pytest.mark.parametrize("query", ["9123456789", "+7 (912) 345-67-89", "8 912 345 67 89", "345-67-89",

@@ -22,7 +22,7 @@ def test_every_route_with_parts_has_sample_values(routing_app):
 
 
 @pytest.mark.parametrize("role", list(Role), ids=str)
-def test_each_role_gets_exactly_what_the_matrix_says(app, make_user, sample_records, role):
+def test_each_role_gets_exactly_what_the_matrix_says(app, make_user, sample_records, sample_files, role):
     """Does each role get 200 where the matrix allows it, and 403 (404 outside its scope) elsewhere?"""
     user = make_user(role)
     client = app.test_client()

@@ -1,14 +1,14 @@
 """Regulations: drafts from the company standard, editions, signing, the rules they drive, the DOCX."""
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import messages, reload
 from tests.documents_helpers import all_text, duplicate_entries, header_text, read_docx
-from tests.regulation_forms import form_data, new_draft
+from tests.regulation_forms import form_data, new_draft, sign
 from webapp.extensions import db
 from webapp.formatting import today
 from webapp.models import CadenceState, Client, Regulation, RegulationStandard, RegulationStatus, Role
@@ -16,15 +16,6 @@ from webapp.models import CadenceState, Client, Regulation, RegulationStandard, 
 
 def _html(response) -> str:
     return response.get_data(as_text=True)
-
-
-def _sign(client, regulation_id: int, app, on: date | None = None) -> None:
-    version = reload(app, Regulation, regulation_id).version
-    assert client.post(f"/regulations/{regulation_id}/status", data={"target": "agreed", "version": version}).status_code == 303
-    response = client.post(f"/regulations/{regulation_id}/status", data={
-        "target": "signed", "version": version + 1, "signed_on": (on or today()).isoformat()})
-    assert response.status_code == 303
-    assert reload(app, Regulation, regulation_id).status == RegulationStatus.SIGNED
 
 
 def test_new_regulation_starts_from_the_company_standard(client, manager_with_client, app):
@@ -143,7 +134,7 @@ def test_signed_regulation_refuses_edits(client, manager_with_client, app):
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
     data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    _sign(client, regulation_id, app)
+    sign(client, regulation_id, app)
     page = _html(client.get(f"/regulations/{regulation_id}"))
     assert "Новая редакция" in page and 'name="working_hours"' not in page
     data.update(version=str(reload(app, Regulation, regulation_id).version), working_hours="круглосуточно")
@@ -157,12 +148,12 @@ def test_new_edition_supersedes_the_old_one_when_signed(client, manager_with_cli
     """Does signing edition 2 retire edition 1, leaving exactly one in force?"""
     _, record = manager_with_client
     first = new_draft(client, record)
-    _sign(client, first, app, today() - timedelta(days=30))
+    sign(client, first, app, today() - timedelta(days=30))
     response = client.post(f"/regulations/{first}/revise")
     second = int(response.headers["Location"].rsplit("/", 1)[1])
     assert reload(app, Regulation, second).number == 2
     assert client.post(f"/clients/{record.id}/regulations/").status_code == 422  # one open draft at a time
-    _sign(client, second, app)
+    sign(client, second, app)
     assert reload(app, Regulation, first).status == RegulationStatus.SUPERSEDED
     listing = _html(client.get(f"/clients/{record.id}/regulations/"))
     assert "Заменён новой редакцией" in listing and "Подписан (действует)" in listing
@@ -188,7 +179,7 @@ def test_signing_a_new_cadence_changes_the_clients_due_state(client, manager_wit
     data["contact_cadence_days"] = "10"
     assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
     assert reload(app, Client, record.id).cadence(today()) != CadenceState.OK  # a draft changes nothing
-    _sign(client, regulation_id, app)
+    sign(client, regulation_id, app)
     assert reload(app, Client, record.id).cadence(today()) == CadenceState.OK
     card = _html(client.get(f"/clients/{record.id}"))
     assert "каждые 10 рабочих дней" in card
@@ -198,14 +189,14 @@ def test_compare_marks_changed_clauses(client, manager_with_client, app):
     """Does the comparison show which clauses changed between two editions?"""
     _, record = manager_with_client
     first = new_draft(client, record)
-    _sign(client, first, app)
+    sign(client, first, app)
     second = int(client.post(f"/regulations/{first}/revise").headers["Location"].rsplit("/", 1)[1])
     data = form_data(_html(client.get(f"/regulations/{second}")))
     data["payment_days"] = "30"
     assert client.post(f"/regulations/{second}", data=data).status_code == 303
     page = _html(client.get(f"/regulations/{second}/compare?with={first}"))
     changed = [label.strip() for label in
-               re.findall(r'<tr class="table-warning changed">\s*<th scope="row">([^<]+)', page)]
+               re.findall(r'<tr class="changed">\s*<th scope="row">([^<]+)', page)]
     assert "Оплата, рабочих дней" in changed and "Каналы связи" not in changed
 
 
@@ -273,7 +264,7 @@ def test_regulation_docx_holds_requisites_sla_and_signatures(client, manager_wit
         assert expected in text, expected
     assert "А.С.\u00a0Ковалёва" not in text  # the client's signatory is chosen on the card, never guessed
     assert "ПРОЕКТ" in header_text(document)
-    _sign(client, regulation_id, app)
+    sign(client, regulation_id, app)
     signed = read_docx(client.get(f"/regulations/{regulation_id}.docx").data)
     assert "ПРОЕКТ" not in header_text(signed)
 

@@ -137,7 +137,7 @@ def test_anonymous_visitor_meets_the_login_page_everywhere(app, client):
     """Is every URL rule but the public ones closed to a visitor who has not logged in, GET and POST?"""
     with app.app_context():
         public = {rule.endpoint for rule in app.url_map.iter_rules() if view_access(rule.endpoint) == PUBLIC}
-    assert public == {"static", "auth.login", "health.check"}
+    assert public == {"static", "auth.login", "health.check", "links.page", "links.feed"}
     before = database_snapshot(app)
     urls = app.url_map.bind("localhost")
     wrong = []
@@ -207,7 +207,7 @@ def test_oversized_form_field_is_413_not_500(app, client, login_as):
     assert database_snapshot(app) == before
 
 
-def test_no_get_changes_data(app, client, make_user, sample_records):
+def test_no_get_changes_data(app, client, make_user, sample_records, sample_files):
     """Does opening every page (plain, filtered, as htmx) leave every table as it was?"""
     admin = make_user(Role.ADMIN)
     client.login(admin)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, has_request_context
+from flask import Flask, g, has_request_context
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -107,6 +107,8 @@ def _configure_login(app: Flask) -> None:
         return user
 
     def actor():
+        if outsider := g.get("outside_actor"):  # someone without an account, answering by a link
+            return None, outsider
         if current_user and current_user.is_authenticated:
             return current_user.id, current_user.full_name
         return None, "система"

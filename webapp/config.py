@@ -25,8 +25,10 @@ REMEMBER_COOKIE_SAMESITE = "Lax"
 WTF_CSRF_TIME_LIMIT = None
 WTF_CSRF_HEADERS = ["X-CSRFToken"]
 
-# Uploads: a voice message or a scanned act fits; a video does not.
-MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+# Uploads: a voice message or a scanned act fits; a video does not. A request may carry one
+# file of the full size plus its form (the file itself is checked against ATTACHMENT_MAX_BYTES).
+ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024
+MAX_CONTENT_LENGTH = ATTACHMENT_MAX_BYTES + 1024 * 1024
 MAX_FORM_MEMORY_SIZE = 512 * 1024
 MAX_FORM_PARTS = 200
 UPLOAD_EXTENSIONS = [
@@ -79,3 +81,19 @@ LDAP_ATTRIBUTES: dict[str, str] = {}  # full_name, position, email, phone → th
 LDAP_GROUP_ROLES: dict[str, str] = {}  # group DN → role; a person in several gets the strongest
 LDAP_CONNECT_TIMEOUT = 5  # seconds to reach a server before trying the next one
 LDAP_TIMEOUT = 10  # seconds to wait for an answer
+
+# Mail through the company's SMTP server (README «Почта»). No MAIL_HOST or MAIL_SENDER: mail is
+# off, and the pages offer the text to copy into a messenger instead.
+MAIL_HOST = ""
+MAIL_PORT = 587
+MAIL_SECURITY = "starttls"  # "starttls" (port 587), "ssl" (port 465) or "none" (a relay on the LAN)
+MAIL_USERNAME = ""  # empty: the server takes mail without a login
+MAIL_PASSWORD = ""
+MAIL_SENDER = ""  # the From address, e.g. "desk@company.ru"
+MAIL_SENDER_NAME = "AccountDesk"  # the name beside it, Cyrillic allowed
+MAIL_TIMEOUT = 10  # seconds to wait for the server at each step
+MAIL_CA_FILE: str | None = None  # the CA that signed the server's certificate (None: the system's CAs)
+
+# Links sent to people without an account (approve an estimate, confirm minutes).
+LINKS_BASE_URL = ""  # how clients reach AccountDesk, e.g. "https://desk.company.ru"; empty: this request's host
+LINKS_RATE_LIMIT = "30 per minute"  # per address, on the pages opened without login

@@ -2,6 +2,7 @@
 
 from flask import Flask, current_app, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,7 @@ def render_error(status: int, message: str | None = None):
 
 def register(app: Flask) -> None:
     from webapp.documents.render import DocumentTemplateError
+    from webapp import saving
     from webapp.services import ServiceError, StaleVersion
 
     @app.errorhandler(CSRFError)
@@ -65,6 +67,15 @@ def register(app: Flask) -> None:
     def stale_data(error):
         db.session.rollback()
         return render_error(409, StaleVersion(None).message)
+
+    @app.errorhandler(IntegrityError)
+    def integrity_error(error: IntegrityError):
+        """A unique rule that a race broke past the service's check, for routes that commit
+        themselves (``submit`` answers it on the form)."""
+        db.session.rollback()
+        if (refusal := saving.unique_refusal(error)) is None:
+            return unexpected(error)
+        return render_error(refusal.status, refusal.message)
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception):

@@ -13,18 +13,23 @@ of each value it showed (``arm``). On save (``apply_edit``):
 
 Deletes and status changes check the version the same way (``check_delete``, ``services.workflow``).
 ``submit`` runs a form through validation, the service and the commit, and says what became of it.
+A unique index that refuses a row (two saves raced past the service's own check) answers with the
+service's words: ``unique_rule`` names them, ``unique_refusal`` finds them.
 """
 
 import base64
 import enum
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import FieldList, HiddenField, PasswordField, SelectField, SubmitField
 from wtforms.csrf.core import CSRFTokenField
@@ -175,6 +180,49 @@ def check_delete(record: Any, version: Any) -> None:
         raise DeleteConflict(record)
 
 
+# --- unique rules -------------------------------------------------------------------------------
+
+_UNIQUE_RULES: dict[str, tuple[str, str | None]] = {}
+
+
+def unique_rule(constraint: str, message: str, *, field: str | None = None) -> None:
+    """The refusal (``message`` on ``field``) that the unique index or constraint named ``constraint``
+    answers with: the service's own check, made again by the database when two saves race."""
+    _UNIQUE_RULES[constraint] = (message, field)
+
+
+def unique_refusal(error: IntegrityError) -> ServiceError | None:
+    """The ``ServiceError`` a violated unique rule stands for, or None (another integrity error is a
+    bug, and stays one)."""
+    rule = _UNIQUE_RULES.get(_violated_constraint(error) or "")
+    return ServiceError(rule[0], field=rule[1]) if rule else None
+
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (?:index '(?P<index>[^']+)'|(?P<columns>.+))")
+
+
+def _violated_constraint(error: IntegrityError) -> str | None:
+    """The name of the violated constraint: PostgreSQL says it; SQLite names an index on
+    expressions, and otherwise the columns, which the metadata turns back into the name."""
+    if diag := getattr(error.orig, "diag", None):
+        return diag.constraint_name
+    found = _SQLITE_UNIQUE.match(str(error.orig))
+    if found is None:
+        return None
+    if found["index"]:
+        return found["index"]
+    qualified = [name.strip().split(".", 1) for name in found["columns"].split(",")]
+    table = db.metadata.tables.get(qualified[0][0])
+    if table is None:
+        return None
+    columns = [column for _, column in qualified]
+    rules = [*table.indexes, *(c for c in table.constraints if isinstance(c, sa.UniqueConstraint))]
+    for rule in rules:
+        if getattr(rule, "unique", True) and [c.name for c in rule.columns] == columns:
+            return rule.name
+    return None
+
+
 # --- forms --------------------------------------------------------------------------------------
 
 _NOT_DATA = (HiddenField, SubmitField, PasswordField, CSRFTokenField)
@@ -245,13 +293,23 @@ def submit(form: Any, save: Callable[[], Any], *, retries: int = 2) -> Outcome:
             raise
         except ServiceError as error:
             db.session.rollback()
-            target = getattr(form, error.field, None) if error.field else None
-            if target is not None and not isinstance(target, HiddenField):
-                target.errors = [*target.errors, error.message]
-            else:
-                form.form_errors.append(error.message)
-            return Outcome(False, error.status, message=error.message)
+            return _refused(form, error)
+        except IntegrityError as error:
+            db.session.rollback()
+            if (refusal := unique_refusal(error)) is None:
+                raise
+            return _refused(form, refusal)
     raise AssertionError("unreachable")
+
+
+def _refused(form: Any, error: ServiceError) -> Outcome:
+    """The service's refusal, on its field or above the form."""
+    target = getattr(form, error.field, None) if error.field else None
+    if target is not None and not isinstance(target, HiddenField):
+        target.errors = [*target.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+    return Outcome(False, error.status, message=error.message)
 
 
 def _fields_by_key(form: Any) -> dict[str, Any]:

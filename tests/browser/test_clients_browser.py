@@ -56,7 +56,7 @@ def test_inline_edits_save_in_place_and_never_conflict_with_themselves(page, con
 
 
 def test_escape_cancels_an_inline_edit(page, login, make_user, make_client):
-    """Does Escape in an inline form bring the block back unchanged?"""
+    """Does Escape in an inline form, once confirmed, bring the block back unchanged?"""
     manager = make_user(Role.MANAGER)
     client = make_client(manager, short_name="Ромашка")
     login(page, manager)
@@ -65,6 +65,7 @@ def test_escape_cancels_an_inline_edit(page, login, make_user, make_client):
     field = page.locator("#terms form").get_by_label("Название")
     expect(field).to_be_focused()
     field.fill("Другое")
+    page.once("dialog", lambda dialog: dialog.accept())  # «Закрыть форму? Несохранённые изменения пропадут.»
     field.press("Escape")
     expect(page.locator("#terms form")).to_have_count(0)
     expect(page.get_by_role("heading", level=1)).to_have_text("Ромашка")

@@ -35,10 +35,12 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.auth import bp as auth_bp
     from webapp.blueprints.clients import bp as clients_bp
     from webapp.blueprints.dashboard import bp as dashboard_bp
+    from webapp.blueprints.files import bp as files_bp
     from webapp.blueprints.health import bp as health_bp
+    from webapp.blueprints.links import bp as links_bp
     from webapp.blueprints.regulations import bp as regulations_bp
 
-    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, admin_bp, health_bp):
+    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, admin_bp, health_bp, links_bp, files_bp):
         app.register_blueprint(bp)
 
     @app.context_processor

@@ -4,4 +4,4 @@ Importing the package registers every document's sample data, which ``render.che
 tries an uploaded template on.
 """
 
-from webapp.documents import regulation  # noqa: F401
+from webapp.documents import regulation, spec  # noqa: F401

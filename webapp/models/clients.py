@@ -137,6 +137,11 @@ class Client(Versioned, Audited, db.Model):
         "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
         "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
         "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",}
+    __table_args__ = (
+        # One client per ИНН + КПП (a branch shares the ИНН with a КПП of its own); many without an ИНН.
+        sa.Index("uq_clients_inn_kpp", "inn", "kpp", unique=True,
+                 sqlite_where=sa.text("inn <> ''"), postgresql_where=sa.text("inn <> ''")),
+    )
     # Bookkeeping recomputed by services: never makes a user's open form stale.
     __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
                                  "critical_on", "search_text"})

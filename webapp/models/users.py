@@ -62,6 +62,8 @@ class User(Versioned, Audited, UserMixin, db.Model):
     __audit_exclude__ = frozenset({"version", "session_token", "last_login_at"})
     __audit_secret__ = frozenset({"password_hash"})
     __unversioned__ = frozenset({"session_token", "last_login_at"})
+    # The e-mail is the login: unique regardless of case, whatever writes it.
+    __table_args__ = (sa.Index("uq_users_lower_email", sa.func.lower(sa.text("email")), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)

@@ -1,7 +1,9 @@
 """Clients, their contacts and the contact log; the cadence bookkeeping that keeps lists fast.
 
 Every write here keeps the client's stored cadence dates and search text in step, in the same
-transaction, so lists and the dashboard filter with plain comparisons instead of per-row work.
+transaction, so lists and the dashboard filter with plain comparisons instead of per-row work. They
+are derived figures (``services.derived``): each writer locks the client first and recomputes them
+from the touchpoints and contacts in the database.
 """
 
 import re
@@ -21,7 +23,7 @@ from webapp.models.clients import (DEFAULT_CADENCE_DAYS, CadenceState, Channel, 
                                    Contact, Touchpoint, cadence_dates, phone_digits)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, as_id, dashboard, terms, timeline
+from webapp.services import NotFound, ServiceError, access, as_id, dashboard, derived, terms, timeline
 
 # --- cadence and search bookkeeping ----------------------------------------------------------
 
@@ -35,19 +37,40 @@ def refresh_cadence(client: Client) -> None:
     client.due_on, client.overdue_on, client.critical_on = dates.due_on, dates.overdue_on, dates.critical_on
 
 
+# What a search ignores on both sides: case, ё/е, quotes, and the legal form, which people type or
+# leave out at will («ООО Ромашка», «Ромашка», «Ромашка» in ёлочки find the same client).
+_QUOTES = re.compile(r"[«»\"'„“”‘’`]")
+_LEGAL_FORMS = re.compile(
+    r"(?<!\w)(?:ооо|оао|зао|пао|нао|ао|ип|общество с ограниченной ответственностью"
+    r"|(?:публичное |непубличное |закрытое |открытое )?акционерное общество"
+    r"|индивидуальный предприниматель)(?!\w)")
+
+
+def search_key(text: str) -> str:
+    """«ООО «Соловьёва и Ко»» → «соловьева и ко»: the form in which text is stored and searched."""
+    text = _QUOTES.sub(" ", (text or "").lower().replace("ё", "е"))
+    return " ".join(_LEGAL_FORMS.sub(" ", text).split())
+
+
 def refresh_search_text(client: Client) -> None:
-    """One lower-case string holding all a search can match: names, ИНН, contacts, phones, e-mails."""
-    parts = [client.short_name, client.legal_name, client.inn, client.contract_number]
-    for contact in client.contacts:
-        parts += [contact.full_name, contact.email, contact.phone_digits, contact.messenger]
-    client.search_text = " ".join(p for p in parts if p).lower()
+    """One normalised string holding all a search can match: names, ИНН, КПП, ОГРН, the contract,
+    contacts with their phones, e-mails and messengers. The contacts are read from the database, not
+    from ``client.contacts`` (possibly loaded before the lock: see ``services.derived``)."""
+    parts = [client.short_name, client.legal_name, client.inn, client.kpp, client.ogrn, client.contract_number]
+    if client.id is not None:  # a new client has no contacts yet
+        for row in db.session.execute(
+                sa.select(Contact.full_name, Contact.email, Contact.phone_digits, Contact.messenger)
+                .where(Contact.client_id == client.id)
+                .order_by(Contact.is_decision_maker.desc(), Contact.full_name, Contact.id)):
+            parts += row
+    client.search_text = " ".join(search_key(p) for p in parts if p)
 
 
 def _refresh_last_contact(client: Client) -> None:
     """The newest touchpoint sets the last contact and the planned next contact."""
-    newest = db.session.scalar(
-        sa.select(Touchpoint).where(Touchpoint.client_id == client.id)
-        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1))
+    newest = db.session.execute(
+        sa.select(Touchpoint.occurred_at, Touchpoint.next_contact_on).where(Touchpoint.client_id == client.id)
+        .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1)).first()
     client.last_contact_at = newest.occurred_at if newest else None
     client.next_contact_on = newest.next_contact_on if newest else None
     refresh_cadence(client)
@@ -82,7 +105,7 @@ def create_client(data: dict[str, Any], *, acting: User) -> Client:
     data.setdefault("status", ClientStatus.ACTIVE)
     data["contact_cadence_days"] = data.get("contact_cadence_days") or DEFAULT_CADENCE_DAYS
     _check_team(data)
-    _check_unique_inn(data.get("inn"), None)
+    _check_unique_inn(data.get("inn"), data.get("kpp"), None)
     client = Client(**data)
     client.created_at = utcnow()
     db.session.add(client)
@@ -92,28 +115,35 @@ def create_client(data: dict[str, Any], *, acting: User) -> Client:
     return client
 
 
-def _check_unique_inn(inn: str | None, client_id: int | None) -> None:
+# A branch shares its head office's ИНН with a КПП of its own; clients without an ИНН are many.
+DUPLICATE_CLIENT = "Клиент с таким ИНН и КПП уже есть{}. Филиал с тем же ИНН добавьте со своим КПП."
+saving.unique_rule("uq_clients_inn_kpp", DUPLICATE_CLIENT.format(""), field="inn")
+
+
+def _check_unique_inn(inn: str | None, kpp: str | None, client_id: int | None) -> None:
+    """The check the index ``uq_clients_inn_kpp`` makes again, naming the other client."""
     if not inn:
         return
-    query = sa.select(Client.short_name).where(Client.inn == inn)
+    query = sa.select(Client.short_name).where(Client.inn == inn, Client.kpp == (kpp or ""))
     if client_id is not None:
         query = query.where(Client.id != client_id)
     if other := db.session.scalar(query.limit(1)):
-        raise ServiceError(f"Клиент с таким ИНН уже есть: «{other}».", field="inn")
+        raise ServiceError(DUPLICATE_CLIENT.format(f": «{other}»"), field="inn")
 
 
 def update_client(client: Client, edit: Edit, *, acting: User) -> list[str]:
     """Save one block of the card: only the fields this user changed. Only an admin reassigns the
     account manager (a handover)."""
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     data = saving.changes(client, edit, CLIENT_FIELDS)
     if "manager_id" in data:
         access.require(access.can_reassign_client(acting),
                        "Сменить аккаунт-менеджера может администратор (передача клиентов).")
     _check_team({"manager_id": data.get("manager_id", client.manager_id),
                  "deputy_id": data.get("deputy_id", client.deputy_id)})
-    if "inn" in data:
-        _check_unique_inn(data["inn"], client.id)
+    if "inn" in data or "kpp" in data:
+        _check_unique_inn(data.get("inn", client.inn), data.get("kpp", client.kpp), client.id)
     changed = saving.write(client, data)
     if changed:
         refresh_search_text(client)
@@ -125,10 +155,14 @@ def update_client(client: Client, edit: Edit, *, acting: User) -> list[str]:
 class ClientFilters:
     q: str = ""
     manager: str = ""          # a user id, "me", or "" for everyone
-    status: str = ""           # a ClientStatus value, "open" (not closed) or ""
+    status: str = ""           # a ClientStatus value, "open" (not closed), "working" (CONTACTED_STATUSES) or ""
     cadence: str = ""          # a CadenceState value or ""
     sort: str = "name"
 
+
+# The clients the cadence is kept with: «Мой день», the admin's counts and the list's «В работе»
+# filter (which the counts link to) all use this one definition.
+CONTACTED_STATUSES = (ClientStatus.ACTIVE, ClientStatus.PROSPECT)
 
 _PHONE_QUERY = re.compile(r"^[\d\s()+\-]+$")
 
@@ -143,37 +177,126 @@ SORTS = {
 def client_list_query(user: User, filters: ClientFilters, today: date) -> sa.Select:
     """The client list: scoped, searched, filtered, sorted — one query, whatever the row count."""
     query = access.visible_clients(user).options(defer(Client.search_text), defer(Client.notes))
-    if q := filters.q.strip().lower():
-        conditions = [Client.search_text.contains(q, autoescape=True)]
-        digits = re.sub(r"\D", "", q)
-        if _PHONE_QUERY.match(q) and len(digits) >= 5:
-            # «+7 (912) 345-67-89», «8 912…» and «9123456789» all find the stored «79123456789»
-            needle = digits[1:] if len(digits) == 11 and digits[0] in "78" else digits
-            conditions.append(Client.search_text.contains(needle, autoescape=True))
-        query = query.where(sa.or_(*conditions))
+    if needles := _needles(filters.q):
+        query = query.where(sa.or_(*(Client.search_text.contains(n, autoescape=True) for n in needles)))
     if filters.manager == "me":
         query = query.where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
     elif (manager_id := as_id(filters.manager)) is not None:
         query = query.where(Client.manager_id == manager_id)
     if filters.status == "open":
         query = query.where(Client.status != ClientStatus.CLOSED)
+    elif filters.status == "working":
+        query = query.where(Client.status.in_(CONTACTED_STATUSES))
     elif filters.status in ClientStatus.__members__.values():
         query = query.where(Client.status == ClientStatus(filters.status))
     query = query.where(*Client.cadence_condition(filters.cadence, today))
     return query.order_by(*SORTS.get(filters.sort, SORTS["name"]))
 
 
-def due_clients(user: User, today: date) -> list[Client]:
-    """«Мой день»: the user's active clients (led or stood in for) that need a contact today, most
-    neglected first. The page shows no team names, so the manager and deputy are not joined."""
+@dataclass
+class DueRow:
+    """One line of «Мой день»: whom to call, what was said last time and what was agreed."""
+
+    client: Client
+    person: Contact | None      # a decision maker with a phone first, else any contact with a phone
+    last: Touchpoint | None     # the newest contact: its summary and the agreed next step
+
+
+def _needles(q: str) -> list[str]:
+    """What a query looks for in the search text: its normalised words and, for a phone, its digits
+    («+7 (912) 345-67-89», «8 912…» and «9123456789» all find the stored «79123456789»)."""
+    q = q.strip()
+    needles = [key] if (key := search_key(q)) else []  # «ООО» alone: a legal form, ignored
+    digits = re.sub(r"\D", "", q, flags=re.ASCII)
+    if _PHONE_QUERY.match(q) and len(digits) >= 5:
+        needles.append(digits[1:] if len(digits) == 11 and digits[0] in "78" else digits)
+    return needles
+
+
+def match_notes(found: list[Client], q: str) -> dict[int, str]:
+    """For each client a search found, which field or contact matched — unless its name did, which
+    the list shows anyway. One query for the contacts of the whole page."""
+    needles = _needles(q)
+    if not needles or not found:
+        return {}
+    key, digits = needles[0], needles[1] if len(needles) > 1 else None
+
+    def hit(text: str) -> bool:
+        return bool(text) and key in search_key(text)
+
+    contacts: dict[int, list[Contact]] = {}
+    for contact in db.session.scalars(sa.select(Contact).where(Contact.client_id.in_([c.id for c in found]))
+                                      .order_by(Contact.is_decision_maker.desc(), Contact.full_name)):
+        contacts.setdefault(contact.client_id, []).append(contact)
+    notes = {}
+    for client in found:
+        if hit(client.short_name):
+            continue
+        fields = [("полное наименование", client.legal_name), ("ИНН", client.inn), ("КПП", client.kpp),
+                  ("ОГРН", client.ogrn), ("договор №", client.contract_number)]
+        note = next((f"{label} {value}" for label, value in fields if hit(value)), None)
+        for person in contacts.get(client.id, []):
+            if note:
+                break
+            if hit(person.full_name):
+                note = f"контакт: {person.full_name}"
+            elif digits and digits in person.phone_digits or hit(person.phone_digits):
+                note = f"телефон {person.phone}: {person.full_name}"
+            elif hit(person.email):
+                note = f"e-mail {person.email}: {person.full_name}"
+            elif hit(person.messenger):
+                note = f"мессенджер {person.messenger}: {person.full_name}"
+        if note:
+            notes[client.id] = note
+    return notes
+
+
+def namesakes(user: User, client: Client) -> list[Client]:
+    """Other clients the user can see whose name reads the same once case, ё, quotes and the legal
+    form are set aside: a likely duplicate, worth a warning (never a refusal: namesakes exist)."""
+    key = search_key(client.short_name)
+    if not key:
+        return []
     query = (access.visible_clients(user)
-             .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+             .where(Client.id != client.id, sa.or_(Client.search_text == key, Client.search_text.startswith(key + " ")))
+             .options(defer(Client.notes)).order_by(Client.short_name).limit(20))
+    return [c for c in db.session.scalars(query) if key in (search_key(c.short_name), search_key(c.legal_name))][:5]
+
+
+def due_clients(user: User, today: date) -> list[DueRow]:
+    """«Мой день»: the user's active clients (led or stood in for) that need a contact today, most
+    neglected first, each with the person to call and the last contact — three queries however
+    many rows. The page shows no team names, so the manager and deputy are not joined."""
+    query = (access.visible_clients(user)
+             .where(Client.status.in_(CONTACTED_STATUSES),
                     sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id),
                     *Client.cadence_condition("attention", today))
              .options(lazyload(Client.manager), lazyload(Client.deputy), defer(Client.search_text),
                       defer(Client.notes))
              .order_by(Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.short_name))
-    return list(db.session.scalars(query))
+    found = list(db.session.scalars(query))
+    ids = [c.id for c in found]
+    people: dict[int, Contact] = {}
+    if ids:
+        callable_contacts = (sa.select(Contact).where(Contact.client_id.in_(ids), Contact.phone_digits != "")
+                             .order_by(Contact.client_id, Contact.is_decision_maker.desc(), Contact.full_name))
+        for contact in db.session.scalars(callable_contacts):
+            people.setdefault(contact.client_id, contact)
+    return [DueRow(c, people.get(c.id), last) for c, last in zip(found, _newest_touchpoints(ids))]
+
+
+def _newest_touchpoints(client_ids: list[int]) -> list[Touchpoint | None]:
+    """The newest touchpoint of each client, in the order of ``client_ids``: one query."""
+    if not client_ids:
+        return []
+    ranked = (sa.select(Touchpoint.id, sa.func.row_number().over(
+        partition_by=Touchpoint.client_id,
+        order_by=(Touchpoint.occurred_at.desc(), Touchpoint.id.desc())).label("rank"))
+        .where(Touchpoint.client_id.in_(client_ids)).subquery())
+    newest = {t.client_id: t for t in db.session.scalars(
+        sa.select(Touchpoint).join(ranked, sa.and_(ranked.c.id == Touchpoint.id, ranked.c.rank == 1))
+        .options(lazyload(Touchpoint.contacts), lazyload(Touchpoint.user)))}
+    return [newest.get(i) for i in client_ids]
 
 
 @dataclass
@@ -195,7 +318,7 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
     """«Мой день» for an admin: per manager, how many clients are due, overdue and critical, and
     the most neglected of them — two queries, however large the company."""
     attention = (access.visible_clients(user)
-                 .where(Client.status.in_([ClientStatus.ACTIVE, ClientStatus.PROSPECT]),
+                 .where(Client.status.in_(CONTACTED_STATUSES),
                         *Client.cadence_condition("attention", today)))
     state = Client.cadence_case(today)
     counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
@@ -249,6 +372,7 @@ def _contact_data(data: dict[str, Any]) -> dict[str, Any]:
 
 def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contact:
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     contact = Contact(client=client, **_contact_data(data))
     contact.phone_digits = phone_digits(contact.phone)
     db.session.add(contact)
@@ -259,6 +383,7 @@ def add_contact(client: Client, data: dict[str, Any], *, acting: User) -> Contac
 
 def update_contact(contact: Contact, edit: Edit, *, acting: User) -> list[str]:
     access.require_edit_client(acting, contact.client)
+    derived.lock_owner(contact.client)
     changed = saving.write(contact, _contact_data(saving.changes(contact, edit, CONTACT_FIELDS)))
     contact.phone_digits = phone_digits(contact.phone)
     refresh_search_text(contact.client)
@@ -269,6 +394,7 @@ def remove_contact(contact: Contact, version: Any, *, acting: User) -> None:
     """Remove a contact; touchpoints that named them keep their text."""
     client = contact.client
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     saving.check_delete(contact, version)
     client.contacts.remove(contact)
     db.session.delete(contact)
@@ -294,6 +420,7 @@ def log_touchpoint(client: Client, *, channel: Channel, summary: str, acting: Us
                    next_step: str = "", next_contact_on: date | None = None) -> Touchpoint:
     """Record a contact with the client; it moves the client's cadence at once."""
     access.require_edit_client(acting, client)
+    derived.lock_owner(client)
     now = utcnow()
     occurred_at = occurred_at or now
     # Far-off dates overflow the calendar arithmetic (UTC conversion, working days): refuse them.
@@ -326,10 +453,18 @@ def delete_touchpoint(touchpoint: Touchpoint, version: Any, *, acting: User) -> 
     client = touchpoint.client
     access.require(access.can_delete_touchpoint(acting, touchpoint, client),
                    "Удалить запись может её автор или администратор.")
+    derived.lock_owner(client)
     saving.check_delete(touchpoint, version)
     db.session.delete(touchpoint)
     db.session.flush()
     _refresh_last_contact(client)
+
+
+def likely_channel(client: Client) -> Channel:
+    """The channel a new log of this client most likely uses: the last one used with it, or a call."""
+    last = db.session.scalar(sa.select(Touchpoint.channel).where(Touchpoint.client_id == client.id)
+                             .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1))
+    return last or Channel.CALL
 
 
 def get_touchpoint(client: Client, touchpoint_id: int) -> Touchpoint:
@@ -372,29 +507,74 @@ timeline.register("touchpoint", _touchpoint_entries)
 # --- handover -----------------------------------------------------------------------------------
 
 
-def hand_over(from_user: User, to_user: User, *, acting: User, as_deputy: bool = True,
-              client_ids: list[int] | None = None) -> int:
-    """Move a manager's clients to another manager (vacation, leaving); each move is audited."""
+@dataclass
+class HandoverPlan:
+    """What a handover moves: the clients a manager leads and those where they are the deputy."""
+
+    led: list[Client]
+    deputy: list[Client]
+
+
+def handover_plan(from_user: User, client_ids: list[int] | None = None) -> HandoverPlan:
+    """The preview of a handover, and the list it then moves: one query."""
+    query = (sa.select(Client).where(sa.or_(Client.manager_id == from_user.id, Client.deputy_id == from_user.id))
+             .options(defer(Client.search_text), defer(Client.notes)).order_by(Client.short_name))
+    if client_ids is not None:
+        query = query.where(Client.id.in_(client_ids))
+    found = list(db.session.scalars(query))
+    return HandoverPlan([c for c in found if c.manager_id == from_user.id],
+                        [c for c in found if c.deputy_id == from_user.id])
+
+
+@dataclass
+class HandoverResult:
+    """What a handover did, counted honestly: led clients and deputy roles apart."""
+
+    led: list[int]
+    deputy: list[int]
+    deputy_cleared: int   # led clients whose deputy was the new manager: they have no deputy now
+    deputy_kept: int      # deputy roles not asked to move
+
+    def message(self, from_user: User, to_user: User) -> str:
+        parts = [f"{to_user.full_name} ведёт {len(self.led)} {_clients(len(self.led))} вместо {from_user.full_name}"]
+        if self.deputy:
+            parts.append(f"заместитель у {len(self.deputy)} {_clients(len(self.deputy))}")
+        if self.deputy_kept:
+            parts.append(f"роль заместителя у {self.deputy_kept} {_clients(self.deputy_kept)} осталась за "
+                         f"{from_user.full_name}")
+        if self.deputy_cleared:
+            parts.append(f"у {self.deputy_cleared} {_clients(self.deputy_cleared)} {to_user.full_name} был "
+                         "заместителем — теперь заместителя нет")
+        return "; ".join(parts) + "."
+
+
+def _clients(n: int) -> str:
+    return "клиента" if n % 10 == 1 and n % 100 != 11 else "клиентов"
+
+
+def hand_over(from_user: User, to_user: User, *, acting: User, as_deputy: bool = False,
+              client_ids: list[int] | None = None) -> HandoverResult:
+    """Move a manager's clients to another manager (vacation, leaving); deputy roles move only when
+    asked. Each moved client is audited; ``client_ids`` limits the move (handing back)."""
     access.require(access.can_hand_over(acting), "Передавать клиентов может администратор.")
     if from_user.id == to_user.id:
         raise ServiceError("Выберите другого менеджера.", field="to_user")
     if not access.is_account_manager(to_user):
         raise ServiceError("Принять клиентов может только активный аккаунт-менеджер.", field="to_user")
-    condition = Client.manager_id == from_user.id
-    if as_deputy:
-        condition = sa.or_(condition, Client.deputy_id == from_user.id)
-    query = sa.select(Client).where(condition)
-    if client_ids is not None:
-        query = query.where(Client.id.in_(client_ids))
-    moved = 0
-    for client in db.session.scalars(query):
-        if client.manager_id == from_user.id:
-            client.manager_id = to_user.id
-            if client.deputy_id == to_user.id:
-                client.deputy_id = None
-        if as_deputy and client.deputy_id == from_user.id:
-            client.deputy_id = None if client.manager_id == to_user.id else to_user.id
+    plan = handover_plan(from_user, client_ids)
+    result = HandoverResult([], [], 0, 0 if as_deputy else len(plan.deputy))
+    for client in plan.led:
+        client.manager_id = to_user.id
+        if client.deputy_id == to_user.id:
+            client.deputy_id = None
+            result.deputy_cleared += 1
         tag_action(client, "handover", **{"from": from_user.full_name, "to": to_user.full_name})
-        moved += 1
+        result.led.append(client.id)
+    for client in plan.deputy if as_deputy else []:
+        client.deputy_id = None if client.manager_id == to_user.id else to_user.id
+        tag_action(client, "handover", **{"from": from_user.full_name, "to": to_user.full_name})
+        result.deputy.append(client.id)
+    if not result.led and not result.deputy:
+        raise ServiceError(f"У {from_user.full_name} нет клиентов для передачи.", field="from_user")
     db.session.flush()
-    return moved
+    return result

@@ -5,6 +5,8 @@ schedule, approval threshold, SLA, acceptance period and payment terms; ``servic
 one place other areas read them from, falling back to the client's and the company's values.
 """
 
+import difflib
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +20,7 @@ from webapp.models.audit import tag_action
 from webapp.models.regulations import CLAUSE_LABELS
 from webapp import saving
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, terms, workflow
+from webapp.services import NotFound, ServiceError, access, derived, terms, workflow
 from webapp.services import clients as client_service
 
 
@@ -88,13 +90,19 @@ def _default_parties(client: Client) -> list[dict[str, str]]:
     return parties
 
 
+OPEN_EDITION = "У клиента уже есть неподписанная редакция{}: продолжите её или удалите."
+saving.unique_rule("uq_regulations_client_id_number", OPEN_EDITION.format(""))
+
+
 def create_draft(client: Client, *, acting: User, source: Regulation | None = None) -> Regulation:
-    """A new edition as a draft: a copy of ``source`` (or of the version in force), else the standard."""
+    """A new edition as a draft: a copy of ``source`` (or of the version in force), else the standard.
+    The edition number is derived from the client's editions, so the client is locked first
+    (``services.derived``): of two people pressing «Новая редакция» at once, the second is told."""
     _require_edit(acting, client)
+    derived.lock_owner(client)
     open_version = open_edition(client)
     if open_version is not None:
-        raise ServiceError(f"У клиента уже есть неподписанная редакция {open_version.number}: "
-                           "продолжите её или удалите.")
+        raise ServiceError(OPEN_EDITION.format(f" {open_version.number}"))
     source = source or terms.in_force(client)
     number = (db.session.scalar(sa.select(sa.func.max(Regulation.number))
                                 .where(Regulation.client_id == client.id)) or 0) + 1
@@ -143,8 +151,9 @@ def _sign(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
 
 
 def _signed(regulation: Regulation, acting: User, values: dict[str, Any]) -> None:
-    """The client's cadence follows the regulation now in force."""
-    client_service.refresh_cadence(regulation.client)
+    """The client's cadence follows the regulation now in force (a derived figure: see
+    ``services.derived``)."""
+    client_service.refresh_cadence(derived.lock_owner(regulation.client))
 
 
 workflow.register(Regulation, can_change=lambda user, regulation: access.can_edit_client(user, regulation.client),
@@ -165,6 +174,17 @@ def delete_draft(regulation: Regulation, version: Any, *, acting: User) -> None:
 
 
 
+def _comparable(value: Any) -> Any:
+    """A clause as compared: line endings and trailing blanks of text do not make a change."""
+    if type(value) is str:  # a status enum is compared as itself
+        return "\n".join(line.rstrip() for line in value.replace("\r\n", "\n").replace("\r", "\n").strip().split("\n"))
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _comparable(v) for k, v in value.items()}
+    return value
+
+
 @dataclass
 class ClauseDiff:
     key: str
@@ -174,7 +194,26 @@ class ClauseDiff:
 
     @property
     def changed(self) -> bool:
-        return self.left != self.right
+        return _comparable(self.left) != _comparable(self.right)
+
+    @property
+    def words(self) -> list[tuple[str, str]] | None:
+        """For a changed text clause, its words marked ``same``, ``removed`` or ``added`` in reading
+        order, so the page shows what changed rather than the whole clause; None for other clauses."""
+        left, right = _comparable(self.left), _comparable(self.right)
+        if not (self.changed and type(left) is str and type(right) is str):
+            return None
+        a, b = re.split(r"(\s+)", left), re.split(r"(\s+)", right)
+        marked: list[tuple[str, str]] = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if op == "equal":
+                marked.append(("same", "".join(a[i1:i2])))
+                continue
+            if i2 > i1:
+                marked.append(("removed", "".join(a[i1:i2])))
+            if j2 > j1:
+                marked.append(("added", "".join(b[j1:j2])))
+        return marked
 
 
 def compare(left: Regulation, right: Regulation) -> list[ClauseDiff]:

@@ -32,6 +32,12 @@ def check_password_rules(password: str) -> None:
         raise ServiceError("Пароль длиннее 200 символов.", field="password")
 
 
+DUPLICATE_EMAIL = "Пользователь с таким e-mail уже есть."
+# The column's own unique constraint and the index of lower(email): the same rule twice.
+for _constraint in ("uq_users_email", "uq_users_lower_email"):
+    saving.unique_rule(_constraint, DUPLICATE_EMAIL, field="email")
+
+
 def find_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
 
@@ -41,7 +47,7 @@ def create_user(*, email: str, full_name: str, role: Role, password: str,
     """A new account; e-mail is the login and is unique regardless of case."""
     email = email.strip().lower()
     if find_by_email(email) is not None:
-        raise ServiceError("Пользователь с таким e-mail уже есть.", field="email")
+        raise ServiceError(DUPLICATE_EMAIL, field="email")
     check_password_rules(password)
     user = User(email=email, full_name=full_name.strip(), role=Role(role),
                 position=position.strip(), phone=phone.strip(), active=True)
@@ -65,7 +71,7 @@ def update_user(user: User, edit: Edit, *, acting: User) -> list[str]:
         data["email"] = data["email"].strip().lower()
         other = find_by_email(data["email"])
         if other is not None and other.id != user.id:
-            raise ServiceError("Пользователь с таким e-mail уже есть.", field="email")
+            raise ServiceError(DUPLICATE_EMAIL, field="email")
     was_active = user.active
     changed = saving.write(user, data)
     if was_active and not user.active:

@@ -97,7 +97,7 @@ def company():
                        status=outcome.status)
 
 
-TEMPLATE_TITLES = {"regulation.docx": "Регламент взаимодействия"}
+TEMPLATE_TITLES = {"regulation.docx": "Регламент взаимодействия", "spec.docx": "Техническое задание (ТЗ)"}
 
 
 @bp.route("/templates", methods=["GET", "POST"])

@@ -1,6 +1,8 @@
+import re
+
 from flask import request
-from wtforms import (BooleanField, EmailField, SelectField, SelectMultipleField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField,
+                     StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -154,6 +156,24 @@ class ContactForm(BaseForm):
 
     FIELDS = ("full_name", "position", "phone", "email", "messenger", "is_decision_maker",
               "decides_scope", "decides_cost", "decides_payment", "decides_acceptance", "notes")
+    DECIDES = ("decides_scope", "decides_cost", "decides_payment", "decides_acceptance")
+
+    def validate_is_decision_maker(self, field):
+        """What someone decides means nothing unless they are a decision maker: say so, don't drop it."""
+        if not field.data and any(getattr(self, name).data for name in self.DECIDES):
+            raise ValidationError("Отмечено, что контакт решает, но не отмечено «ЛПР»: отметьте «ЛПР» "
+                                  "или снимите отметки «Решает».")
+
+    def validate_phone(self, field):
+        """A Russian number written with +7 or «8 (…» first has 11 digits; a digit more or less is a
+        typo («812…» without a separator is a city code, not the trunk prefix)."""
+        if any(ch.isnumeric() and not ch.isascii() for ch in field.data or ""):
+            return  # PhoneField refuses other number signs with a message of its own
+        number = re.split(r"доб|\bext|#", (field.data or "").lower())[0]
+        digits = re.sub(r"\D", "", number, flags=re.ASCII)
+        if re.match(r"\+\s*7|8[\s(\-]", number.strip()) and len(digits) != 11:
+            raise ValidationError(f"В российском номере 11 цифр, здесь {len(digits)}: проверьте номер, "
+                                  "например +7 (912) 345-67-89.")
 
     def values(self) -> dict:
         return {name: getattr(self, name).data if getattr(self, name).data is not None else ""
@@ -166,14 +186,16 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class TouchpointForm(BaseForm):
-    """The quick contact log: a few seconds from the card or the dashboard."""
+    """The quick contact log: a few seconds from the card or the dashboard. The summary comes first
+    (it is where the focus lands); the channel is one radio group, preset by the route."""
 
-    channel = SelectField("Канал", choices=CHANNEL_CHOICES, default=Channel.CALL.value)
+    summary = TextAreaField("О чём поговорили", validators=[
+        DataRequired("Коротко запишите, о чём поговорили."), Length(max=5000)])
+    channel = RadioField("Канал", choices=CHANNEL_CHOICES, default=Channel.CALL.value,
+                         validators=[InputRequired("Выберите канал.")])
     occurred_at = DateTimeLocalField("Когда", format="%Y-%m-%dT%H:%M", validators=[Optional()],
                                      description="Пусто — сейчас.")
     contact_ids = MultiCheckboxField("С кем", coerce=int, validate_choice=True)
-    summary = TextAreaField("О чём поговорили", validators=[
-        DataRequired("Коротко запишите, о чём поговорили."), Length(max=5000)])
     next_step = StringField("Следующий шаг", validators=[Optional(), Length(max=500)])
     next_contact_on = DateField("Следующий контакт", validators=[Optional()],
                                 description="Если договорились на конкретную дату.")
@@ -187,6 +209,12 @@ class TouchpointForm(BaseForm):
 class HandoverForm(BaseForm):
     from_user = SelectField("От кого", coerce=optional_id, validators=[InputRequired("Выберите менеджера.")])
     to_user = SelectField("Кому", coerce=optional_id, validators=[InputRequired("Выберите менеджера.")])
-    as_deputy = BooleanField("Передать и клиентов, где он заместитель", default=True)
+    as_deputy = BooleanField("Передать и роли заместителя", default=False)
+    clients = HiddenField()  # handing back: only the clients of the handover being undone
     submit = SubmitField("Передать клиентов")
 
+    def client_ids(self) -> list[int] | None:
+        """The clients this handover is limited to, if any («1,2,3»)."""
+        if not self.clients.data:
+            return None
+        return [int(i) for i in self.clients.data.split(",") if i.strip().isdigit()]

@@ -16,6 +16,7 @@ from webapp.services import access, as_id, terms, timeline
 from webapp.services import clients as client_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
+SHOW_BLOCKS = {*EDIT_BLOCKS, "regulation"}
 DETAIL = "clients/detail.html"
 EDITORS = access.ACCOUNT_MANAGERS
 
@@ -53,6 +54,7 @@ def index():
                        per_page=current_app.config["PER_PAGE"], error_out=False)
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),
+                       matches=client_service.match_notes(page.items, filters.q),
                        can_create=access.can_create_client(current_user),
                        can_hand_over=access.can_hand_over(current_user))
 
@@ -70,7 +72,7 @@ def new():
     outcome = submit(form, lambda: client_service.create_client(form.values(), acting=current_user))
     if outcome.saved:
         flash(f"Клиент «{outcome.result.short_name}» добавлен.", "success")
-        return htmx.redirect(url_for("clients.detail", client_id=outcome.result.id))
+        return htmx.redirect(url_for("clients.detail", client_id=outcome.result.id, check="namesakes"))
     return htmx.render("clients/new.html", form=form, status=outcome.status)
 
 
@@ -82,7 +84,9 @@ def new():
 def detail(client_id: int):
     """The client card: requisites, terms, contacts and the timeline, each editable in place."""
     client = _load(client_id)
+    namesakes = client_service.namesakes(current_user, client) if request.args.get("check") == "namesakes" else []
     return htmx.render(DETAIL, **_card_context(client, entries=_entries(client), log_form=_log_form(client, blank=True),
+                                               namesakes=namesakes,
                                                terms=terms.effective_terms(client),
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 
@@ -111,11 +115,12 @@ def edit_block(client_id: int, block: str):
 @bp.get("/<int:client_id>/show/<block>")
 @allow()
 def show_block(client_id: int, block: str):
-    """One block of the card as displayed (the «Отмена» of an inline edit)."""
+    """One block of the card as displayed (the «Отмена» of an inline edit, or a block refreshing
+    itself after a change elsewhere on the page)."""
     client = _load(client_id)
-    if block not in EDIT_BLOCKS:
+    if block not in SHOW_BLOCKS:
         abort(404)
-    return htmx.render_fragment(DETAIL, f"{block}_view", **_card_context(client))
+    return htmx.render_fragment(DETAIL, f"{block}_view", **_card_context(client, terms=terms.effective_terms(client)))
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -136,7 +141,7 @@ def add_contact(client_id: int):
     form = ContactForm(prefix="new-contact")
     outcome = submit(form, lambda: client_service.add_contact(client, form.values(), acting=current_user))
     if outcome.saved:
-        return _contacts_block(client)
+        return htmx.trigger(_contacts_block(client), "contacts-changed", {"client": client.id})
     return _contacts_block(client, form, outcome.status, adding=True)
 
 
@@ -155,7 +160,8 @@ def contact(client_id: int, contact_id: int):
         saving.arm(form, person)
     outcome = submit(form, lambda: client_service.update_contact(person, saving.edit_of(form), acting=current_user))
     if outcome.saved:
-        return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
+        return htmx.trigger(htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person)),
+                            "contacts-changed", {"client": client.id})
     return htmx.render_fragment(DETAIL, "contact_form_row", status=outcome.status,
                                 **_card_context(client, contact=person, form=form, conflict=outcome.conflict))
 
@@ -173,7 +179,7 @@ def delete_contact(client_id: int, contact_id: int):
         return htmx.render_fragment(DETAIL, "contact_row", status=409, **_card_context(
             client, contact=person, delete_conflict=conflict.message))
     db.session.commit()
-    return _contacts_block(client)
+    return htmx.trigger(_contacts_block(client), "contacts-changed", {"client": client.id})
 
 
 # --- touchpoints --------------------------------------------------------------------------------
@@ -183,16 +189,21 @@ def _log_form(client: Client, *, blank: bool = False) -> TouchpointForm:
     """The quick contact log of this client (prefixed: «Мой день» holds several at once)."""
     form = TouchpointForm(prefix=f"c{client.id}", **({"formdata": None} if blank else {}))
     form.set_contacts(client.contacts)
+    if blank or not form.is_submitted():
+        form.channel.data = client_service.likely_channel(client).value
     return form
 
 
 @bp.get("/<int:client_id>/touchpoints/new")
 @allow(*EDITORS)
 def new_touchpoint(client_id: int):
-    """The quick log form, opened in place (from «Мой день» or the client list)."""
+    """The quick log form, opened in place (from «Мой день» or the client list); ``?part=contacts``
+    is its «С кем» list alone, refreshed when the client's contacts change."""
     client = _load(client_id)
     access.require_edit_client(current_user, client)
     form = _log_form(client)
+    if request.args.get("part") == "contacts":
+        return htmx.render_fragment(DETAIL, "log_contacts", **_card_context(client, log_form=form))
     return htmx.render_fragment(DETAIL, "log_form", **_card_context(
         client, log_form=form, origin=request.args.get("origin", "card")))
 
@@ -260,17 +271,27 @@ def timeline_page(client_id: int):
 @bp.route("/handover", methods=["GET", "POST"])
 @allow(*access.ADMINS)
 def handover():
-    """Move a manager's clients to another manager (vacation, leaving)."""
+    """Move a manager's clients to another manager (vacation, leaving): choose, preview, confirm;
+    after it, a way to hand the same clients back."""
     form = HandoverForm()
     everyone = list(db.session.scalars(access.account_managers(include_inactive=True)))
     form.from_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name + ("" if u.active else " (отключён)")) for u in everyone])
     form.to_user.choices = choices([("", "— выберите —")] + [(u.id, u.full_name) for u in everyone if u.active])
+    args = request.args
+    if request.method == "GET":  # a preview (or the hand-back offer) comes as ?from_user=…&to_user=…
+        form.from_user.data, form.to_user.data = as_id(args.get("from_user")), as_id(args.get("to_user"))
+        form.as_deputy.data = args.get("as_deputy") in ("y", "1")
+        form.clients.data = args.get("clients", "")
+    giver, taker = db.session.get(User, form.from_user.data or 0), db.session.get(User, form.to_user.data or 0)
     outcome = submit(form, lambda: client_service.hand_over(
-        db.session.get(User, form.from_user.data), db.session.get(User, form.to_user.data),
-        acting=current_user, as_deputy=form.as_deputy.data))
+        giver, taker, acting=current_user, as_deputy=form.as_deputy.data, client_ids=form.client_ids()))
     if outcome.saved:
-        flash(f"Передано клиентов: {outcome.result}.", "success")
-        return htmx.redirect(url_for("clients.index", manager=form.to_user.data))
+        done = outcome.result
+        flash(done.message(giver, taker), "success")
+        return htmx.redirect(url_for("clients.handover", from_user=taker.id, to_user=giver.id, back=1,
+                                     as_deputy="y" if done.deputy else "",
+                                     clients=",".join(map(str, done.led + done.deputy))))
+    plan = client_service.handover_plan(giver, form.client_ids()) if giver else None
     counts = dict(db.session.execute(sa.select(Client.manager_id, sa.func.count()).group_by(Client.manager_id)).all())
-    return htmx.render("clients/handover.html", form=form, managers=everyone, counts=counts,
-                       status=outcome.status)
+    return htmx.render("clients/handover.html", form=form, managers=everyone, counts=counts, plan=plan,
+                       giver=giver, taker=taker, handing_back=args.get("back") == "1", status=outcome.status)

@@ -6,8 +6,17 @@ from webapp.forms import (BaseForm, DateField, EmailAddress, IntegerField, Money
 from webapp.models.regulations import WEEKDAYS
 
 
+def plain_lines(text: str | None) -> str:
+    """Browsers send «\r\n» from a textarea: stored so, an unchanged clause would differ from one
+    saved elsewhere by its line endings alone."""
+    return (text or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 class RowForm(BaseForm):
-    """A row of a table inside the regulation form (no CSRF of its own)."""
+    """A row of a table inside the regulation form (no CSRF of its own). A row filled in part names
+    the cells it still needs (``REQUIRED``) instead of printing «реакция , решение —»."""
+
+    REQUIRED: dict[str, str] = {}
 
     class Meta:
         csrf = False
@@ -16,7 +25,18 @@ class RowForm(BaseForm):
         return not any((f.data or "").strip() for f in self if isinstance(f.data, str))
 
     def row(self) -> dict[str, str]:
-        return {f.short_name: (f.data or "").strip() for f in self}
+        return {f.short_name: plain_lines(f.data) for f in self}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.is_blank():
+            return valid
+        for name, message in self.REQUIRED.items():
+            field = getattr(self, name)
+            if not (field.data or "").strip():
+                field.errors = [*field.errors, message]
+                valid = False
+        return valid
 
 
 class SlaRowForm(RowForm):
@@ -24,6 +44,9 @@ class SlaRowForm(RowForm):
     description = TextAreaField("Описание", validators=[Optional(), Length(max=1000)])
     reaction = StringField("Реакция", validators=[Optional(), Length(max=100)])
     resolution = StringField("Решение", validators=[Optional(), Length(max=100)])
+
+    REQUIRED = {"priority": "Укажите приоритет.", "reaction": "Укажите время реакции.",
+                "resolution": "Укажите время решения."}
 
 
 class PartyRowForm(RowForm):
@@ -42,10 +65,14 @@ class EscalationRowForm(RowForm):
     who = StringField("Кто", validators=[Optional(), Length(max=300)])
     when = StringField("Когда", validators=[Optional(), Length(max=300)])
 
+    REQUIRED = {"who": "Укажите, к кому обращаться."}
+
 
 class SectionRowForm(RowForm):
     title = StringField("Заголовок", validators=[Optional(), Length(max=200)])
     body = TextAreaField("Текст", validators=[Optional(), Length(max=20000)])
+
+    REQUIRED = {"title": "Укажите заголовок раздела.", "body": "Напишите текст раздела."}
 
 
 WEEKDAY_CHOICES = choices([("", "— нет —")] + [(str(i), name) for i, name in enumerate(WEEKDAYS)])
@@ -97,7 +124,7 @@ class ClausesForm(BaseForm):
         data = {name: getattr(self, name).data for name in self.PLAIN}
         for key in ("meeting_place", "channels", "working_hours", "intake_procedure", "hours_limit",
                     "confidentiality", "term_text"):
-            data[key] = (data[key] or "").strip()
+            data[key] = plain_lines(data[key])
         for name in self.TABLES:
             rows = [entry.form for entry in getattr(self, name)]
             data[name] = [row.row() for row in rows if not row.is_blank()]

@@ -6,7 +6,8 @@ styles, and docxtpl tags each kept inside a single run.
 
 Regenerate (overwrites the shipped files; review the diff of the rendered output before committing):
 
-    .venv/bin/python webapp/documents/templates/build_templates.py
+    .venv/bin/python webapp/documents/templates/build_templates.py             # every template
+    .venv/bin/python webapp/documents/templates/build_templates.py spec.docx   # only the spec
 
 Tag rules kept here and worth keeping when editing in Word: ``{%p … %}`` stands alone in its
 paragraph, ``{%tr … %}`` alone in its table row; no «ёлочки» inside ``{{ }}`` or ``{% %}``.
@@ -230,12 +231,21 @@ def loop_table(document, headers: list[str], widths_mm: list[float], loop: str,
     return table
 
 
-def header_footer(document) -> None:
+def header_footer(document, draft_mark: bool = True) -> None:
     """«Страница N из M» at the top centre from page 2 (PAGE and NUMPAGES fields), «ПРОЕКТ» at the
-    right of every page of a draft; nothing in the footer."""
+    right of every page of a draft (``draft_mark``: documents that have drafts); nothing in the
+    footer."""
     section = document.sections[0]
     section.different_first_page_header_footer = True
     width = Mm(TEXT_WIDTH_MM)
+    if not draft_mark:
+        paragraph = section.header.paragraphs[0]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        paragraph.add_run("Страница ")
+        _field(paragraph, "PAGE", "2")
+        paragraph.add_run(" из ")
+        _field(paragraph, "NUMPAGES", "3")
+        return
     first = section.first_page_header.paragraphs[0]
     first.paragraph_format.tab_stops.add_tab_stop(width, WD_TAB_ALIGNMENT.RIGHT)
     first.add_run("\t{% if is_draft %}ПРОЕКТ{% endif %}").bold = True
@@ -513,6 +523,85 @@ def build_regulation(path: Path) -> None:
     document.save(path)
 
 
+# -- the spec (техническое задание) -----------------------------------------------------------
+
+
+def build_spec(path: Path) -> None:
+    """The spec of one backlog item for the client's sign-off; each section only when it has text."""
+    document = new_document("Техническое задание")
+    _add_paragraph_style(document, "Текст", justify=True, first_line_mm=12.5, after_pt=6)
+    numbering(document)
+    header_footer(document, draft_mark=False)
+
+    tag(document, "{%p if contract %}")
+    appendix = document.add_paragraph(
+        "к договору №\u00a0{{ contract.number }}{% if contract.date %} от {{ contract.date }}{% endif %}")
+    appendix.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    appendix.paragraph_format.space_after = Pt(12)
+    tag(document, "{%p endif %}")
+
+    document.add_paragraph("ТЕХНИЧЕСКОЕ ЗАДАНИЕ", style="Title")
+    subtitle = document.add_paragraph("№\u00a0{{ key }}")
+    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    name = document.add_paragraph()
+    name.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    name.add_run("{{ title }}").bold = True
+
+    place = document.add_paragraph("{{ city }}\t{{ drawn_on }}")
+    place.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+    place.paragraph_format.space_before = Pt(12)
+    place.paragraph_format.space_after = Pt(12)
+
+    clause(document, "{{ client.preamble }}, с одной стороны, и {{ contractor.preamble }}, с другой "
+                     "стороны, вместе именуемые «Стороны», согласовали настоящее техническое задание "
+                     "(далее — ТЗ){% if contract %} к договору №\u00a0{{ contract.number }}"
+                     "{% if contract.date %} от {{ contract.date }}{% else %}.{% endif %}{% else %}.{% endif %}",
+           style="Текст")  # a date ends with «г.»: no second full stop after it
+
+    for title, variable in (("Цель работ", "goal"), ("Текущее поведение", "current_behaviour"),
+                            ("Требуемое поведение", "required_behaviour")):
+        section(document, title, variable)
+        numbered_paragraphs(document, variable)
+        end_if(document)
+
+    section(document, "Критерии приёмки", "criteria")  # each its own clause, to cite at acceptance
+    numbered_paragraphs(document, "criteria")
+    end_if(document)
+
+    section(document, "Трудоёмкость и стоимость", "estimate")
+    tag(document, "{%p if estimate.hours %}")
+    clause(document, "Трудоёмкость работ — {{ estimate.hours }}.")
+    end_if(document)
+    tag(document, "{%p if estimate.cost %}")
+    clause(document, "Стоимость работ — {{ estimate.cost }} ({{ estimate.cost_words }}), {{ estimate.vat }}.")
+    end_if(document)
+    clause(document, "Работы, не описанные в ТЗ, оцениваются и согласуются отдельно.")
+    end_if(document)
+
+    heading(document, "Согласование")
+    clause(document, "Подписывая ТЗ, Стороны подтверждают состав работ и критерии их приёмки"
+                     "{% if estimate %}, а также их оценку{% endif %}.")
+    signatures = document.add_table(rows=1, cols=2)
+    for cell, party in zip(signatures.rows[0].cells, ("contractor", "client")):
+        _fill(cell, [f"{{{{ {party}.role }}}}", f"{{{{ {party}.name }}}}", f"{{{{ {party}.position }}}}", "",
+                     f"{{{{ {party}.signature }}}}", "{{ unsigned_date }}",
+                     f"{{%p if {party}.seal %}}", "М.П.", "{%p endif %}"])
+        cell.paragraphs[0].runs[0].bold = True
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
+    for row in signatures.rows:
+        _row_properties(row)
+    _fixed_layout(signatures, [85, 85])
+
+    document.save(path)
+
+
+BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec}
+
+
 if __name__ == "__main__":
-    build_regulation(HERE / "regulation.docx")
-    print(f"written {HERE / 'regulation.docx'}")
+    import sys
+
+    for name in sys.argv[1:] or BUILDERS:  # names given: only those, e.g. «spec.docx»
+        BUILDERS[name](HERE / name)
+        print(f"written {HERE / name}")

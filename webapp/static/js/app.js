@@ -43,10 +43,80 @@
     if (focus) focus.focus();
   });
 
-  // A plain form sent back with errors: start at the first invalid field.
+  // A plain form sent back with errors: unfold the sections holding them, start at the first one.
   document.addEventListener("DOMContentLoaded", function () {
-    var invalid = document.querySelector("main [aria-invalid=true]");
+    document.querySelectorAll("main details").forEach(function (d) {
+      if (d.querySelector("[aria-invalid=true], .is-invalid")) d.open = true;
+    });
+    var invalid = document.querySelector("main [aria-invalid=true], main .is-invalid");
     if (invalid) invalid.focus();
+  });
+
+  // --- unsaved work ----------------------------------------------------------------------------
+  // A form is changed when a field differs from what the server rendered into it (the default*
+  // properties keep that), so no snapshot is needed and a form re-rendered with errors starts clean.
+  var UNSAVED = "Закрыть форму? Несохранённые изменения пропадут.";
+
+  function isChanged(form) {
+    for (var i = 0; i < form.elements.length; i++) {
+      var el = form.elements[i];
+      if (el.disabled || el.type === "hidden" || el.type === "submit" || el.type === "button") continue;
+      if (el.type === "checkbox" || el.type === "radio") {
+        if (el.checked !== el.defaultChecked) return true;
+      } else if (el.tagName === "SELECT") {
+        for (var j = 0; j < el.options.length; j++) {
+          if (el.options[j].selected !== el.options[j].defaultSelected) return true;
+        }
+      } else if (el.value !== el.defaultValue) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A form being sent does not count as unsaved work about to be lost.
+  var sending = null;
+  document.addEventListener("submit", function (event) { sending = event.target; }, true);
+
+  function unsavedForms() {
+    return Array.prototype.filter.call(document.querySelectorAll("main form:not([method=get])"), function (form) {
+      return form !== sending && form.isConnected && isChanged(form);
+    });
+  }
+
+  // Leaving the page (a link, a reload, closing the tab) with changed forms asks first.
+  window.addEventListener("beforeunload", function (event) {
+    if (unsavedForms().length) { event.preventDefault(); event.returnValue = ""; }
+  });
+
+  // «Отмена» (clicked, or pressed by Escape) on a changed form asks before throwing the changes away.
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-cancel]");
+    var form = cancel && cancel.closest("form");
+    if (form && isChanged(form) && !window.confirm(UNSAVED)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
+  // A status change next to a form of the same record (data-guard-form="id" around its buttons)
+  // would drop that form's unsaved edits: it is refused, and the note inside the guard says why.
+  document.addEventListener("submit", function (event) {
+    var guard = event.target.closest && event.target.closest("[data-guard-form]");
+    var form = guard && document.getElementById(guard.getAttribute("data-guard-form"));
+    if (!form || !isChanged(form)) return;
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    sending = null;
+    var note = guard.querySelector("[data-guard-note]");
+    if (note) { note.hidden = false; note.focus(); }
+  }, true);
+
+  // A link to a folded section («Связь и планёрки» in the regulation editor) unfolds it.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-open-group]");
+    var target = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (target && target.tagName === "DETAILS") target.open = true;
   });
 
   // Escape in an inline form presses its «Отмена» button.
@@ -59,25 +129,39 @@
     var details = form && form.closest("details[open]");
     if (details) {
       event.preventDefault();
+      if (isChanged(form) && !window.confirm(UNSAVED)) return;
       details.open = false;
       var summary = details.querySelector("summary");
       if (summary) summary.focus();
     }
   });
 
-  // Buttons and links that ask before acting: data-confirm="Удалить контакт?".
-  document.addEventListener("click", function (event) {
-    var el = event.target.closest && event.target.closest("[data-confirm]");
-    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
-      event.preventDefault();
-      event.stopImmediatePropagation();
-    }
-  }, true);
+  // Ctrl+Enter (⌘+Enter) in a form marked data-ctrl-enter sends it, from any of its fields.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    var form = event.target.closest && event.target.closest("form[data-ctrl-enter]");
+    if (form) { event.preventDefault(); form.requestSubmit(); }
+  });
+
+  // Blocks folded on a tablet (data-open-wide) are open on a laptop's wider screen, also when a
+  // save or a refresh draws them anew.
+  function openWide() {
+    if (!window.matchMedia("(min-width: 992px)").matches) return;
+    document.querySelectorAll("details[data-open-wide]:not([open])").forEach(function (d) { d.open = true; });
+  }
+  document.addEventListener("DOMContentLoaded", openWide);
+  document.addEventListener("htmx:after:swap", openWide);
+
 })();
 
-// «Отмена» in a form opened in place (the quick contact log on «Мой день») just closes it.
+// «Отмена» in a form opened in place (the quick contact log on «Мой день») closes it and gives the
+// focus back to the button that opened it (data-return-focus), not to the page.
 document.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest("[data-close-form]");
   var form = button && button.closest("form");
-  if (form) { event.preventDefault(); form.remove(); }
+  if (!form) return;
+  event.preventDefault();
+  var back = document.getElementById(form.getAttribute("data-return-focus") || "");
+  form.remove();
+  if (back) back.focus();
 });

@@ -79,7 +79,7 @@ POLICY = {
 }
 
 
-def test_every_change_without_csrf_token_is_refused(app, client, make_user, sample_records):
+def test_every_change_without_csrf_token_is_refused(app, client, make_user, sample_records, sample_files):
     """Does every route that accepts a POST — the ones that read no form included — refuse a forged
     one (no CSRF token) with 400, changing nothing, even for an admin?"""
     client.login(make_user(Role.ADMIN))

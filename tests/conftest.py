@@ -1,24 +1,84 @@
-"""Fixtures: a migrated real database (SQLite, and PostgreSQL where TEST_DATABASE_URL names one),
-an app per test, a test client that sends CSRF tokens like a browser, and factories for data."""
+"""Fixtures: a clock the tests control, a migrated real database (SQLite, and PostgreSQL where
+TEST_DATABASE_URL names one), an app per test, a test client that sends CSRF tokens like a browser,
+and factories for data. Every test module finds them here; no test module imports another."""
 
+import contextlib
 import hashlib
 import os
 import re
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+import time_machine
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
-from webapp import create_app
+from webapp import create_app, requisites
 from webapp.extensions import db
-from webapp.models import Role, User
+from webapp.models import Channel, Client as ClientRecord, Contact, Role, User
+from webapp.models.types import utcnow
 
 TEST_PASSWORD = "correct-horse-battery"
 FAST_HASH = "pbkdf2:sha256:1000"  # the real default (scrypt, 64 MiB) is checked in test_auth
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on SQLite only"
+
+# The fixtures of the real servers some tests talk to: the directory (slapd) and mail (aiosmtpd).
+pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures"]
+
+MOSCOW = ZoneInfo("Europe/Moscow")
+# A Wednesday in an ordinary working week: no holiday within the cadence of any default test.
+DEFAULT_NOW = datetime(2026, 11, 25, 10, 0, tzinfo=MOSCOW)
+
+
+# --- what the run covered ---------------------------------------------------------------------------
+
+
+def pytest_report_header(config) -> str:
+    if "postgresql" in DATABASES:
+        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return NO_POSTGRESQL
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Say at the end, where it is read, that half of the database runs did not happen."""
+    if "postgresql" not in DATABASES:
+        terminalreporter.write_sep("-", NO_POSTGRESQL, yellow=True, bold=True)
+
+
+# --- the clock ----------------------------------------------------------------------------------------
+
+
+class Clock:
+    """The clock the application reads (``datetime.now``, ``time.time``: in every thread)."""
+
+    def __init__(self, traveller: time_machine.Traveller):
+        self._traveller = traveller
+
+    def travel(self, moment: datetime | date) -> None:
+        """Go to ``moment``; a date means 10:00 that day, a naive time is read in Moscow."""
+        if not isinstance(moment, datetime):
+            moment = datetime.combine(moment, time(10, 0))
+        self._traveller.move_to(moment if moment.tzinfo else moment.replace(tzinfo=MOSCOW))
+
+    def shift(self, delta: timedelta | None = None, **parts: float) -> None:
+        """Move on (or back) by ``delta``, or by ``days=…, minutes=…``."""
+        self._traveller.shift(delta if delta is not None else timedelta(**parts))
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    """Every test starts at DEFAULT_NOW with the clock ticking, never on the real today; a test
+    that needs another moment asks for ``clock`` and calls ``clock.travel(...)``."""
+    with time_machine.travel(DEFAULT_NOW, tick=True) as traveller:
+        yield Clock(traveller)
+
+
+# --- the database and the app ----------------------------------------------------------------------
 
 
 def _config(url: str, tmp: Path) -> dict:
@@ -107,7 +167,8 @@ def app(database_url, tmp_path):
 
 @pytest.fixture(scope="session")
 def routing_app(tmp_path_factory):
-    """An app for questions about its routes and views alone: no database behind it."""
+    """An app for questions that no database answers (routes, views, headers, password hashing):
+    such tests run once, not once per database."""
     return create_app(_config("sqlite://", tmp_path_factory.mktemp("routing")))
 
 
@@ -151,6 +212,56 @@ def make_user(app):
 
 
 @pytest.fixture
+def make_client(app):
+    """``make_client(manager, short_name=..., contacts=[...], days_ago=N)`` through the services;
+    ``days_ago`` logs a call that many days before the test's clock."""
+    counter = iter(range(1, 100_000))
+
+    def make(manager: User, *, short_name: str | None = None, deputy: User | None = None,
+             contacts: list[dict] | None = None, days_ago: int | None = None, **fields) -> ClientRecord:
+        from webapp.services import clients as client_service
+
+        n = next(counter)
+        with app.app_context():
+            acting = db.session.get(User, manager.id)
+            client = client_service.create_client({
+                "short_name": short_name or f"Клиент {n}", "manager_id": manager.id,
+                "deputy_id": deputy.id if deputy else None, **fields}, acting=acting)
+            for data in contacts or []:
+                client_service.add_contact(client, data, acting=acting)
+            if days_ago is not None:
+                client_service.log_touchpoint(client, channel=Channel.CALL, summary="Созвонились",
+                                              acting=acting, occurred_at=utcnow() - timedelta(days=days_ago))
+            db.session.commit()
+            client_id = client.id
+        return reload(app, ClientRecord, client_id)
+
+    return make
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as queries:`` … ``len(queries)`` statements ran."""
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", record)
+
+    return counting
+
+
+@pytest.fixture
 def login_as(client, make_user):
     """``login_as(Role.ADMIN)`` makes a user of that role and logs the test client in."""
 
@@ -160,6 +271,19 @@ def login_as(client, make_user):
         return user
 
     return login
+
+
+@pytest.fixture
+def manager_with_client(client, login_as, make_client):
+    """A manager, logged in, with a client that has full requisites and one decision maker."""
+    manager = login_as(Role.MANAGER, full_name="Петров Алексей Николаевич", position="Аккаунт-менеджер")
+    bik = "044525225"
+    record = make_client(manager, short_name="Ромашка", legal_name="ООО «Ромашка»", inn=requisites.make_inn("771234567"),
+                         kpp="771201001", bik=bik, bank_name="ПАО Сбербанк", corr_account="30101810400000000225",
+                         account=requisites.with_account_key(bik, "4070281038000012345"), contract_number="15/26",
+                         contacts=[{"full_name": "Ковалёва Анна Сергеевна", "position": "Генеральный директор",
+                                    "is_decision_maker": True, "decides_cost": True, "decides_acceptance": True}])
+    return manager, record
 
 
 def messages(response) -> list[str]:
@@ -224,6 +348,21 @@ def sample_files(app, sample_records):
         db.session.remove()
     yield sample_records
     attachments.OWNERS.pop("sample_client", None)
+
+
+def reload(app, model, ident):
+    """The record as the database holds it now (None if it is gone), detached from the session."""
+    with app.app_context():
+        record = db.session.get(model, ident)
+        if record is not None:
+            db.session.expunge(record)
+        return record
+
+
+def contact_count(app, client_id: int) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Contact)
+                                 .where(Contact.client_id == client_id))
 
 
 def database_snapshot(app) -> dict[str, list[tuple]]:

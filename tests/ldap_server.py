@@ -162,15 +162,18 @@ def free_port() -> int:
 
 def _write_certificates(folder: Path) -> Certificates:
     """A test CA, a server certificate it signs for 127.0.0.1 and localhost, and a stranger CA."""
+    # OpenSSL checks validity against the machine's clock, not the tests' travelled one: a window
+    # wide enough for both keeps the certificates valid on any date the suite runs or travels to.
     now = datetime.datetime.now(datetime.timezone.utc)
+    valid_from, valid_to = now - datetime.timedelta(days=3650), now + datetime.timedelta(days=3650)
 
     def ca(name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
         key = ec.generate_private_key(ec.SECP256R1())
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
                 .public_key(key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
+                .not_valid_before(valid_from)
+                .not_valid_after(valid_to)
                 .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
                 .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                              content_commitment=False, key_encipherment=False,
@@ -187,8 +190,8 @@ def _write_certificates(folder: Path) -> Certificates:
                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]))
                    .issuer_name(ca_cert.subject).public_key(server_key.public_key())
                    .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(days=1))
-                   .not_valid_after(now + datetime.timedelta(days=30))
+                   .not_valid_before(valid_from)
+                   .not_valid_after(valid_to)
                    .add_extension(x509.SubjectAlternativeName([
                        x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
                        critical=False)

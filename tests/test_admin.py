@@ -7,24 +7,10 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import TEST_PASSWORD, database_snapshot, messages
+from tests.admin_forms import ACCOUNT, BIK, CORR_ACCOUNT, company_form, new_user_form, user_form
+from tests.conftest import TEST_PASSWORD, database_snapshot, messages, reload
 from webapp.extensions import db
 from webapp.models import AuditEvent, CompanyProfile, Role, User, VatMode
-from webapp.requisites import make_inn, make_ogrn, with_account_key
-
-BIK = "044525225"
-CORR_ACCOUNT = "30101810400000000225"
-ACCOUNT = with_account_key(BIK, "4070281000000001234")
-
-
-def stored(app, model, ident):
-    """The record as the database holds it now."""
-    with app.app_context():
-        record = db.session.get(model, ident)
-        if record is not None:
-            db.session.expunge(record)
-        return record
-
 
 def audit_events(app, **where) -> list[AuditEvent]:
     with app.app_context():
@@ -32,23 +18,6 @@ def audit_events(app, **where) -> list[AuditEvent]:
         events = db.session.scalars(query).all()
         db.session.expunge_all()
         return events
-
-
-def user_form(user: User, **changes) -> dict:
-    """The edit form as the page fills it for ``user``, with ``changes`` typed in."""
-    data = {"email": user.email, "full_name": user.full_name, "position": user.position,
-            "phone": user.phone, "role": user.role.value, "active": user.active,
-            "version": str(user.version)}
-    data.update(changes)
-    if not data.pop("active"):  # an unchecked checkbox is not sent at all
-        return data
-    return {**data, "active": "y"}
-
-
-def new_user_form(**changes) -> dict:
-    return {"email": "novikova@example.test", "full_name": "Новикова Елена Павловна",
-            "position": "Консультант 1С", "phone": "+7 900 000-00-00", "role": "specialist",
-            "password": "first-password-1", **changes}
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -86,7 +55,7 @@ def test_admin_changes_a_users_role(app, client, login_as, make_user):
     user = make_user(Role.MANAGER)
     response = client.post(f"/admin/users/{user.id}", data=user_form(user, role="lead"))
     assert response.status_code == 303
-    assert stored(app, User, user.id).role == Role.LEAD
+    assert reload(app, User, user.id).role == Role.LEAD
     [event] = audit_events(app, entity_type="users", entity_id=user.id, action="update")
     assert event.changes == {"role": ["manager", "lead"]}
 
@@ -97,7 +66,7 @@ def test_deactivated_user_cannot_log_in(app, client, login_as, make_user):
     user = make_user(Role.MANAGER)
     response = client.post(f"/admin/users/{user.id}", data=user_form(user, active=False))
     assert response.status_code == 303
-    assert stored(app, User, user.id).active is False
+    assert reload(app, User, user.id).active is False
     assert app.test_client().post("/login", data={"email": user.email, "password": TEST_PASSWORD}).status_code == 401
     assert audit_events(app, entity_type="users", entity_id=user.id, action="deactivate")
 
@@ -143,16 +112,31 @@ def test_admin_cannot_lock_themselves_out(app, client, login_as, changes):
     assert client.get("/admin/users").status_code == 200
 
 
+def test_update_user_service_refuses_a_non_admin(app, make_user):
+    """Does the service itself refuse a manager who would make someone an admin (deny by default),
+    not only the admin-only route?"""
+    from webapp.saving import Edit
+    from webapp.services import PermissionDenied
+    from webapp.services import users as user_service
+    manager, victim = make_user(Role.MANAGER), make_user(Role.ACCOUNTANT)
+    with app.app_context():
+        acting, target = db.session.get(User, manager.id), db.session.get(User, victim.id)
+        with pytest.raises(PermissionDenied):
+            user_service.update_user(target, Edit({"role": Role.ADMIN}, target.version), acting=acting)
+        db.session.rollback()
+    assert reload(app, User, victim.id).role == Role.ACCOUNTANT
+
+
 def test_stale_user_edit_is_a_conflict(app, client, login_as, make_user):
     """Does saving a user someone changed meanwhile answer 409 instead of overwriting?"""
     login_as(Role.ADMIN)
     user = make_user(Role.MANAGER, position="Аккаунт-менеджер")
-    client.post(f"/admin/users/{user.id}", data=user_form(user, position="Ведущий менеджер"))
+    assert client.post(f"/admin/users/{user.id}", data=user_form(user, position="Ведущий менеджер")).status_code == 303
     response = client.post(f"/admin/users/{user.id}", data=user_form(user, position="Старший менеджер"))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "Ведущий менеджер" in page and "Старший менеджер" in page
-    assert stored(app, User, user.id).position == "Ведущий менеджер"
+    assert reload(app, User, user.id).position == "Ведущий менеджер"
 
 
 @pytest.fixture
@@ -202,20 +186,6 @@ def test_user_list_htmx_request_gets_only_the_results(client, login_as, staff):
 
 
 # --- company profile -------------------------------------------------------------------------
-
-
-def company_form(**changes) -> dict:
-    data = {
-        "name": "ООО «Ромашка Софт»", "legal_name": "Общество с ограниченной ответственностью «Ромашка Софт»",
-        "inn": make_inn("770708389"), "kpp": "770701001", "ogrn": make_ogrn("102770013219"),
-        "address": "г. Москва, ул. Вавилова, д. 19", "phone": "+7 (495) 500-55-50",
-        "email": "office@romashka.local", "bank_name": "ПАО Сбербанк", "bik": BIK, "account": ACCOUNT,
-        "corr_account": CORR_ACCOUNT, "signatory_name": "Кузнецов Сергей Петрович",
-        "signatory_position": "Генеральный директор", "signatory_basis": "Устава",
-        "vat_mode": "on_top", "vat_rate": "22", "default_hourly_rate": "3 500,50", "version": "",
-    }
-    data.update(changes)
-    return data
 
 
 def profile(app) -> CompanyProfile | None:

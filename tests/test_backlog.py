@@ -8,8 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.backlog_fixtures import DECISION_MAKER, SCOPE_ONLY, contact_named, make_item, reload_item  # noqa: F401
-from tests.clients_fixtures import count_queries, make_client  # noqa: F401
+from tests.backlog_fixtures import DECISION_MAKER, SCOPE_ONLY, contact_named, reload_item
 from tests.conftest import messages
 from webapp.extensions import db
 from webapp.models import (Approval, ApprovalChannel, BacklogItem, Client, ItemStatus, Priority,
@@ -602,7 +601,7 @@ def test_backlog_pages_queries_do_not_grow_with_rows(app, client, team, make_ite
 
 def test_backlog_pages_with_data_and_refusals_are_valid_html(app, client, team, make_item, make_user):
     """Are the lists, a busy item page, its inline forms and its refusals valid, labelled HTML?"""
-    from tests.test_html import assert_valid
+    from tests.html_checks import assert_valid
 
     manager, romashka = team
     specialist = make_user(Role.SPECIALIST)
@@ -703,7 +702,7 @@ def test_a_voice_message_on_an_item_plays_there_and_stays_in_the_items_scope(app
     """Does a voice message uploaded to an item show on its page, and answer 404 to a specialist of another item?"""
     import io
 
-    from tests.test_attachments import gen_ogg_opus
+    from tests.media_samples import gen_ogg_opus
     from webapp.models import Attachment
 
     manager, romashka = team

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import TEST_PASSWORD, database_snapshot, messages
-from tests.test_admin import company_form, new_user_form, stored, user_form
+from tests.conftest import TEST_PASSWORD, database_snapshot, messages, reload
+from tests.admin_forms import company_form, new_user_form, user_form
 from webapp.extensions import db
 from webapp.models import CompanyProfile, Role, User
 
@@ -85,7 +85,7 @@ FORMS = {
     "edit_user": Form(
         Role.ADMIN, lambda target: f"/admin/users/{target.id}",
         ("email", "full_name", "position", "phone", "role", "version"),
-        lambda app, target: user_form(stored(app, User, target.id)), shown_on=_user_pages,
+        lambda app, target: user_form(reload(app, User, target.id)), shown_on=_user_pages,
         setup=lambda app, client, make_user: make_user(Role.MANAGER)),
     "reset_password": Form(
         Role.ADMIN, lambda target: f"/admin/users/{target.id}/password", ("password", "confirm"),
@@ -148,7 +148,29 @@ def test_hostile_search_and_filter_values_never_break_a_list(client, login_as, u
                        {"entity_type": value, "entity_id": value, "actor": value, "action": value,
                         "from": value, "to": value}):
             response = client.get(url, query_string=params)
-            assert response.status_code in (200, 400), (kind, params, response.status_code)
             assert SCRIPT not in response.get_data(as_text=True)
-            if response.status_code == 400:
-                assert kind == "nul" and messages(response) == ["Адрес содержит недопустимые символы."]
+            if kind == "nul":  # a NUL byte in a URL is refused before any view reads it
+                assert response.status_code == 400, (params, response.status_code)
+                assert messages(response) == ["Адрес содержит недопустимые символы."]
+            else:
+                assert response.status_code == 200, (kind, params, response.status_code)
+
+
+@pytest.mark.parametrize("url, status", [
+    ("/clients/99999999999999999999999", 404),
+    ("/regulations/99999999999999999999999", 404),
+    ("/clients/?manager=%C2%B2", 200),
+    ("/clients/?manager=99999999999999999999999", 200),
+    ("/admin/audit?actor=%C2%B2", 200),
+    ("/admin/audit?entity_id=99999999999999999999999", 200),
+    ("/admin/audit?from=0001-01-01", 200),
+    ("/admin/audit?to=9999-12-31", 200),
+    ("/clients/?page=99999999999999999999", 200),
+    ("/admin/users?page=99999999999999999999", 200),
+    ("/admin/audit?page=99999999999999999999", 200),
+    ("/clients/?page=-3", 200),
+])
+def test_odd_ids_dates_and_pages_in_urls(client, login_as, url, status):
+    """Is an id beyond any integer «not found», and an odd filter, date or page number a page, never a 500?"""
+    login_as(Role.ADMIN)
+    assert client.get(url).status_code == status

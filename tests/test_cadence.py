@@ -85,6 +85,56 @@ def test_state_changes_exactly_on_its_day(day, state):
     assert cadence_state(day, *_t(cadence_dates(date(2026, 11, 23), 3))) == state
 
 
+# The hard dates of the calendar: each row was counted by hand on the production calendar, not by
+# the code under test. (base, cadence in working days) → (due, overdue, critical).
+HARD_DATES = [
+    pytest.param(date(2026, 12, 30), 1, date(2027, 1, 11), date(2027, 1, 12), date(2027, 1, 13),
+                 id="30 Dec: 31 Dec 2026 is off by decree, then the New Year holidays"),
+    pytest.param(date(2026, 12, 31), 3, date(2027, 1, 13), date(2027, 1, 14), date(2027, 1, 15),
+                 id="a contact logged on 31 Dec, a day off"),
+    pytest.param(date(2026, 12, 25), 3, date(2026, 12, 30), date(2027, 1, 11), date(2027, 1, 12),
+                 id="due before the holidays, overdue only after them"),
+    pytest.param(date(2027, 1, 5), 3, date(2027, 1, 13), date(2027, 1, 14), date(2027, 1, 15),
+                 id="a contact during the holidays counts from 11 January"),
+    pytest.param(date(2027, 1, 11), 3, date(2027, 1, 14), date(2027, 1, 15), date(2027, 1, 21),
+                 id="the first working day of 2027"),
+    pytest.param(date(2026, 1, 8), 1, date(2026, 1, 12), date(2026, 1, 13), date(2026, 1, 19),
+                 id="9 Jan 2026 is off by decree"),
+    pytest.param(date(2025, 10, 30), 2, date(2025, 11, 1), date(2025, 11, 5), date(2025, 11, 10),
+                 id="1 Nov 2025 is a working Saturday, 3 and 4 Nov are off"),
+    pytest.param(date(2028, 2, 25), 3, date(2028, 3, 1), date(2028, 3, 2), date(2028, 3, 6),
+                 id="across the leap day 29 Feb 2028"),
+    pytest.param(date(2028, 2, 28), 1, date(2028, 2, 29), date(2028, 3, 1), date(2028, 3, 9),
+                 id="due on the leap day"),
+    pytest.param(date(2026, 9, 30), 3, date(2026, 10, 5), date(2026, 10, 6), date(2026, 10, 12),
+                 id="a month end before a weekend"),
+    pytest.param(date(2027, 2, 26), 3, date(2027, 3, 3), date(2027, 3, 4), date(2027, 3, 9),
+                 id="end of February, critical moved past 8 March"),
+]
+
+
+@pytest.mark.parametrize("base, interval, due, overdue, critical", HARD_DATES)
+def test_cadence_on_the_hard_dates_of_the_calendar(base, interval, due, overdue, critical):
+    """Around New Year, decree transfers, a leap day and a month end: are due, overdue and critical
+    on the days the production calendar gives?"""
+    dates = cadence_dates(base, interval)
+    assert (dates.due_on, dates.overdue_on, dates.critical_on) == (due, overdue, critical)
+
+
+@pytest.mark.parametrize("day, state", [
+    (date(2026, 12, 30), CadenceState.DUE),
+    (date(2026, 12, 31), CadenceState.DUE),
+    (date(2027, 1, 1), CadenceState.DUE),
+    (date(2027, 1, 8), CadenceState.DUE),
+    (date(2027, 1, 10), CadenceState.DUE),
+    (date(2027, 1, 11), CadenceState.OVERDUE),
+    (date(2027, 1, 12), CadenceState.CRITICAL),
+])
+def test_nobody_turns_overdue_over_the_new_year_holidays(day, state):
+    """Due on 30 December: does the client stay «due» through the holidays, overdue only on 11 January?"""
+    assert cadence_state(day, *_t(cadence_dates(date(2026, 12, 25), 3))) == state
+
+
 @pytest.mark.parametrize("raw", ["+7 (912) 345-67-89", "8 912 345 67 89", "9123456789", "+79123456789"])
 def test_phone_numbers_are_normalised(raw):
     """Do all the ways people write a Russian mobile number become one?"""

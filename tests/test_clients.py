@@ -1,16 +1,15 @@
 """Clients, their people and the contact log, over HTTP as a browser would use them."""
 
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from tests.clients_fixtures import contact_count, count_queries, make_client, reload  # noqa: F401
-from tests.conftest import messages
+from tests.conftest import contact_count, messages, reload
 from webapp.extensions import db
 from webapp.formatting import today
-from webapp.models import AuditEvent, CadenceState, Client, Role, Touchpoint
+from webapp.models import AuditEvent, CadenceState, Client, Contact, Role, Touchpoint
 from webapp.requisites import make_inn
 
 
@@ -117,6 +116,20 @@ def test_sort_by_last_contact_puts_the_most_neglected_first(client, login_as, ma
     assert _names_in_list(client.get("/clients/?sort=last_contact")) == ["Никогда", "Давно", "Вчера"]
 
 
+@pytest.mark.parametrize("day, state", [
+    (date(2026, 12, 31), "due"), (date(2027, 1, 10), "due"), (date(2027, 1, 11), "overdue"),
+    (date(2027, 1, 12), "critical"),
+])
+def test_the_list_follows_the_calendar_over_new_year(client, make_user, make_client, clock, day, state):
+    """Called on Friday 25 December: is the client «due» through the holidays, overdue on 11 January
+    and critical on the 12th, as the list's filters show on those days?"""
+    clock.travel(date(2026, 12, 25))
+    make_client(make_user(Role.MANAGER, email="me@example.test"), short_name="Ромашка", days_ago=0)
+    clock.travel(day)
+    client.login("me@example.test")
+    assert _names_in_list(client.get(f"/clients/?cadence={state}")) == ["Ромашка"]
+
+
 def test_list_paginates(client, login_as, make_client, app):
     """With more clients than a page holds, is the rest on page 2?"""
     app.config["PER_PAGE"] = 5
@@ -152,7 +165,7 @@ def test_manager_cannot_edit_another_managers_client(client, login_as, make_clie
     assert client.post(f"/clients/{theirs.id}/contacts", data={"new-contact-full_name": "x"}).status_code == 403
 
 
-def test_deputy_can_edit_the_client(client, login_as, make_client, make_user):
+def test_deputy_can_edit_the_client(client, login_as, make_client, make_user, app):
     """Does the deputy manager edit the client while the manager is away?"""
     deputy = login_as(Role.MANAGER)
     lead = make_user(Role.MANAGER)
@@ -161,6 +174,11 @@ def test_deputy_can_edit_the_client(client, login_as, make_client, make_user):
                            data={f"c{shared.id}-summary": "Подменил коллегу", f"c{shared.id}-channel": "call"},
                            htmx=True)
     assert response.status_code == 200
+    assert "Контакт записан." in _html(response) and "Подменил коллегу" in _html(response)
+    with app.app_context():
+        logged = db.session.scalar(sa.select(Touchpoint).where(Touchpoint.client_id == shared.id))
+        assert (logged.user_id, logged.summary) == (deputy.id, "Подменил коллегу")
+    assert reload(app, Client, shared.id).last_contact_at is not None
 
 
 def test_specialist_sees_no_client_outside_their_items(client, login_as, make_client, make_user):
@@ -247,8 +265,9 @@ def test_stale_inline_edit_shows_conflict_and_changes_nothing(client, login_as, 
     assert reload(app, Client, mine.id).short_name == "Моё название"
 
 
-def test_only_an_admin_reassigns_the_account_manager(client, login_as, make_client, make_user):
-    """Does the terms form let a manager pick a deputy but not give the client away?"""
+def test_only_an_admin_reassigns_the_account_manager(client, login_as, make_client, make_user, app):
+    """Does the terms form let a manager pick a deputy but not give the client away, even by a
+    hand-made request (403), with the service refusing too?"""
     me = login_as(Role.MANAGER)
     colleague = make_user(Role.MANAGER)
     mine = make_client(me)
@@ -257,6 +276,22 @@ def test_only_an_admin_reassigns_the_account_manager(client, login_as, make_clie
     response = client.post(f"/clients/{mine.id}/edit/terms",
                            data=_terms(mine.id, mine.version, deputy_id=str(colleague.id)), htmx=True)
     assert response.status_code == 200 and colleague.full_name in _html(response)
+    saved = reload(app, Client, mine.id)
+    forged = client.post(f"/clients/{mine.id}/edit/terms", htmx=True, data=_terms(
+        mine.id, saved.version, manager_id=str(colleague.id)))
+    assert forged.status_code == 403
+    assert reload(app, Client, mine.id).manager_id == me.id
+
+    from webapp.models import User
+    from webapp.saving import Edit
+    from webapp.services import PermissionDenied
+    from webapp.services import clients as client_service
+    with app.app_context():
+        record, acting = db.session.get(Client, mine.id), db.session.get(User, me.id)
+        with pytest.raises(PermissionDenied):
+            client_service.update_client(record, Edit({"manager_id": colleague.id}, record.version), acting=acting)
+        db.session.rollback()
+    assert reload(app, Client, mine.id).manager_id == me.id
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -295,6 +330,46 @@ def test_contact_without_a_name_is_refused_and_the_form_stays_open(client, login
     assert "<details class=\"mt-2 no-print\" open>" in _html(response)
 
 
+def test_contact_save_without_version_is_refused(client, login_as, make_client, app):
+    """Is a contact edit that carries no version refused as an outdated form (422), the contact kept?"""
+    me = login_as(Role.MANAGER)
+    mine = make_client(me, contacts=[{"full_name": "Жуков Олег"}])
+    with app.app_context():
+        contact_id = db.session.scalar(sa.select(Contact.id).where(Contact.client_id == mine.id))
+    response = client.post(f"/clients/{mine.id}/contacts/{contact_id}", data={
+        f"contact{contact_id}-full_name": "Другое Имя"}, htmx=True)
+    assert response.status_code == 422
+    assert reload(app, Contact, contact_id).full_name == "Жуков Олег"
+
+
+def test_stale_contact_edit_is_a_conflict(client, login_as, make_client, app):
+    """If a colleague changed the contact meanwhile, is my edit refused (409) showing both values?"""
+    me = login_as(Role.MANAGER)
+    mine = make_client(me, contacts=[{"full_name": "Жуков Олег", "phone": "+7 900 000-00-01"}])
+    with app.app_context():
+        contact_id = db.session.scalar(sa.select(Contact.id).where(Contact.client_id == mine.id))
+    prefix = f"contact{contact_id}-"
+    theirs = client.post(f"/clients/{mine.id}/contacts/{contact_id}", data={
+        prefix + "full_name": "Жуков Олег", prefix + "phone": "+7 900 000-00-02", prefix + "version": "1"},
+        htmx=True)
+    assert theirs.status_code == 200
+    mine_now = client.post(f"/clients/{mine.id}/contacts/{contact_id}", data={
+        prefix + "full_name": "Жуков Олег", prefix + "phone": "+7 900 000-00-03", prefix + "version": "1"},
+        htmx=True)
+    assert mine_now.status_code == 409
+    assert "+7 900 000-00-02" in _html(mine_now) and "+7 900 000-00-03" in _html(mine_now)
+    assert reload(app, Contact, contact_id).phone == "+7 900 000-00-02"
+
+
+def test_client_block_save_without_version_is_refused(client, login_as, make_client, app):
+    """Is a block save that carries no version refused as an outdated form (422), the card kept?"""
+    me = login_as(Role.MANAGER)
+    mine = make_client(me, short_name="Ромашка")
+    response = client.post(f"/clients/{mine.id}/edit/requisites", data={"legal_name": "ООО «Другое»"}, htmx=True)
+    assert response.status_code == 422
+    assert reload(app, Client, mine.id).legal_name == ""
+
+
 # --- the contact log ------------------------------------------------------------------------------
 
 
@@ -331,27 +406,51 @@ def test_bad_contact_log_is_refused(client, login_as, make_client, field, value,
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Touchpoint)) == 0
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("next_contact_on", "9999-12-31", "Укажите дату между 01.01.1900 и 31.12.2100."),
+    ("occurred_at", "0001-01-01T00:00", "Укажите дату между 01.01.1900 и 31.12.2100."),
+    ("occurred_at", "1900-01-01T00:00", "Дата контакта не может быть раньше 2000 года."),
+])
+def test_extreme_dates_in_the_contact_log_are_refused(client, login_as, make_client, app, field, value, message):
+    """Is a contact dated in year 1 or 1900, or planned for 9999, refused with a message (422)?"""
+    mine = make_client(login_as(Role.MANAGER))
+    data = {f"c{mine.id}-channel": "call", f"c{mine.id}-summary": "Созвонились", f"c{mine.id}-{field}": value}
+    response = client.post(f"/clients/{mine.id}/touchpoints", data=data, htmx=True)
+    assert response.status_code == 422
+    assert message in messages(response)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Touchpoint)) == 0
+
+
 def test_planned_next_contact_keeps_the_client_off_the_due_list(client, login_as, make_client, app):
     """«Созвонимся через две недели»: is the client on schedule until then?"""
     mine = make_client(login_as(Role.MANAGER))
-    planned = today() + timedelta(days=14)
-    client.post(f"/clients/{mine.id}/touchpoints", data={
+    planned = today() + timedelta(days=14)  # Wednesday 9 December, a working day
+    response = client.post(f"/clients/{mine.id}/touchpoints", data={
         f"c{mine.id}-channel": "call", f"c{mine.id}-summary": "Клиент в отпуске",
         f"c{mine.id}-next_contact_on": planned.isoformat()}, htmx=True)
+    assert response.status_code == 200
     stored = reload(app, Client, mine.id)
-    assert stored.due_on >= planned and stored.cadence(today() + timedelta(days=10)) == CadenceState.OK
+    assert stored.due_on == planned and stored.cadence(planned - timedelta(days=1)) == CadenceState.OK
+    assert stored.cadence(planned) == CadenceState.DUE
 
 
 def test_deleting_a_mistaken_contact_restores_the_previous_one(client, login_as, make_client, app):
-    """If I delete a contact logged by mistake, does the last contact go back to the previous one?"""
+    """If I delete a contact logged by mistake, does the last contact go back to the previous one
+    (and is a delete from an outdated page refused with 409)?"""
     mine = make_client(login_as(Role.MANAGER), days_ago=15)
-    client.post(f"/clients/{mine.id}/touchpoints", data={f"c{mine.id}-channel": "call",
-                                                         f"c{mine.id}-summary": "Ошибся клиентом"}, htmx=True)
+    logged = client.post(f"/clients/{mine.id}/touchpoints", data={f"c{mine.id}-channel": "call",
+                                                                  f"c{mine.id}-summary": "Ошибся клиентом"}, htmx=True)
+    assert logged.status_code == 200 and reload(app, Client, mine.id).cadence(today()) == CadenceState.OK
     with app.app_context():
         newest = db.session.scalar(sa.select(Touchpoint).order_by(Touchpoint.id.desc()))
         newest_id, version = newest.id, newest.version
+    stale = client.post(f"/clients/{mine.id}/touchpoints/{newest_id}/delete", data={"version": version + 1},
+                        htmx=True)
+    assert stale.status_code == 409 and reload(app, Touchpoint, newest_id) is not None
     response = client.post(f"/clients/{mine.id}/touchpoints/{newest_id}/delete", data={"version": version}, htmx=True)
     assert response.status_code == 200 and "Ошибся клиентом" not in _html(response)
+    assert reload(app, Touchpoint, newest_id) is None
     assert reload(app, Client, mine.id).cadence(today()) == CadenceState.CRITICAL
 
 
@@ -373,6 +472,14 @@ def test_timeline_shows_older_entries_on_demand(client, login_as, make_client, a
     more = re.search(r'hx-get="(/clients/\d+/timeline\?before=[^"]+)"', page).group(1)
     older = _html(client.get(more.replace("&amp;", "&"), htmx=True))
     assert "Запись 00" in older and "Запись 34" not in older
+
+
+def test_timeline_cursor_out_of_range_shows_the_newest_entries(client, login_as, make_client):
+    """Does a «Показать ещё» cursor beyond any id answer with the newest entries, not an error?"""
+    mine = make_client(login_as(Role.MANAGER), days_ago=2)
+    response = client.get(f"/clients/{mine.id}/timeline?before=99999999999999999999999", htmx=True)
+    assert response.status_code == 200
+    assert "Созвонились" in _html(response)
 
 
 # --- «Мой день» ---------------------------------------------------------------------------------------

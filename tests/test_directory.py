@@ -11,9 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import TEST_PASSWORD, database_snapshot, messages
-from tests.ldap_server import (ACCOUNTANTS, ADMINS, MANAGERS, PASSWORD, SERVICE_PASSWORD, directory,  # noqa: F401
-                               free_port, ldap_app, person_dn, slapd)
-from tests.test_html import problems_of
+from tests.ldap_server import ACCOUNTANTS, ADMINS, MANAGERS, PASSWORD, SERVICE_PASSWORD, free_port, person_dn
+from tests.html_checks import problems_of
 from webapp.extensions import db
 from webapp.models import AuditEvent, Role, User
 from webapp.models.users import AccountSource

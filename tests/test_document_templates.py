@@ -10,7 +10,6 @@ import zipfile
 import docx
 import pytest
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from tests.conftest import messages
 from tests.documents_helpers import all_text, read_docx
 from webapp.documents.render import TEMPLATE_DIR

@@ -3,8 +3,7 @@ and a way to hand them back."""
 
 import re
 
-from tests.clients_fixtures import make_client, reload  # noqa: F401
-from tests.conftest import messages
+from tests.conftest import messages, reload
 from webapp.models import Client, Role
 
 

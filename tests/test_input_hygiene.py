@@ -7,10 +7,9 @@ from urllib.parse import unquote
 import pytest
 import sqlalchemy as sa
 
-from tests.clients_fixtures import make_client, reload  # noqa: F401
-from tests.conftest import TEST_PASSWORD, messages
-from tests.test_admin import company_form, new_user_form
-from tests.test_regulations import _form_data, _new_draft, manager_with_client  # noqa: F401
+from tests.admin_forms import company_form, new_user_form
+from tests.conftest import TEST_PASSWORD, messages, reload
+from tests.regulation_forms import form_data, new_draft
 from webapp.extensions import db
 from webapp.models import Client, CompanyProfile, Contact, Regulation, RegulationStatus, Role, User
 from webapp.models.regulations import RegulationStandard
@@ -77,8 +76,8 @@ def test_contact_log_dates_outside_the_range_are_refused(client, login_as, make_
 def test_regulation_effective_date_outside_the_range_is_refused(client, manager_with_client, app):
     """Is a regulation «in force from 0001-01-01» refused with a message?"""
     _, record = manager_with_client
-    regulation_id = _new_draft(client, record)
-    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    regulation_id = new_draft(client, record)
+    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
     response = client.post(f"/regulations/{regulation_id}", data={**data, "effective_date": "0001-01-01"})
     assert response.status_code == 422
     assert DATE_MESSAGE in messages(response)
@@ -88,7 +87,7 @@ def test_regulation_effective_date_outside_the_range_is_refused(client, manager_
 def test_signing_date_outside_the_range_does_not_sign(client, manager_with_client, app):
     """Is «signed on 9999-12-31» refused with the message, the edition left unsigned?"""
     _, record = manager_with_client
-    regulation_id = _new_draft(client, record)
+    regulation_id = new_draft(client, record)
     version = reload(app, Regulation, regulation_id).version
     client.post(f"/regulations/{regulation_id}/status", data={"target": "agreed", "version": version})
     response = client.post(f"/regulations/{regulation_id}/status", data={
@@ -107,7 +106,7 @@ def test_date_inputs_offer_the_range_to_the_browser(client, manager_with_client,
     log_form = _html(client.get(f"/clients/{record.id}/touchpoints/new", htmx=True))
     stamps = re.findall(r'<input[^>]*type="datetime-local"[^>]*>', log_form)
     assert stamps and all('min="1900-01-01T00:00"' in t and 'max="2100-12-31T23:59"' in t for t in stamps)
-    regulation = _html(client.get(f"/regulations/{_new_draft(client, record)}"))
+    regulation = _html(client.get(f"/regulations/{new_draft(client, record)}"))
     dates = re.findall(r'<input[^>]*type="date"[^>]*>', regulation)
     assert dates and all('min="1900-01-01"' in t and 'max="2100-12-31"' in t for t in dates)
 
@@ -204,7 +203,7 @@ def test_requisites_in_full_width_digits_are_stored_in_ascii(client, login_as, a
 def test_hours_threshold_reads_a_russian_comma_and_foreign_digits(client, login_as, app):
     """Does the standard's approval threshold take «٤,٥» hours as 4.5?"""
     login_as(Role.ADMIN)
-    data = _form_data(_html(client.get("/admin/regulation-standard")))
+    data = form_data(_html(client.get("/admin/regulation-standard")))
     assert client.post("/admin/regulation-standard",
                        data={**data, "approval_threshold_hours": "٤,٥"}).status_code == 303
     with app.app_context():
@@ -246,7 +245,7 @@ def test_a_right_to_left_override_never_reaches_the_download_name(client, manage
         stored = db.session.get(Client, record.id)
         stored.short_name = f"Ромашка{RLO}xcod.exe"
         db.session.commit()
-    regulation_id = _new_draft(client, record)
+    regulation_id = new_draft(client, record)
     response = client.get(f"/regulations/{regulation_id}.docx")
     assert response.status_code == 200
     header = response.headers["Content-Disposition"]
@@ -260,8 +259,8 @@ def test_a_right_to_left_override_never_reaches_the_download_name(client, manage
 def test_invalid_email_of_a_responsible_person_is_refused(client, manager_with_client, app):
     """Is «нет почты» as a responsible person's e-mail refused with a message, the draft untouched?"""
     _, record = manager_with_client
-    regulation_id = _new_draft(client, record)
-    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    regulation_id = new_draft(client, record)
+    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
     assert data["parties-0-name"]
     before = reload(app, Regulation, regulation_id).parties
     response = client.post(f"/regulations/{regulation_id}", data={**data, "parties-0-email": "нет почты"})
@@ -273,8 +272,8 @@ def test_invalid_email_of_a_responsible_person_is_refused(client, manager_with_c
 def test_valid_email_of_a_responsible_person_is_kept(client, manager_with_client, app):
     """Is an intranet address like «anna@romashka.local» accepted in the people table?"""
     _, record = manager_with_client
-    regulation_id = _new_draft(client, record)
-    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    regulation_id = new_draft(client, record)
+    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
     response = client.post(f"/regulations/{regulation_id}",
                            data={**data, "parties-0-email": " anna@romashka.local "})
     assert response.status_code == 303, messages(response)

@@ -15,8 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import database_snapshot, messages
-from tests.smtp_server import mail_app  # noqa: F401
-from tests.test_html import assert_valid
+from tests.html_checks import assert_valid
 from webapp.extensions import db
 from webapp.models import AuditEvent, Client, FeedToken, Role, SignedLink, User
 from webapp.models.audit import log_event

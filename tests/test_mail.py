@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from flask import render_template_string
 
-from tests.smtp_server import PASSWORD, configure, mail_app, silent_server, smtp_server  # noqa: F401
+from tests.smtp_server import PASSWORD, configure, silent_server, smtp_server
 from webapp.extensions import db
 from webapp.models import MailStatus, OutboundMail, Role, User
 from webapp.services import ServiceError

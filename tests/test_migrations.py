@@ -25,10 +25,10 @@ def test_models_match_the_migrated_database(app):
     assert schema_differences(app) == []
 
 
-def test_migrations_have_a_single_head(app):
+def test_migrations_have_a_single_head(routing_app):
     """Is there one line of migrations, not two heads that `flask db upgrade` cannot choose from?"""
-    with app.app_context():
-        script = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config())
+    with routing_app.app_context():
+        script = ScriptDirectory.from_config(routing_app.extensions["migrate"].migrate.get_config())
         assert len(script.get_heads()) == 1
 
 

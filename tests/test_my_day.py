@@ -3,7 +3,6 @@
 import re
 from datetime import timedelta
 
-from tests.clients_fixtures import count_queries, make_client  # noqa: F401
 from webapp.extensions import db
 from webapp.models import Channel, Client, Role, User
 from webapp.models.types import utcnow

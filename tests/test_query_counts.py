@@ -16,7 +16,6 @@ from webapp.extensions import db
 from webapp.models import Channel, Client, Regulation, RegulationStatus, Role, User
 from webapp.services import clients as client_service
 from webapp.templating import MacroNamespace
-from tests.clients_fixtures import count_queries  # noqa: F401
 from tests.conftest import Client as Browser, _config
 
 WEBAPP = Path(webapp.__file__).parent

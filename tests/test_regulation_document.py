@@ -9,7 +9,6 @@ from datetime import date
 import pytest
 from docx.oxml.ns import qn
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from tests.documents_helpers import SOFFICE, all_text, blocks, libreoffice_convert, read_docx
 from webapp.extensions import db
 from webapp.models import Client, CompanyProfile, Regulation, RegulationStatus, Role, User

@@ -3,16 +3,19 @@ count as changes, and a comparison that marks the words that changed."""
 
 import re
 
-from tests.clients_fixtures import make_client, reload  # noqa: F401
-from tests.conftest import messages
-from tests.test_regulations import _form_data, _html, _new_draft, _sign, manager_with_client  # noqa: F401
+from tests.conftest import messages, reload
+from tests.regulation_forms import form_data, new_draft, sign
 from webapp.models import Regulation
+
+
+def _html(response) -> str:
+    return response.get_data(as_text=True)
 
 
 def test_editor_is_in_sections_with_a_navigator(client, manager_with_client):
     """Does the draft open as folded clause groups, each reachable from the navigator?"""
     _, record = manager_with_client
-    page = _html(client.get(f"/regulations/{_new_draft(client, record)}"))
+    page = _html(client.get(f"/regulations/{new_draft(client, record)}"))
     groups = re.findall(r'<details class="card mb-3 clause-group" id="group-([a-z]+)"', page)
     assert groups[:3] == ["parties", "contact", "intake"] and len(groups) == 8
     for key in groups:
@@ -23,8 +26,8 @@ def test_editor_is_in_sections_with_a_navigator(client, manager_with_client):
 def test_half_filled_sla_row_is_refused_on_its_cell(client, manager_with_client):
     """Is an SLA row with a priority but no reaction or resolution time refused with a message each?"""
     _, record = manager_with_client
-    regulation_id = _new_draft(client, record)
-    data = _form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    regulation_id = new_draft(client, record)
+    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
     data.update({"sla-4-priority": "Плановый", "sla-4-reaction": "", "sla-4-resolution": ""})
     response = client.post(f"/regulations/{regulation_id}", data=data)
     assert response.status_code == 422
@@ -34,14 +37,14 @@ def test_half_filled_sla_row_is_refused_on_its_cell(client, manager_with_client)
 def test_line_endings_are_not_changes_and_changed_words_are_marked(client, manager_with_client, app):
     """Saved from a browser («\\r\\n»), do unchanged clauses stay unchanged, and is the edited word marked?"""
     _, record = manager_with_client
-    first = _new_draft(client, record)
-    data = _form_data(_html(client.get(f"/regulations/{first}")))
+    first = new_draft(client, record)
+    data = form_data(_html(client.get(f"/regulations/{first}")))
     data["working_hours"] = "пн–пт с 10:00 до 18:00 по Москве"
     data["channels"] = "Telegram-группа\nE-mail поддержки\nТелефон менеджера"
     assert client.post(f"/regulations/{first}", data=data).status_code == 303
-    _sign(client, first, app)
+    sign(client, first, app)
     second = int(client.post(f"/regulations/{first}/revise").headers["Location"].rsplit("/", 1)[1])
-    data = _form_data(_html(client.get(f"/regulations/{second}")))
+    data = form_data(_html(client.get(f"/regulations/{second}")))
     for name in ("channels", "intake_procedure", "confidentiality", "term_text"):
         data[name] = data[name].replace("\n", "\r\n")
     data["working_hours"] = "пн–пт с 09:00 до 18:00 по Москве"

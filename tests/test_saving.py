@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from webapp.extensions import db
 from webapp.models import AuditEvent, Client, Contact, Role
 from webapp.saving import MergeConflict, canonical, fingerprint, merge
-from tests.clients_fixtures import make_client  # noqa: F401
 
 FIELDS = ["a", "b", "c", "d", "e"]
 values = st.one_of(st.none(), st.text(max_size=5), st.integers(-3, 3),

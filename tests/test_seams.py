@@ -10,7 +10,6 @@ from webapp.models import AuditEvent, Regulation, RegulationStatus, Role
 from webapp.models.audit import entity
 from webapp.models.audit import Audited
 from webapp.models.workflow import Move
-from tests.clients_fixtures import make_client  # noqa: F401
 
 TEMPLATES = Path(__file__).parent.parent / "webapp" / "templates"
 

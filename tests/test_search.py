@@ -5,7 +5,6 @@ import re
 
 import pytest
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from webapp.models import Role
 from webapp.services.clients import search_key
 

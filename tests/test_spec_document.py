@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx
 from webapp.documents.parties import client_party, company_party
 from webapp.documents.render import template_names

@@ -2,10 +2,13 @@
 namesake warning, the quick log and its «С кем», the handover preview, the search with matches,
 the regulation editor in sections and the word-level comparison."""
 
-from tests.clients_fixtures import make_client  # noqa: F401
-from tests.test_html import problems_of
-from tests.test_regulations import _form_data, _html, _new_draft, _sign, manager_with_client  # noqa: F401
+from tests.html_checks import problems_of
+from tests.regulation_forms import form_data, new_draft, sign
 from webapp.models import Role
+
+
+def _html(response) -> str:
+    return response.get_data(as_text=True)
 
 
 def test_visit_pages_and_fragments_are_valid(client, login_as, make_client, make_user):
@@ -38,13 +41,13 @@ def test_handover_preview_is_valid(client, login_as, make_client, make_user):
 def test_regulation_editor_and_comparison_are_valid(client, manager_with_client, app):
     """Are the sectioned editor and the word-level comparison valid HTML?"""
     _, record = manager_with_client
-    first = _new_draft(client, record)
-    data = _form_data(_html(client.get(f"/regulations/{first}")))
+    first = new_draft(client, record)
+    data = form_data(_html(client.get(f"/regulations/{first}")))
     data["working_hours"] = "пн–пт с 10:00 до 18:00"
     client.post(f"/regulations/{first}", data=data)
-    _sign(client, first, app)
+    sign(client, first, app)
     second = int(client.post(f"/regulations/{first}/revise").headers["Location"].rsplit("/", 1)[1])
-    data = _form_data(_html(client.get(f"/regulations/{second}")))
+    data = form_data(_html(client.get(f"/regulations/{second}")))
     data["working_hours"] = "пн–пт с 09:00 до 18:00"
     client.post(f"/regulations/{second}", data=data)
     assert problems_of(_html(client.get(f"/regulations/{second}"))) == []

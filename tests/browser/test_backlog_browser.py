@@ -2,8 +2,6 @@
 
 from playwright.sync_api import expect
 
-from tests.backlog_fixtures import make_item  # noqa: F401
-from tests.clients_fixtures import make_client  # noqa: F401
 from webapp.models import Role
 
 

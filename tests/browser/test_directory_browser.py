@@ -2,7 +2,7 @@
 
 from playwright.sync_api import expect
 
-from tests.ldap_server import PASSWORD, directory, ldap_app, person_dn, slapd  # noqa: F401
+from tests.ldap_server import PASSWORD, person_dn
 
 
 def test_directory_sign_in_and_user_check_in_the_browser(ldap_app, page, axe):

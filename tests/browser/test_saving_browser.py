@@ -2,7 +2,6 @@
 
 from playwright.sync_api import expect
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from webapp.extensions import db
 from webapp.models import Client, Contact, Regulation, RegulationStatus, Role
 

@@ -2,6 +2,7 @@
 Content-Security-Policy, stale saves and printing."""
 
 import re
+from datetime import date
 
 from playwright.sync_api import expect
 
@@ -24,6 +25,13 @@ def test_login_shows_my_day_and_logout_returns_to_login(page, login, make_user):
     page.goto("/admin/users")
     assert "/login" in page.url
     expect(page.get_by_role("heading", level=1)).to_have_text("Вход в AccountDesk")
+
+
+def test_the_live_server_reads_the_tests_clock(page, login, make_user, clock):
+    """Does the server thread behind the browser serve «Мой день» for the day the test travelled to?"""
+    clock.travel(date(2027, 1, 10))
+    login(page, make_user(Role.MANAGER))
+    expect(page.get_by_text(re.compile(r"^10 января 2027\sг\.,"))).to_be_visible()
 
 
 def test_wrong_password_shows_a_russian_message(page, console, make_user):

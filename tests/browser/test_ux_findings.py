@@ -3,7 +3,6 @@ falls to the page after an inline block closes, and a client with an open draft 
 
 from playwright.sync_api import expect
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from webapp.models import Role
 
 

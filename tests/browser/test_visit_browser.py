@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.clients_fixtures import make_client  # noqa: F401
 from webapp.extensions import db
 from webapp.models import Channel, Client, Role, User
 from webapp.models.types import utcnow

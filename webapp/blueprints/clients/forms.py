@@ -1,5 +1,6 @@
 import re
 
+from flask import request
 from wtforms import (BooleanField, EmailField, HiddenField, RadioField, SelectField, SelectMultipleField,
                      StringField, SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
@@ -10,6 +11,7 @@ from webapp.forms import (BaseForm, DateField, DateTimeLocalField, EmailAddress,
                           PhoneField, Requisite, VersionField, choices)
 from webapp.models import Channel, ClientStatus
 from webapp.models.company import SignatoryAuthority
+from webapp.services import as_id
 
 STATUS_CHOICES = choices((s.value, s.label) for s in ClientStatus)
 AUTHORITY_CHOICES = choices((a.value, a.label) for a in SignatoryAuthority)
@@ -114,6 +116,9 @@ class TermsForm(BaseForm):
 
     def values(self) -> dict:
         data = {name: getattr(self, name).data for name in TermsForm.FIELDS if name in self}
+        if "manager_id" not in self and "manager_id" in request.form:
+            # Not offered to this user, yet sent: the service refuses it (403) rather than it being dropped.
+            data["manager_id"] = as_id(request.form["manager_id"])
         data["status"] = ClientStatus(data["status"])
         for key in ("contract_number", "notes"):
             data[key] = data[key] or ""

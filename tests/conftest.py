@@ -81,7 +81,7 @@ def clock():
 # --- the database and the app ----------------------------------------------------------------------
 
 
-def _config(url: str, tmp: Path) -> dict:
+def app_config(url: str, tmp: Path) -> dict:
     return {
         "TESTING": True,
         "DATABASE_URL": url,
@@ -105,7 +105,7 @@ def database_url(request, tmp_path_factory) -> str:
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
         engine.dispose()
-    app = create_app(_config(url, tmp_path_factory.mktemp("migrate")))
+    app = create_app(app_config(url, tmp_path_factory.mktemp("migrate")))
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()
@@ -152,24 +152,34 @@ class Client(FlaskClient):
         return response
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    app = create_app(_config(database_url, tmp_path))
+@contextlib.contextmanager
+def serving_app(database_url: str, tmp_path: Path, **config):
+    """An app on the test database (``config`` over the test settings), its tables emptied before
+    and after, its connections closed."""
+    app = create_app({**app_config(database_url, tmp_path), **config})
     app.test_client_class = Client
     with app.app_context():
         _empty_all_tables()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
+    try:
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            _empty_all_tables()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    with serving_app(database_url, tmp_path) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
 def routing_app(tmp_path_factory):
     """An app for questions that no database answers (routes, views, headers, password hashing):
     such tests run once, not once per database."""
-    return create_app(_config("sqlite://", tmp_path_factory.mktemp("routing")))
+    return create_app(app_config("sqlite://", tmp_path_factory.mktemp("routing")))
 
 
 @pytest.fixture

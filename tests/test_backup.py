@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
-from tests.conftest import _config, database_snapshot
+from tests.conftest import app_config, database_snapshot
 from webapp import create_app
 from webapp.documents import render
 from webapp.extensions import db
@@ -131,7 +131,7 @@ def test_a_new_installation_keeps_its_database_uploads_and_templates_to_the_owne
     try:
         path = tmp_path / "instance" / "accountdesk.sqlite3"
         path.parent.mkdir()
-        app = create_app(_config(f"sqlite:///{path}", tmp_path))
+        app = create_app(app_config(f"sqlite:///{path}", tmp_path))
         with app.app_context():
             with db.engine.connect() as connection:
                 connection.execute(sa.text("CREATE TABLE probe (id INTEGER)"))
@@ -299,7 +299,7 @@ def at_revision(app, archive: Path, revision: str, tmp_path: Path) -> Path:
 
 
 def _downgrade(url: str, revision: str, tmp_path: Path) -> None:
-    older = create_app(_config(url, tmp_path / "older-app"))
+    older = create_app(app_config(url, tmp_path / "older-app"))
     with older.app_context():
         downgrade(revision=revision)
         db.engine.dispose()
@@ -307,7 +307,7 @@ def _downgrade(url: str, revision: str, tmp_path: Path) -> None:
 
 def _tables_at(revision: str, tmp_path: Path) -> set[str]:
     """The tables an empty database has at ``revision``: an older copy holds rows of these only."""
-    older = create_app(_config(f"sqlite:///{tmp_path / 'at-revision.sqlite3'}", tmp_path / "at-revision-app"))
+    older = create_app(app_config(f"sqlite:///{tmp_path / 'at-revision.sqlite3'}", tmp_path / "at-revision-app"))
     with older.app_context():
         upgrade(revision=revision)
         names = set(sa.inspect(db.engine).get_table_names())

@@ -10,9 +10,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import Client as BrowserClient
-from tests.conftest import _config, _empty_all_tables, messages
-from webapp import create_app, saving
+from tests.conftest import messages, serving_app
+from webapp import saving
 from webapp.extensions import db
 from webapp.formatting import local
 from webapp.models import Channel, Client, Contact, Regulation, Role, Touchpoint, User
@@ -58,15 +57,8 @@ def app(database_url, tmp_path):
     engine = {"pool_pre_ping": True, "pool_size": WRITERS + 2, "max_overflow": 0}
     if database_url.startswith("sqlite"):
         engine["connect_args"] = {"timeout": 10}
-    app = create_app({**_config(database_url, tmp_path), "SQLALCHEMY_ENGINE_OPTIONS": engine})
-    app.test_client_class = BrowserClient
-    with app.app_context():
-        _empty_all_tables()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        _empty_all_tables()
-        db.engine.dispose()
+    with serving_app(database_url, tmp_path, SQLALCHEMY_ENGINE_OPTIONS=engine) as app:
+        yield app
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from tests.conftest import _config
+from tests.conftest import app_config
 from webapp import create_app
 from webapp.extensions import db
 
@@ -34,7 +34,7 @@ def test_migrations_have_a_single_head(routing_app):
 
 def test_downgrade_to_base_and_upgrade_again(tmp_path):
     """Can the schema be taken down to nothing and built up again (on a throwaway SQLite file)?"""
-    app = create_app(_config(f"sqlite:///{tmp_path / 'throwaway.sqlite3'}", tmp_path))
+    app = create_app(app_config(f"sqlite:///{tmp_path / 'throwaway.sqlite3'}", tmp_path))
     with app.app_context():
         upgrade()
         downgrade(revision="base")

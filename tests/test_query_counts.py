@@ -16,7 +16,7 @@ from webapp.extensions import db
 from webapp.models import Channel, Client, Regulation, RegulationStatus, Role, User
 from webapp.services import clients as client_service
 from webapp.templating import MacroNamespace
-from tests.conftest import Client as Browser, _config
+from tests.conftest import Client as Browser, app_config
 
 WEBAPP = Path(webapp.__file__).parent
 
@@ -200,7 +200,7 @@ def test_client_list_rows_call_macros_without_a_python_layer_of_ours(app, client
 @pytest.fixture
 def other_worker(app, database_url, tmp_path):
     """A second app on the same database, as a second gunicorn worker would be."""
-    other = create_app(_config(database_url, tmp_path / "other"))
+    other = create_app(app_config(database_url, tmp_path / "other"))
     other.test_client_class = Browser
     with app.app_context():  # the migration's token rows (the fixture emptied every table)
         cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard"])

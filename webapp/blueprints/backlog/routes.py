@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 
 from webapp import htmx, saving
@@ -8,6 +8,8 @@ from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
 from webapp.blueprints.backlog.forms import (ApprovalForm, EstimateForm, IntakeForm, NewStageForm, PrioritiesForm,
                                              RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.documents.render import content_disposition
+from webapp.documents.spec import render_spec
 from webapp.extensions import db
 from webapp.formatting import from_local, today
 from webapp.models import audit as audit_log
@@ -21,6 +23,7 @@ LIST = "backlog/client.html"
 DETAIL = "backlog/detail.html"
 ALL = "backlog/index.html"
 STATUS_FILTERS = [("all", "Все"), ("closed", "Закрытые")] + [(s.value, s.label) for s in ItemStatus]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm}
 
 
@@ -189,6 +192,18 @@ def detail(item_id: int):
     """The item: the request beside the spec, estimate and approval, stages, time, history."""
     item = _load(item_id)
     return htmx.render(DETAIL, **_item_context(item))
+
+
+@bp.get("/backlog/<int:item_id>/spec.docx")
+@allow()
+def spec_document(item_id: int):
+    """The spec as a DOCX for the client's sign-off: no internal notes."""
+    item = _load(item_id)
+    body = render_spec(backlog_service.spec_data(item), override_dir=current_app.config["DOCUMENT_TEMPLATES"])
+    response = make_response(body)
+    response.headers["Content-Type"] = DOCX
+    response.headers["Content-Disposition"] = content_disposition(f"ТЗ {item.key}.docx")
+    return response
 
 
 def _block_form(block: str, item: BacklogItem):

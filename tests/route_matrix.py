@@ -95,6 +95,7 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "backlog.stage_done": on_record(admin=422, manager=403, lead=422, accountant=403),
     "backlog.log_time": on_record(admin=422, manager=403, lead=422, accountant=403),
     "backlog.approve": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
+    "backlog.send_approval_link": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -138,6 +139,7 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "backlog.move": lambda r: {"item_id": r.item.id},
     "backlog.estimate": lambda r: {"item_id": r.item.id},
     "backlog.approve": lambda r: {"item_id": r.item.id},
+    "backlog.send_approval_link": lambda r: {"item_id": r.item.id},
     "backlog.log_time": lambda r: {"item_id": r.item.id},
     "backlog.add_stage": lambda r: {"item_id": r.item.id},
     "backlog.stage": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},

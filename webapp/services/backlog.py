@@ -21,16 +21,16 @@ from sqlalchemy.orm import lazyload
 
 from webapp import saving
 from webapp.extensions import db
-from webapp.formatting import local, long_date, today
+from webapp.formatting import local, long_date, money, number, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
                            Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
-                           Role, StageKind, TimeEntry, User)
+                           Role, SignedLink, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
 from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, terms, timeline,
-                             workflow)
+from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, links, mail,
+                             terms, timeline, workflow)
 from webapp.workcalendar import add_working_days, is_working_day, on_or_after
 
 NUMBER_ATTEMPTS = 5
@@ -495,6 +495,72 @@ def approve_item(item: BacklogItem, *, contact_id: int | None, channel: Approval
         _status_moved(item, acting, {})
     db.session.flush()
     return approval
+
+
+# --- approval by link -----------------------------------------------------------------------------------
+
+APPROVAL_LINK_TTL = timedelta(days=7)
+APPROVAL_PURPOSE = "approve_estimate"
+
+
+def link_deciders(client: Client) -> list[Contact]:
+    """Whom an approval link can go to: the client's decision makers on cost who have an e-mail."""
+    return [c for c in client.contacts if c.is_decision_maker and c.decides_cost and (c.email or "").strip()]
+
+
+def send_approval_link(item: BacklogItem, *, contact_id: int | None, acting: User) -> mail.Outcome:
+    """«Отправить на согласование по ссылке»: a single-use link for the chosen decision maker,
+    e-mailed to them (without mail configured the outcome carries the text with the link to copy)."""
+    access.require(access.can_edit_item(acting, item),
+                   "Согласование запрашивают аккаунт-менеджер клиента, заместитель и администратор.")
+    if item.status != ItemStatus.APPROVAL:
+        raise ServiceError("По ссылке согласуют оценку, которая ждёт согласования клиента.")
+    contact = next((c for c in link_deciders(item.client) if c.id == contact_id), None)
+    if contact is None:
+        raise ServiceError("Выберите ЛПР клиента, который решает стоимость и у которого указан e-mail.",
+                           field="contact_id")
+    token = links.issue_link(APPROVAL_PURPOSE, item, contact.email.strip(), APPROVAL_LINK_TTL, acting=acting)
+    url = links.link_url(token)
+    until = long_date(local(utcnow() + APPROVAL_LINK_TTL).date())
+    text = (f"Здравствуйте, {contact.full_name}!\n\nПросим согласовать оценку задачи {item.key} «{item.title}»: "
+            f"{number(item.estimate_hours)} ч, {money(item.estimate_cost)}.\n"
+            f"Техническое задание и кнопки «Согласовать» и «Отклонить» — по ссылке (действует до {until}, "
+            f"ответить можно один раз):\n{url}\n")
+    return mail.send(contact.email.strip(), f"Согласование оценки: {item.key} {item.title}", text,
+                     about=(BacklogItem.__tablename__, item.id), client_id=item.client_id, acting=acting)
+
+
+def _link_contact(item: BacklogItem, link: SignedLink) -> Contact:
+    """The decision maker the link was sent to, still one who decides cost."""
+    address = link.recipient.strip().lower()
+    contact = next((c for c in link_deciders(item.client) if c.email.strip().lower() == address), None)
+    if contact is None:
+        raise ServiceError("Адресата ссылки больше нет среди ЛПР клиента: попросите менеджера прислать новую.")
+    if item.status != ItemStatus.APPROVAL:
+        raise ServiceError("Оценка больше не ждёт согласования: уточните у вашего менеджера.")
+    return contact
+
+
+def _approve_by_link(item: BacklogItem, link: SignedLink, data) -> str:
+    contact = _link_contact(item, link)
+    approve_item(item, contact_id=contact.id, channel=ApprovalChannel.LINK, acting=link.created_by,
+                 approved_at=link.used_at, comment=(data.get("comment") or "")[:2000])
+    return f"Оценка задачи {item.key} согласована. Спасибо!"
+
+
+def _decline_by_link(item: BacklogItem, link: SignedLink, data) -> str:
+    """The decision maker declines the estimate: back to estimation, with their comment in the history."""
+    contact = _link_contact(item, link)
+    item.status = ItemStatus.ESTIMATE
+    tag_action(item, "decline_estimate", contact=contact.full_name,
+               comment=(data.get("comment") or "").strip()[:2000])
+    _status_moved(item, None, {})
+    db.session.flush()
+    return f"Оценка задачи {item.key} отклонена: менеджер свяжется с вами."
+
+
+links.register_purpose(APPROVAL_PURPOSE, model=BacklogItem, render="backlog.approval_link",
+                       title="Согласование оценки", actions={"approve": _approve_by_link, "decline": _decline_by_link})
 
 
 # --- the spec for the client --------------------------------------------------------------------------

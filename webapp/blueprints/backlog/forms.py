@@ -127,6 +127,16 @@ class ApprovalForm(BaseForm):
                                       for c in contacts if c.is_decision_maker and c.decides_cost])
 
 
+class ApprovalLinkForm(BaseForm):
+    """«Отправить на согласование по ссылке»: to which decision maker (on cost, with an e-mail)."""
+
+    contact_id = SelectField("Кому (ЛПР)", coerce=optional_id, validate_choice=False,
+                             validators=[InputRequired("Выберите ЛПР.")])
+
+    def set_contacts(self, contacts) -> None:
+        self.contact_id.choices = choices([("", "— выберите —")] + [(c.id, f"{c.full_name}, {c.email}") for c in contacts])
+
+
 class StageForm(BaseForm):
     name = StringField("Этап", validators=[DataRequired("Назовите этап."), Length(max=200)])
     due_on = DateField("Срок", validators=[Optional()])

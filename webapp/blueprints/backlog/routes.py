@@ -6,7 +6,7 @@ from flask_login import current_user
 from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
-from webapp.blueprints.backlog.forms import (ApprovalForm, EstimateForm, IntakeForm, NewStageForm, PrioritiesForm,
+from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm, PrioritiesForm,
                                              RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
 from webapp.documents.render import content_disposition
 from webapp.documents.spec import render_spec
@@ -174,6 +174,9 @@ def _item_context(item: BacklogItem, **extra) -> dict:
     if "approval_form" not in extra:
         extra["approval_form"] = ApprovalForm(formdata=None, prefix="approval", data={"channel": ApprovalChannel.EMAIL.value})
     extra["approval_form"].set_contacts(item.client.contacts)
+    if "link_form" not in extra:
+        extra["link_form"] = ApprovalLinkForm(formdata=None, prefix="link")
+    extra["link_form"].set_contacts(backlog_service.link_deciders(item.client))
     if "time_form" not in extra:
         extra["time_form"] = TimeForm(formdata=None, prefix="time", data={"spent_on": day,
                                                            "billable": item.billing.value == "billable"})
@@ -293,6 +296,23 @@ def approve(item_id: int):
         flash("Согласование записано.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#approval")
     return htmx.render_fragment(DETAIL, "approval", status=outcome.status, **_item_context(item, approval_form=form))
+
+
+@bp.post("/backlog/<int:item_id>/approval-link")
+@allow(*access.ACCOUNT_MANAGERS)
+def send_approval_link(item_id: int):
+    """«Отправить на согласование по ссылке»: a single-use link e-mailed to the decision maker; without
+    mail the page shows the text with the link to copy."""
+    item = _load(item_id)
+    access.require(access.can_edit_item(current_user, item),
+                   "Согласование запрашивают аккаунт-менеджер клиента, заместитель и администратор.")
+    form = ApprovalLinkForm(prefix="link")
+    form.set_contacts(backlog_service.link_deciders(item.client))
+    outcome = submit(form, lambda: backlog_service.send_approval_link(item, contact_id=form.contact_id.data,
+                                                                      acting=current_user))
+    sent = outcome.result if outcome.saved else None
+    return htmx.render(DETAIL, block="approval", status=outcome.status,
+                       **_item_context(item, link_form=form, link_outcome=sent))
 
 
 @bp.post("/backlog/<int:item_id>/time")

@@ -9,6 +9,7 @@ rows in the same transaction, under a lock on the item (``derived.lock_owner``);
 ranks are allocated under a lock on the client.
 """
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,6 +22,7 @@ from sqlalchemy.orm import lazyload
 
 from webapp import saving
 from webapp.extensions import db
+from webapp.intake.email import ParsedEmail
 from webapp.formatting import local, long_date, money, number, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
                            Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
@@ -376,6 +378,23 @@ def create_item(client: Client, data: dict[str, Any], *, acting: User) -> Backlo
             if attempt == NUMBER_ATTEMPTS - 1:
                 raise ServiceError("Не удалось выдать номер заявке: попробуйте ещё раз.") from None
     raise AssertionError("unreachable")
+
+
+def email_intake(client: Client, parsed: ParsedEmail) -> dict[str, Any]:
+    """What a client's e-mail (``intake.email.parse_eml``) says of a new request: the subject is its
+    title, the new text its request, the mail's date its receipt; the sender, when a contact of this
+    client has that address, is who asked."""
+    address = parsed.sender_address.strip().lower()
+    requester = next((c for c in client.contacts if address and (c.email or "").strip().lower() == address), None)
+    return {"title": parsed.subject.strip()[:300], "request_text": parsed.body.strip()[:20000],
+            "received_at": parsed.date, "channel": IntakeChannel.EMAIL,
+            "requester_id": requester.id if requester else None}
+
+
+def attach_email_files(item: BacklogItem, parsed: ParsedEmail, *, acting: User) -> None:
+    """The mail's attached files on the item, each through the attachments' content checks."""
+    for attached in parsed.attachments:
+        attachments.add_attachment(ATTACHMENT_OWNER, item, io.BytesIO(attached.data), attached.name, acting=acting)
 
 
 # --- editing ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from webapp.documents.render import content_disposition
 from webapp.documents.spec import render_spec
 from webapp.extensions import db
 from webapp.formatting import from_local, today
+from webapp.intake.email import NotAnEmail, parse_eml
 from webapp.models import audit as audit_log
 from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
 from webapp.permissions import allow
@@ -79,8 +80,28 @@ def new_item(client_id: int):
                    "Заявки клиента принимают его аккаунт-менеджер, заместитель и администратор.")
     form = IntakeForm()
     form.set_choices(client.contacts, backlog_service.assignable_users())
-    outcome = submit(form, lambda: backlog_service.create_item(
-        client, {**form.values(), "received_at": _when(form.received_at.data)}, acting=current_user))
+    parsed = None
+    upload = request.files.get(form.eml.name)
+    if form.is_submitted() and upload and upload.filename:
+        data = upload.read(attachments.max_bytes() + 1)
+        try:
+            if len(data) > attachments.max_bytes():
+                raise NotAnEmail("Письмо слишком большое: вложения добавьте к задаче по одному.")
+            parsed = parse_eml(data)
+        except NotAnEmail as error:
+            form.validate()
+            form.eml.errors = [str(error)]
+            return htmx.render("backlog/new.html", client=client, form=form, status=422)
+        form.use_email(backlog_service.email_intake(client, parsed))
+
+    def create() -> BacklogItem:
+        item = backlog_service.create_item(
+            client, {**form.values(), "received_at": _when(form.received_at.data)}, acting=current_user)
+        if parsed is not None:
+            backlog_service.attach_email_files(item, parsed, acting=current_user)
+        return item
+
+    outcome = submit(form, create)
     if outcome.saved:
         flash(f"Заявка {outcome.result.key} принята.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=outcome.result.id))

@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.backlog_fixtures import DECISION_MAKER, contact_named, reload_item
+from tests.html_checks import assert_valid
 from webapp.extensions import db
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, ItemStatus, OutboundMail, Role,
                            SignedLink)
@@ -45,6 +46,7 @@ def test_without_mail_the_page_offers_the_link_to_copy(client, waiting):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Почта не настроена" in html and LINK.search(html)
+    assert_valid(client.get(f"/backlog/{item.id}"))
 
 
 def test_the_link_approves_once_and_a_replay_is_refused(app, client, waiting):
@@ -53,7 +55,9 @@ def test_the_link_approves_once_and_a_replay_is_refused(app, client, waiting):
     path = _link_from(_send(client, item.id, contact_id).get_data(as_text=True))
     client.post("/logout")
     visitor = app.test_client()
-    page = visitor.get(path).get_data(as_text=True)
+    opened = visitor.get(path)
+    assert_valid(opened)
+    page = opened.get_data(as_text=True)
     assert "Выгрузка остатков на сайт" in page and 'value="approve"' in page and "₽" in page
     done = visitor.post(path, data={"action": "approve", "comment": "Согласовано, делайте"})
     assert done.status_code == 200 and "согласована" in done.get_data(as_text=True)

@@ -557,6 +557,8 @@ def _link_contact(item: BacklogItem, link: SignedLink) -> Contact:
         raise ServiceError("Адресата ссылки больше нет среди ЛПР клиента: попросите менеджера прислать новую.")
     if item.status != ItemStatus.APPROVAL:
         raise ServiceError("Оценка больше не ждёт согласования: уточните у вашего менеджера.")
+    if link.created_by is None or not link.created_by.active:
+        raise ServiceError("Менеджера, отправившего ссылку, больше нет: попросите прислать новую.")
     return contact
 
 

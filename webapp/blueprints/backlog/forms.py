@@ -149,7 +149,8 @@ class ApprovalLinkForm(BaseForm):
                              validators=[InputRequired("Выберите ЛПР.")])
 
     def set_contacts(self, contacts) -> None:
-        self.contact_id.choices = choices([("", "— выберите —")] + [(c.id, f"{c.full_name}, {c.email}") for c in contacts])
+        self.contact_id.choices = choices([("", "— выберите —")]
+                                          + [(c.id, f"{c.full_name}, {c.email}") for c in contacts])
 
 
 class StageForm(BaseForm):

@@ -6,8 +6,8 @@ from flask_login import current_user
 from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
-from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm, PrioritiesForm,
-                                             RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm,
+                                             PrioritiesForm, RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
 from webapp.documents.render import content_disposition
 from webapp.documents.spec import render_spec
 from webapp.extensions import db

@@ -85,6 +85,7 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "backlog.fix_priorities": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     "backlog.reorder": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     "backlog.detail": on_record(),
+    "backlog.spec_document": on_record(),
     "backlog.show_block": on_record(),
     "backlog.stage": on_record(),
     "backlog.edit_block": on_record(manager=403, specialist=403, accountant=403),
@@ -94,6 +95,7 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "backlog.stage_done": on_record(admin=422, manager=403, lead=422, accountant=403),
     "backlog.log_time": on_record(admin=422, manager=403, lead=422, accountant=403),
     "backlog.approve": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
+    "backlog.send_approval_link": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -131,11 +133,13 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "backlog.fix_priorities": lambda r: {"client_id": r.client.id},
     "backlog.reorder": lambda r: {"item_id": r.item.id},
     "backlog.detail": lambda r: {"item_id": r.item.id},
+    "backlog.spec_document": lambda r: {"item_id": r.item.id},
     "backlog.show_block": lambda r: {"item_id": r.item.id, "block": "summary"},
     "backlog.edit_block": lambda r: {"item_id": r.item.id, "block": "summary"},
     "backlog.move": lambda r: {"item_id": r.item.id},
     "backlog.estimate": lambda r: {"item_id": r.item.id},
     "backlog.approve": lambda r: {"item_id": r.item.id},
+    "backlog.send_approval_link": lambda r: {"item_id": r.item.id},
     "backlog.log_time": lambda r: {"item_id": r.item.id},
     "backlog.add_stage": lambda r: {"item_id": r.item.id},
     "backlog.stage": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},

@@ -203,6 +203,7 @@ BACKLOG_WORKFLOW = Workflow(ItemStatus, [
     # Never buttons: recording an approval and a re-estimate above it move the item themselves.
     Move((), ItemStatus.APPROVED, "Согласована", "approve", "согласование клиентом"),
     Move((), ItemStatus.ESTIMATE, "Согласование аннулировано", "void_approval", "согласование аннулировано"),
+    Move((), ItemStatus.ESTIMATE, "Оценка отклонена", "decline_estimate", "оценка отклонена клиентом"),
 ])
 
 

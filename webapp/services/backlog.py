@@ -9,6 +9,7 @@ rows in the same transaction, under a lock on the item (``derived.lock_owner``);
 ranks are allocated under a lock on the client.
 """
 
+import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,16 +22,17 @@ from sqlalchemy.orm import lazyload
 
 from webapp import saving
 from webapp.extensions import db
-from webapp.formatting import local, long_date, today
+from webapp.intake.email import ParsedEmail
+from webapp.formatting import local, long_date, money, number, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
                            Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
-                           Role, StageKind, TimeEntry, User)
+                           Role, SignedLink, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
 from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, terms, timeline,
-                             workflow)
+from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, links, mail,
+                             terms, timeline, workflow)
 from webapp.workcalendar import add_working_days, is_working_day, on_or_after
 
 NUMBER_ATTEMPTS = 5
@@ -378,6 +380,23 @@ def create_item(client: Client, data: dict[str, Any], *, acting: User) -> Backlo
     raise AssertionError("unreachable")
 
 
+def email_intake(client: Client, parsed: ParsedEmail) -> dict[str, Any]:
+    """What a client's e-mail (``intake.email.parse_eml``) says of a new request: the subject is its
+    title, the new text its request, the mail's date its receipt; the sender, when a contact of this
+    client has that address, is who asked."""
+    address = parsed.sender_address.strip().lower()
+    requester = next((c for c in client.contacts if address and (c.email or "").strip().lower() == address), None)
+    return {"title": parsed.subject.strip()[:300], "request_text": parsed.body.strip()[:20000],
+            "received_at": parsed.date, "channel": IntakeChannel.EMAIL,
+            "requester_id": requester.id if requester else None}
+
+
+def attach_email_files(item: BacklogItem, parsed: ParsedEmail, *, acting: User) -> None:
+    """The mail's attached files on the item, each through the attachments' content checks."""
+    for attached in parsed.attachments:
+        attachments.add_attachment(ATTACHMENT_OWNER, item, io.BytesIO(attached.data), attached.name, acting=acting)
+
+
 # --- editing ----------------------------------------------------------------------------------------
 
 CONTENT_FIELDS = ("title", "request_text", "channel", "requester_id", "received_at", "goal", "current_behaviour",
@@ -495,6 +514,92 @@ def approve_item(item: BacklogItem, *, contact_id: int | None, channel: Approval
         _status_moved(item, acting, {})
     db.session.flush()
     return approval
+
+
+# --- approval by link -----------------------------------------------------------------------------------
+
+APPROVAL_LINK_TTL = timedelta(days=7)
+APPROVAL_PURPOSE = "approve_estimate"
+
+
+def link_deciders(client: Client) -> list[Contact]:
+    """Whom an approval link can go to: the client's decision makers on cost who have an e-mail."""
+    return [c for c in client.contacts if c.is_decision_maker and c.decides_cost and (c.email or "").strip()]
+
+
+def send_approval_link(item: BacklogItem, *, contact_id: int | None, acting: User) -> mail.Outcome:
+    """«Отправить на согласование по ссылке»: a single-use link for the chosen decision maker,
+    e-mailed to them (without mail configured the outcome carries the text with the link to copy)."""
+    access.require(access.can_edit_item(acting, item),
+                   "Согласование запрашивают аккаунт-менеджер клиента, заместитель и администратор.")
+    if item.status != ItemStatus.APPROVAL:
+        raise ServiceError("По ссылке согласуют оценку, которая ждёт согласования клиента.")
+    contact = next((c for c in link_deciders(item.client) if c.id == contact_id), None)
+    if contact is None:
+        raise ServiceError("Выберите ЛПР клиента, который решает стоимость и у которого указан e-mail.",
+                           field="contact_id")
+    token = links.issue_link(APPROVAL_PURPOSE, item, contact.email.strip(), APPROVAL_LINK_TTL, acting=acting)
+    url = links.link_url(token)
+    until = long_date(local(utcnow() + APPROVAL_LINK_TTL).date())
+    text = (f"Здравствуйте, {contact.full_name}!\n\nПросим согласовать оценку задачи {item.key} «{item.title}»: "
+            f"{number(item.estimate_hours)} ч, {money(item.estimate_cost)}.\n"
+            f"Техническое задание и кнопки «Согласовать» и «Отклонить» — по ссылке (действует до {until}, "
+            f"ответить можно один раз):\n{url}\n")
+    return mail.send(contact.email.strip(), f"Согласование оценки: {item.key} {item.title}", text,
+                     about=(BacklogItem.__tablename__, item.id), client_id=item.client_id, acting=acting)
+
+
+def _link_contact(item: BacklogItem, link: SignedLink) -> Contact:
+    """The decision maker the link was sent to, still one who decides cost."""
+    address = link.recipient.strip().lower()
+    contact = next((c for c in link_deciders(item.client) if c.email.strip().lower() == address), None)
+    if contact is None:
+        raise ServiceError("Адресата ссылки больше нет среди ЛПР клиента: попросите менеджера прислать новую.")
+    if item.status != ItemStatus.APPROVAL:
+        raise ServiceError("Оценка больше не ждёт согласования: уточните у вашего менеджера.")
+    if link.created_by is None or not link.created_by.active:
+        raise ServiceError("Менеджера, отправившего ссылку, больше нет: попросите прислать новую.")
+    return contact
+
+
+def _approve_by_link(item: BacklogItem, link: SignedLink, data) -> str:
+    contact = _link_contact(item, link)
+    approve_item(item, contact_id=contact.id, channel=ApprovalChannel.LINK, acting=link.created_by,
+                 approved_at=link.used_at, comment=(data.get("comment") or "")[:2000])
+    return f"Оценка задачи {item.key} согласована. Спасибо!"
+
+
+def _decline_by_link(item: BacklogItem, link: SignedLink, data) -> str:
+    """The decision maker declines the estimate: back to estimation, with their comment in the history."""
+    contact = _link_contact(item, link)
+    item.status = ItemStatus.ESTIMATE
+    tag_action(item, "decline_estimate", contact=contact.full_name,
+               comment=(data.get("comment") or "").strip()[:2000])
+    _status_moved(item, None, {})
+    db.session.flush()
+    return f"Оценка задачи {item.key} отклонена: менеджер свяжется с вами."
+
+
+links.register_purpose(APPROVAL_PURPOSE, model=BacklogItem, render="backlog.approval_link",
+                       title="Согласование оценки", actions={"approve": _approve_by_link, "decline": _decline_by_link})
+
+
+# --- the spec for the client --------------------------------------------------------------------------
+
+
+def spec_data(item: BacklogItem):
+    """The item's spec as plain data for ``documents.spec``: both parties from ``documents.parties``,
+    the four spec texts and the current estimate; the estimate's internal note is never passed on."""
+    from webapp.documents.parties import client_party, company_party
+    from webapp.documents.spec import SpecDoc
+
+    client, company = item.client, CompanyProfile.cached()
+    return SpecDoc(key=item.key, title=item.title, contractor=company_party(company),
+                   client=client_party(client, seal=company.seal_mark), goal=item.goal or "",
+                   current_behaviour=item.current_behaviour or "", required_behaviour=item.required_behaviour or "",
+                   acceptance_criteria=item.acceptance_criteria or "", estimate_hours=item.estimate_hours,
+                   estimate_cost=item.estimate_cost, vat_mode=company.vat_mode,
+                   contract_number=client.contract_number or "", contract_date=client.contract_date)
 
 
 # --- stages ------------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
+from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from webapp.blueprints.clients.forms import optional_id
+from webapp.formatting import local
 from webapp.forms import BaseForm, DateField, DateTimeLocalField, MoneyField, VersionField, choices
 from webapp.models import ApprovalChannel, Billing, IntakeChannel, Priority
 
@@ -28,6 +30,9 @@ class IntakeForm(BaseForm):
     priority = SelectField("Приоритет", choices=PRIORITY_CHOICES, default=Priority.NORMAL.value)
     billing = SelectField("Оплата", choices=BILLING_CHOICES, default=Billing.BILLABLE.value)
     assignee_id = SelectField("Исполнитель", coerce=optional_id, validators=[Optional()])
+    eml = FileField("Письмо клиента (.eml)", description="Необязательно. Тема станет названием, текст — запросом, "
+                    "дата письма — временем получения; отправитель и вложения — из письма.",
+                    render_kw={"accept": ".eml,message/rfc822"})
 
     def set_choices(self, contacts, users) -> None:
         self.requester_id.choices = choices([("", "— не указан —")] + [(c.id, c.full_name) for c in contacts])
@@ -38,6 +43,16 @@ class IntakeForm(BaseForm):
                 "title": self.title.data, "request_text": self.request_text.data or "",
                 "priority": Priority(self.priority.data), "billing": Billing(self.billing.data),
                 "assignee_id": self.assignee_id.data}
+
+    def use_email(self, values: dict) -> None:
+        """Fill the request from a client's e-mail (``backlog.email_intake``); the sender the mail
+        names wins over the chosen contact only when one matched."""
+        self.title.data, self.request_text.data = values["title"], values["request_text"]
+        self.channel.data = values["channel"].value
+        if values["received_at"] is not None:
+            self.received_at.data = local(values["received_at"]).replace(tzinfo=None, second=0, microsecond=0)
+        if values["requester_id"] is not None:
+            self.requester_id.data = values["requester_id"]
 
 
 class SummaryForm(BaseForm):
@@ -125,6 +140,17 @@ class ApprovalForm(BaseForm):
         self.contact_id.choices = choices(
             [("", "— выберите —")] + [(c.id, c.full_name + (", " + c.position if c.position else ""))
                                       for c in contacts if c.is_decision_maker and c.decides_cost])
+
+
+class ApprovalLinkForm(BaseForm):
+    """«Отправить на согласование по ссылке»: to which decision maker (on cost, with an e-mail)."""
+
+    contact_id = SelectField("Кому (ЛПР)", coerce=optional_id, validate_choice=False,
+                             validators=[InputRequired("Выберите ЛПР.")])
+
+    def set_contacts(self, contacts) -> None:
+        self.contact_id.choices = choices([("", "— выберите —")]
+                                          + [(c.id, f"{c.full_name}, {c.email}") for c in contacts])
 
 
 class StageForm(BaseForm):

@@ -1,15 +1,18 @@
 from datetime import datetime
 
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
 
 from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
-from webapp.blueprints.backlog.forms import (ApprovalForm, EstimateForm, IntakeForm, NewStageForm, PrioritiesForm,
-                                             RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm,
+                                             PrioritiesForm, RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.documents.render import content_disposition
+from webapp.documents.spec import render_spec
 from webapp.extensions import db
 from webapp.formatting import from_local, today
+from webapp.intake.email import NotAnEmail, parse_eml
 from webapp.models import audit as audit_log
 from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
 from webapp.permissions import allow
@@ -21,6 +24,7 @@ LIST = "backlog/client.html"
 DETAIL = "backlog/detail.html"
 ALL = "backlog/index.html"
 STATUS_FILTERS = [("all", "Все"), ("closed", "Закрытые")] + [(s.value, s.label) for s in ItemStatus]
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm}
 
 
@@ -76,8 +80,28 @@ def new_item(client_id: int):
                    "Заявки клиента принимают его аккаунт-менеджер, заместитель и администратор.")
     form = IntakeForm()
     form.set_choices(client.contacts, backlog_service.assignable_users())
-    outcome = submit(form, lambda: backlog_service.create_item(
-        client, {**form.values(), "received_at": _when(form.received_at.data)}, acting=current_user))
+    parsed = None
+    upload = request.files.get(form.eml.name)
+    if form.is_submitted() and upload and upload.filename:
+        data = upload.read(attachments.max_bytes() + 1)
+        try:
+            if len(data) > attachments.max_bytes():
+                raise NotAnEmail("Письмо слишком большое: вложения добавьте к задаче по одному.")
+            parsed = parse_eml(data)
+        except NotAnEmail as error:
+            form.validate()
+            form.eml.errors = [str(error)]
+            return htmx.render("backlog/new.html", client=client, form=form, status=422)
+        form.use_email(backlog_service.email_intake(client, parsed))
+
+    def create() -> BacklogItem:
+        item = backlog_service.create_item(
+            client, {**form.values(), "received_at": _when(form.received_at.data)}, acting=current_user)
+        if parsed is not None:
+            backlog_service.attach_email_files(item, parsed, acting=current_user)
+        return item
+
+    outcome = submit(form, create)
     if outcome.saved:
         flash(f"Заявка {outcome.result.key} принята.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=outcome.result.id))
@@ -171,6 +195,9 @@ def _item_context(item: BacklogItem, **extra) -> dict:
     if "approval_form" not in extra:
         extra["approval_form"] = ApprovalForm(formdata=None, prefix="approval", data={"channel": ApprovalChannel.EMAIL.value})
     extra["approval_form"].set_contacts(item.client.contacts)
+    if "link_form" not in extra:
+        extra["link_form"] = ApprovalLinkForm(formdata=None, prefix="link")
+    extra["link_form"].set_contacts(backlog_service.link_deciders(item.client))
     if "time_form" not in extra:
         extra["time_form"] = TimeForm(formdata=None, prefix="time", data={"spent_on": day,
                                                            "billable": item.billing.value == "billable"})
@@ -189,6 +216,18 @@ def detail(item_id: int):
     """The item: the request beside the spec, estimate and approval, stages, time, history."""
     item = _load(item_id)
     return htmx.render(DETAIL, **_item_context(item))
+
+
+@bp.get("/backlog/<int:item_id>/spec.docx")
+@allow()
+def spec_document(item_id: int):
+    """The spec as a DOCX for the client's sign-off: no internal notes."""
+    item = _load(item_id)
+    body = render_spec(backlog_service.spec_data(item), override_dir=current_app.config["DOCUMENT_TEMPLATES"])
+    response = make_response(body)
+    response.headers["Content-Type"] = DOCX
+    response.headers["Content-Disposition"] = content_disposition(f"ТЗ {item.key}.docx")
+    return response
 
 
 def _block_form(block: str, item: BacklogItem):
@@ -278,6 +317,23 @@ def approve(item_id: int):
         flash("Согласование записано.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#approval")
     return htmx.render_fragment(DETAIL, "approval", status=outcome.status, **_item_context(item, approval_form=form))
+
+
+@bp.post("/backlog/<int:item_id>/approval-link")
+@allow(*access.ACCOUNT_MANAGERS)
+def send_approval_link(item_id: int):
+    """«Отправить на согласование по ссылке»: a single-use link e-mailed to the decision maker; without
+    mail the page shows the text with the link to copy."""
+    item = _load(item_id)
+    access.require(access.can_edit_item(current_user, item),
+                   "Согласование запрашивают аккаунт-менеджер клиента, заместитель и администратор.")
+    form = ApprovalLinkForm(prefix="link")
+    form.set_contacts(backlog_service.link_deciders(item.client))
+    outcome = submit(form, lambda: backlog_service.send_approval_link(item, contact_id=form.contact_id.data,
+                                                                      acting=current_user))
+    sent = outcome.result if outcome.saved else None
+    return htmx.render(DETAIL, block="approval", status=outcome.status,
+                       **_item_context(item, link_form=form, link_outcome=sent))
 
 
 @bp.post("/backlog/<int:item_id>/time")

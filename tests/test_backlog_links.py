@@ -112,3 +112,23 @@ def test_a_link_goes_only_to_a_cost_decision_maker_with_an_email(client, waiting
     response = _send(client, item.id, contact_id + 999)
     assert response.status_code == 422
     assert "Выберите ЛПР клиента, который решает стоимость" in response.get_data(as_text=True)
+
+
+def test_a_link_sent_before_the_estimate_changed_cannot_approve_the_new_cost(app, client, clock, waiting):
+    """If the manager re-estimates after sending the link, is the old link refused, nothing approved?"""
+    item, contact_id = waiting
+    path = _link_from(_send(client, item.id, contact_id).get_data(as_text=True))
+    clock.shift(60)
+    with app.app_context():
+        from webapp.models import User
+        from webapp.services import backlog as backlog_service
+        stored = db.session.get(BacklogItem, item.id)
+        manager = db.session.get(User, stored.client.manager_id)
+        backlog_service.estimate_item(stored, hours=Decimal("40"), acting=manager)
+        db.session.commit()
+    visitor = app.test_client()
+    refused = visitor.post(path, data={"action": "approve"})
+    assert refused.status_code == 422
+    assert "Оценку изменили после отправки ссылки" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(sa.select(Approval)).all() == []

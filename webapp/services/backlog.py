@@ -559,6 +559,10 @@ def _link_contact(item: BacklogItem, link: SignedLink) -> Contact:
         raise ServiceError("Оценка больше не ждёт согласования: уточните у вашего менеджера.")
     if link.created_by is None or not link.created_by.active:
         raise ServiceError("Менеджера, отправившего ссылку, больше нет: попросите прислать новую.")
+    newest = db.session.scalar(sa.select(sa.func.max(Estimate.created_at)).where(Estimate.item_id == item.id))
+    if newest is not None and newest > link.created_at:
+        # The decision maker agrees to the cost they were sent, never to one changed after it.
+        raise ServiceError("Оценку изменили после отправки ссылки: попросите менеджера прислать новую.")
     return contact
 
 

@@ -93,24 +93,55 @@ def app_config(url: str, tmp: Path) -> dict:
     }
 
 
-@pytest.fixture(scope="session", params=DATABASES)
-def database_url(request, tmp_path_factory) -> str:
-    """A database migrated from empty by the real migrations, once per backend per run."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
-    else:
-        url = os.environ["TEST_DATABASE_URL"]
-        engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
-            conn.execute(sa.text("CREATE SCHEMA public"))
-        engine.dispose()
+def _migrated(url: str, tmp_path_factory) -> str:
+    """Bring the database at ``url`` from empty to the newest revision by the real migrations."""
     app = create_app(app_config(url, tmp_path_factory.mktemp("migrate")))
     with app.app_context():
         from flask_migrate import upgrade
         upgrade()
         db.engine.dispose()
     return url
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a PostgreSQL database of its own (``test_gw0``, …),
+    created on first use: workers would otherwise drop each other's schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).scalar():
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory) -> str:
+    """A SQLite file migrated from empty, once per run (per worker)."""
+    return _migrated(f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}", tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def postgresql_database(tmp_path_factory) -> str:
+    """The PostgreSQL database of TEST_DATABASE_URL, its schema dropped and migrated from empty."""
+    url = _worker_database(os.environ["TEST_DATABASE_URL"])
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+    return _migrated(url, tmp_path_factory)
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request) -> str:
+    """Each database test runs on SQLite and on PostgreSQL; both stay migrated for the whole run,
+    so tests of either may come in any order (as pytest-xdist hands them out)."""
+    return request.getfixturevalue(f"{request.param}_database")
 
 
 def _empty_all_tables() -> None:

@@ -54,6 +54,7 @@ def test_a_real_conflict_on_a_contact_row_shows_both_values_and_a_second_save_wi
     anna_form.get_by_label("Должность").fill("Главный бухгалтер")
     anna_form.get_by_label("Телефон").fill("+7 912 345-67-89")
     anna_form.get_by_role("button", name="Сохранить").click()
+    expect(anna.locator("form.contact-card")).to_have_count(0)
     expect(anna.locator(".contact-card").first).to_contain_text("Главный бухгалтер")
     oleg_form.get_by_label("Должность").fill("Финансовый директор")
     oleg_form.get_by_role("button", name="Сохранить").click()
@@ -63,6 +64,7 @@ def test_a_real_conflict_on_a_contact_row_shows_both_values_and_a_second_save_wi
     expect(row.get_by_role("cell")).to_have_text(["Должность", "Главный бухгалтер", "Финансовый директор"])
     expect(oleg.locator("form.contact-card").get_by_label("Телефон")).to_have_value("+7 912 345-67-89")
     oleg.locator("form.contact-card").get_by_role("button", name="Сохранить").click()
+    expect(oleg.locator("form.contact-card")).to_have_count(0)  # the row is back: saved
     expect(oleg.locator(".contact-card").first).to_contain_text("Финансовый директор")
     with app.app_context():
         contact = db.session.scalars(db.select(Contact).where(Contact.client_id == record.id)).one()
@@ -78,6 +80,7 @@ def test_deleting_a_contact_someone_just_edited_asks_again_in_its_row(app, new_p
     anna.get_by_role("button", name="Изменить Иванова Мария").click()
     anna.locator("form.contact-card").get_by_label("Должность").fill("Главный бухгалтер")
     anna.locator("form.contact-card").get_by_role("button", name="Сохранить").click()
+    expect(anna.locator("form.contact-card")).to_have_count(0)
     expect(anna.locator(".contact-card").first).to_contain_text("Главный бухгалтер")
     oleg.on("dialog", lambda dialog: dialog.accept())
     oleg.get_by_role("button", name="Удалить Иванова Мария").click()

@@ -183,6 +183,12 @@ def seed_clients() -> None:
                 "email": f"{['director', 'buh', 'it', 'office'][k % 4]}@{_latin(short)}.ru",
                 "messenger": "Telegram" if k % 2 == 0 else "", "is_decision_maker": bool(decides), **flags,
             }, acting=manager))
+        # The client's signatory, chosen as a manager would: the head among the decision makers.
+        makers = [c for c in contacts if c.is_decision_maker]
+        heads = [c for c in makers if c.position.lower().startswith(("генеральный директор", "директор"))]
+        if heads or makers:
+            client.signatory_contact_id = (heads or makers)[0].id
+        client.regulation_appendix = "1"
         if state is None:
             client_service.refresh_cadence(client)
             continue

@@ -123,8 +123,9 @@ def new_page(browser, live_server, console) -> Iterator[Callable[..., Page]]:
     contexts = []
 
     def make(**options) -> Page:
+        # Reduced motion: Bootstrap then has no transitions, so axe never measures a button mid-fade.
         context = browser.new_context(base_url=live_server.url, locale="ru-RU", viewport=VIEWPORT,
-                                      timezone_id="Europe/Moscow", **options)
+                                      timezone_id="Europe/Moscow", reduced_motion="reduce", **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -318,6 +318,11 @@ class BacklogItem(Versioned, Audited, db.Model):
     def is_closed(self) -> bool:
         return self.status in CLOSED
 
+    @property
+    def awaits_approval(self) -> bool:
+        """Sent to the client's decision maker: an approval link may go out now."""
+        return self.status == ItemStatus.APPROVAL
+
 
 class Estimate(Audited, db.Model):
     """One version of an item's estimate: hours (optionally by lines), the rate, the cost."""

@@ -70,6 +70,24 @@ def test_a_status_change_seen_in_another_state_is_refused_with_what_happened(app
     assert "Состояние уже изменил другой пользователь: сейчас «Согласован»" in stale.get_data(as_text=True)
 
 
+def test_agreeing_a_draft_someone_changed_since_it_was_shown_is_asked_again(app, client, login_as, make_client):
+    """A colleague saved a clause while I looked at the draft: is my «Согласовано» a 409, the draft still a draft?"""
+    me = login_as(Role.MANAGER)
+    record = make_client(me)
+    regulation_id = int(client.post(f"/clients/{record.id}/regulations/").headers["Location"].rsplit("/", 1)[1])
+    with app.app_context():
+        regulation = db.session.get(Regulation, regulation_id)
+        shown = regulation.version
+        regulation.meeting_place = "Переговорная на 3 этаже"  # the colleague's save
+        db.session.commit()
+    stale = client.post(f"/regulations/{regulation_id}/status",
+                        data={"target": "agreed", "from": "draft", "version": shown})
+    assert stale.status_code == 409
+    assert "проверьте изменения и подтвердите ещё раз" in stale.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Regulation, regulation_id).status == RegulationStatus.DRAFT
+
+
 def test_every_logged_column_of_every_audited_model_has_a_russian_label():
     """Would a new model's fields show in the audit log as raw column names?"""
     missing = []

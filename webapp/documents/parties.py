@@ -189,6 +189,15 @@ def client_party(client, *, seal: bool = False) -> Party:
         seal=seal)
 
 
+def both_parties(client) -> tuple[Party, Party]:
+    """(contractor, client) for a document about ``client``: every document prints the pair the same
+    way, with «М.П.» on both sides when the company profile asks for it."""
+    from webapp.models.company import CompanyProfile
+
+    company = CompanyProfile.cached()
+    return company_party(company), client_party(client, seal=bool(company.seal_mark))
+
+
 # -- names and forms ----------------------------------------------------------------------------
 
 

@@ -594,12 +594,12 @@ links.register_purpose(APPROVAL_PURPOSE, model=BacklogItem, render="backlog.appr
 def spec_data(item: BacklogItem):
     """The item's spec as plain data for ``documents.spec``: both parties from ``documents.parties``,
     the four spec texts and the current estimate; the estimate's internal note is never passed on."""
-    from webapp.documents.parties import client_party, company_party
+    from webapp.documents.parties import both_parties
     from webapp.documents.spec import SpecDoc
 
     client, company = item.client, CompanyProfile.cached()
-    return SpecDoc(key=item.key, title=item.title, contractor=company_party(company),
-                   client=client_party(client, seal=company.seal_mark), goal=item.goal or "",
+    contractor, customer = both_parties(client)
+    return SpecDoc(key=item.key, title=item.title, contractor=contractor, client=customer, goal=item.goal or "",
                    current_behaviour=item.current_behaviour or "", required_behaviour=item.required_behaviour or "",
                    acceptance_criteria=item.acceptance_criteria or "", estimate_hours=item.estimate_hours,
                    estimate_cost=item.estimate_cost, vat_mode=company.vat_mode,

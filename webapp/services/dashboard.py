@@ -1,4 +1,4 @@
-"""«Мой день» and the meeting agenda: sections that each area contributes.
+"""«Мой день»: sections that each area contributes (the meeting agenda has its own seam, `services.agenda`).
 
 An area registers its sections next to its operations; the dashboard draws whichever apply to the
 user, in order, each with its title, count and macro, without knowing the areas. A section refreshes

@@ -228,9 +228,10 @@ def document_data(regulation: Regulation):
     """The edition as plain data for ``documents.regulation``: both parties from ``documents.parties``,
     the readable edition number, the edition it replaces and, once superseded, since when."""
     from webapp.documents import regulation as doc
-    from webapp.documents.parties import client_party, company_party
+    from webapp.documents.parties import both_parties
 
     client, company = regulation.client, CompanyProfile.cached()
+    contractor, customer = both_parties(client)
     number_format = company.regulation_number_format or DEFAULT_REGULATION_NUMBER_FORMAT
 
     def number_of(edition: Regulation) -> str:
@@ -251,7 +252,7 @@ def document_data(regulation: Regulation):
                if regulation.meeting_weekday is not None and regulation.meeting_time else None)
     return doc.RegulationDoc(
         number=number_of(regulation), version=regulation.number, status=regulation.status.value,
-        contractor=company_party(company), client=client_party(client, seal=company.seal_mark),
+        contractor=contractor, client=customer,
         contract_number=client.contract_number, contract_date=client.contract_date,
         appendix_number=client.regulation_appendix, previous_number=number_of(previous) if previous else "",
         superseded_on=(successor.effective_date or successor.signed_on) if successor else None,

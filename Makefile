@@ -19,11 +19,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 
 install: $(VENV)/.installed
 
-## run: migrate the database, load the demo into an empty one, serve on http://127.0.0.1:5000
+## run: migrate the database, load the demo into an empty one, serve on http://$(HOST):$(PORT)
+# seed-demo and flask run read the same address, so the login hint names the port actually served.
+run: export FLASK_RUN_HOST = $(HOST)
+run: export FLASK_RUN_PORT = $(PORT)
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(FLASK) run
 
 ## test-deps: Debian's Chromium for the browser tests (root installs it; others are told how)
 test-deps:

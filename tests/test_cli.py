@@ -66,6 +66,19 @@ def test_seed_demo_loads_once(app, runner):
     assert database_snapshot(app) == loaded
 
 
+def test_seed_demo_names_the_port_flask_run_serves(app, runner, monkeypatch):
+    """Does the login hint name the port `make run` serves (FLASK_RUN_PORT), and, not knowing it,
+    say where to look instead of printing a guessed 5000?"""
+    monkeypatch.setenv("FLASK_RUN_HOST", "127.0.0.1")
+    monkeypatch.setenv("FLASK_RUN_PORT", "8123")
+    told = runner.invoke(args=["seed-demo"]).output
+    assert "http://127.0.0.1:8123/login" in told and ":5000" not in told
+    monkeypatch.delenv("FLASK_RUN_HOST")
+    monkeypatch.delenv("FLASK_RUN_PORT")
+    unknown = runner.invoke(args=["seed-demo"]).output
+    assert "по адресу, который покажет flask run" in unknown and "5000" not in unknown
+
+
 def test_bench_data_generates_and_prints_counts(app, runner):
     """Does `flask bench-data --clients 40` fill the database and say how much it made?"""
     result = runner.invoke(args=["bench-data", "--clients", "40"])

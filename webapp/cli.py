@@ -1,5 +1,6 @@
 """Flask commands: create-user, seed-demo, backup, restore, bench-data."""
 
+import os
 from pathlib import Path
 
 import click
@@ -57,7 +58,7 @@ def seed_demo(force: bool) -> None:
         demo.seed()
         db.session.commit()
         click.echo("Демо-данные загружены.")
-    click.echo(demo.LOGIN_HINT)
+    click.echo(demo.login_hint(os.environ.get("FLASK_RUN_HOST"), os.environ.get("FLASK_RUN_PORT")))
 
 
 @click.command("backup")

@@ -35,11 +35,20 @@ DEMO_USERS = [
     ("accountant@demo.local", "Орлова Татьяна Михайловна", "Главный бухгалтер", Role.ACCOUNTANT),
 ]
 
-LOGIN_HINT = (
-    "Вход: http://127.0.0.1:5000/login\n"
-    + "\n".join(f"  {email:<24} {role.label}" for email, _, _, role in DEMO_USERS)
-    + f"\n  пароль у всех: {DEMO_PASSWORD}"
-)
+
+def login_hint(host: str | None = None, port: str | None = None) -> str:
+    """How to log in to the demo. The address is printed only when it is known: `make run` gives
+    this command and `flask run` the same FLASK_RUN_HOST and FLASK_RUN_PORT; run alone, the command
+    cannot know where the server will listen, and says so instead of guessing a port."""
+    if port:
+        shown_host = "127.0.0.1" if host in (None, "", "0.0.0.0", "::") else host
+        if ":" in shown_host:
+            shown_host = f"[{shown_host}]"
+        where = f"Вход: http://{shown_host}:{port}/login"
+    else:
+        where = "Вход: страница /login по адресу, который покажет flask run при запуске"
+    users = "\n".join(f"  {email:<24} {role.label}" for email, _, _, role in DEMO_USERS)
+    return f"{where}\n{users}\n  пароль у всех: {DEMO_PASSWORD}"
 
 OUR_BIK = "044525225"
 

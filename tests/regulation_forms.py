@@ -1,4 +1,5 @@
-"""A regulation's pages driven as a browser would: a new draft, its form submitted as shown, signing."""
+"""A regulation's pages driven as a browser would: a new draft, a clause group opened with «Изменить»
+and saved as shown, signing."""
 
 import re
 from datetime import date
@@ -31,6 +32,25 @@ def form_data(page: str) -> dict[str, str]:
         first = re.search(r'<option[^>]*value="([^"]*)"', options)  # what a browser submits by default
         data[name] = selected.group(1) if selected else (first.group(1) if first else "")
     return data
+
+
+def group_url(regulation_id: int, group: str) -> str:
+    return f"/regulations/{regulation_id}/groups/{group}/edit"
+
+
+def group_data(client, regulation_id: int, group: str) -> dict[str, str]:
+    """One clause group's form, opened with «Изменить», as the browser would submit it unchanged."""
+    response = client.get(group_url(regulation_id, group), htmx=True)
+    assert response.status_code == 200, response.get_data(as_text=True)[:300]
+    return form_data(response.get_data(as_text=True))
+
+
+def save_group(client, regulation_id: int, group: str, changes: dict[str, str] | None = None,
+               *, data: dict[str, str] | None = None):
+    """Save one clause group with ``changes`` over what its form showed (``data``, else opened now);
+    the response: 200 with the group shown again, or the form with messages (422) or a conflict (409)."""
+    shown = group_data(client, regulation_id, group) if data is None else data
+    return client.post(group_url(regulation_id, group), data={**shown, **(changes or {})}, htmx=True)
 
 
 def sign(client, regulation_id: int, app, on: date | None = None) -> None:

@@ -65,6 +65,8 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "regulations.standard": ADMIN_ONLY,
     "regulations.index": on_record(),
     "regulations.detail": on_record(),
+    "regulations.show_group": on_record(),
+    "regulations.edit_group": on_record(**READ_ONLY_FOR_OTHERS),
     "regulations.compare": on_record(),
     "regulations.document": on_record(),
     "regulations.revise": on_record(admin=422, **READ_ONLY_FOR_OTHERS),  # the sample is a draft already
@@ -118,6 +120,8 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "clients.delete_touchpoint": lambda r: {"client_id": r.client.id, "touchpoint_id": r.touchpoint.id},
     "regulations.index": lambda r: {"client_id": r.client.id},
     "regulations.detail": lambda r: {"regulation_id": r.regulation.id},
+    "regulations.show_group": lambda r: {"regulation_id": r.regulation.id, "group": "sla"},
+    "regulations.edit_group": lambda r: {"regulation_id": r.regulation.id, "group": "sla"},
     "regulations.compare": lambda r: {"regulation_id": r.regulation.id, "with": r.regulation.id},
     "regulations.document": lambda r: {"regulation_id": r.regulation.id},
     "regulations.revise": lambda r: {"regulation_id": r.regulation.id},

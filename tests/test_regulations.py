@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.conftest import messages, reload
 from tests.documents_helpers import all_text, duplicate_entries, header_text, read_docx
-from tests.regulation_forms import form_data, new_draft, sign
+from tests.regulation_forms import form_data, group_data, new_draft, save_group, sign
 from webapp.extensions import db
 from webapp.formatting import today
 from webapp.models import CadenceState, Client, Regulation, RegulationStandard, RegulationStatus, Role
@@ -24,8 +24,11 @@ def test_new_regulation_starts_from_the_company_standard(client, manager_with_cl
     regulation_id = new_draft(client, record)
     page = _html(client.get(f"/regulations/{regulation_id}"))
     assert "Регламент взаимодействия, редакция 1" in page and "Проект" in page
-    assert 'value="Критический"' in page and 'value="Низкий"' in page
-    assert 'value="Петров Алексей Николаевич"' in page and 'value="Ковалёва Анна Сергеевна"' in page
+    assert "Критический, Высокий, Обычный, Низкий" in page  # the SLA group's summary
+    sla = group_data(client, regulation_id, "sla")
+    assert sla["sla-0-priority"] == "Критический" and sla["sla-3-priority"] == "Низкий"
+    names = {v for k, v in group_data(client, regulation_id, "parties").items() if k.endswith("-name")}
+    assert {"Петров Алексей Николаевич", "Ковалёва Анна Сергеевна"} <= names
 
 
 def test_admin_edits_the_standard_and_new_drafts_follow_it(client, login_as, make_client, app):
@@ -77,11 +80,12 @@ def test_draft_is_edited_and_blank_rows_are_dropped(client, manager_with_client,
     """Can I change clauses and add an SLA row, with the empty offered rows left out?"""
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    data.update({"contact_cadence_days": "4", "sla-4-priority": "Плановый", "sla-4-reaction": "3 рабочих дня",
-                 "sla-4-resolution": "по плану", "approval_threshold_amount": "20 000,00"})
-    response = client.post(f"/regulations/{regulation_id}", data=data)
-    assert response.status_code == 303, messages(response)
+    for group, changes in [("contact", {"contact_cadence_days": "4"}),
+                           ("sla", {"sla-4-priority": "Плановый", "sla-4-reaction": "3 рабочих дня",
+                                    "sla-4-resolution": "по плану"}),
+                           ("intake", {"approval_threshold_amount": "20 000,00"})]:
+        response = save_group(client, regulation_id, group, changes)
+        assert response.status_code == 200, messages(response)
     stored = reload(app, Regulation, regulation_id)
     assert stored.contact_cadence_days == 4 and len(stored.sla) == 5 and stored.sla[4]["priority"] == "Плановый"
     assert str(stored.approval_threshold_amount) == "20000.00"
@@ -91,11 +95,9 @@ def test_stale_draft_save_is_refused(client, manager_with_client, app):
     """If a colleague saved the draft meanwhile, is my save refused (409) without overwriting?"""
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    first = dict(data, working_hours="с 10 до 19")
-    assert client.post(f"/regulations/{regulation_id}", data=first).status_code == 303
-    second = dict(data, working_hours="круглосуточно")
-    response = client.post(f"/regulations/{regulation_id}", data=second)
+    data = group_data(client, regulation_id, "channels")
+    assert save_group(client, regulation_id, "channels", {"working_hours": "с 10 до 19"}, data=data).status_code == 200
+    response = save_group(client, regulation_id, "channels", {"working_hours": "круглосуточно"}, data=data)
     assert response.status_code == 409 and "круглосуточно" in _html(response) and "с 10 до 19" in _html(response)
     assert reload(app, Regulation, regulation_id).working_hours == "с 10 до 19"
 
@@ -119,8 +121,7 @@ def test_stale_draft_delete_is_refused(client, manager_with_client, app):
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
     opened_at = reload(app, Regulation, regulation_id).version
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    assert client.post(f"/regulations/{regulation_id}", data=dict(data, working_hours="с 9 до 18")).status_code == 303
+    assert save_group(client, regulation_id, "channels", {"working_hours": "с 9 до 18"}).status_code == 200
     response = client.post(f"/regulations/{regulation_id}/delete", data={"version": opened_at})
     assert response.status_code == 409
     assert reload(app, Regulation, regulation_id).working_hours == "с 9 до 18"
@@ -133,14 +134,16 @@ def test_signed_regulation_refuses_edits(client, manager_with_client, app):
     """Is a signed edition read-only, with «Новая редакция» as the way to change it?"""
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
+    data = group_data(client, regulation_id, "channels")
     sign(client, regulation_id, app)
     page = _html(client.get(f"/regulations/{regulation_id}"))
-    assert "Новая редакция" in page and 'name="working_hours"' not in page
-    data.update(version=str(reload(app, Regulation, regulation_id).version), working_hours="круглосуточно")
-    response = client.post(f"/regulations/{regulation_id}", data=data)
+    assert "Новая редакция" in page and "/groups/" not in page  # no «Изменить» on any group
+    data.update(version=str(reload(app, Regulation, regulation_id).version))
+    response = save_group(client, regulation_id, "channels", {"working_hours": "круглосуточно"}, data=data)
     assert response.status_code == 422
     assert any("не меняется" in m for m in messages(response))
+    reopened = client.get(f"/regulations/{regulation_id}/groups/channels/edit", htmx=True)
+    assert reopened.status_code == 422 and any("не меняется" in m for m in messages(reopened))
     assert reload(app, Regulation, regulation_id).working_hours != "круглосуточно"
 
 
@@ -175,9 +178,7 @@ def test_signing_a_new_cadence_changes_the_clients_due_state(client, manager_wit
     record = make_client(manager, short_name="Вектор", days_ago=6)
     assert reload(app, Client, record.id).cadence(today()) != CadenceState.OK
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    data["contact_cadence_days"] = "10"
-    assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
+    assert save_group(client, regulation_id, "contact", {"contact_cadence_days": "10"}).status_code == 200
     assert reload(app, Client, record.id).cadence(today()) != CadenceState.OK  # a draft changes nothing
     sign(client, regulation_id, app)
     assert reload(app, Client, record.id).cadence(today()) == CadenceState.OK
@@ -191,9 +192,7 @@ def test_compare_marks_changed_clauses(client, manager_with_client, app):
     first = new_draft(client, record)
     sign(client, first, app)
     second = int(client.post(f"/regulations/{first}/revise").headers["Location"].rsplit("/", 1)[1])
-    data = form_data(_html(client.get(f"/regulations/{second}")))
-    data["payment_days"] = "30"
-    assert client.post(f"/regulations/{second}", data=data).status_code == 303
+    assert save_group(client, second, "acceptance", {"payment_days": "30"}).status_code == 200
     page = _html(client.get(f"/regulations/{second}/compare?with={first}"))
     changed = [label.strip() for label in
                re.findall(r'<tr class="changed">\s*<th scope="row">([^<]+)', page)]
@@ -275,9 +274,8 @@ def test_regulation_docx_prints_this_editions_clauses_each_in_its_place(client, 
     manager = login_as(Role.MANAGER)
     record = make_client(manager, short_name="Вектор", contact_cadence_days=3)
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    data.update({"contact_cadence_days": "6", "acceptance_days": "7", "payment_days": "12"})
-    assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
+    assert save_group(client, regulation_id, "contact", {"contact_cadence_days": "6"}).status_code == 200
+    assert save_group(client, regulation_id, "acceptance", {"acceptance_days": "7", "payment_days": "12"}).status_code == 200
     text = all_text(read_docx(client.get(f"/regulations/{regulation_id}.docx").data))
     assert re.findall(r"не реже одного раза в (\d+)", text) == ["6"]
     assert re.findall(r"Срок рассмотрения акта — (\d+)", text) == ["7"]
@@ -288,12 +286,12 @@ def test_hostile_text_prints_intact(client, manager_with_client, app):
     """Do «ёлочки», ampersands, angle brackets and a 10,000-character section print as typed?"""
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
     hostile = "ООО «Рога & Копыта» <script>alert(1)</script> {{ 7*7 }} {% if %}"
     long_text = "Длинный раздел. " * 625
-    data.update({"working_hours": hostile, "sla-0-description": hostile, "sections-0-title": "Особые условия",
-                 "sections-0-body": long_text.strip(), "meeting_place": "кабинет «Б» & переговорная"})
-    assert client.post(f"/regulations/{regulation_id}", data=data).status_code == 303
+    for group, changes in [("channels", {"working_hours": hostile}), ("sla", {"sla-0-description": hostile}),
+                           ("sections", {"sections-0-title": "Особые условия", "sections-0-body": long_text.strip()}),
+                           ("contact", {"meeting_place": "кабинет «Б» & переговорная"})]:
+        assert save_group(client, regulation_id, group, changes).status_code == 200
     text = all_text(read_docx(client.get(f"/regulations/{regulation_id}.docx").data))
     assert hostile in text and "Особые условия" in text and long_text.strip() in text
     assert "кабинет «Б» & переговорная" in text
@@ -305,9 +303,7 @@ def test_control_characters_in_the_form_are_refused(client, manager_with_client,
     """Is a NUL byte in a clause refused with a message (422), and the draft unchanged?"""
     _, record = manager_with_client
     regulation_id = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{regulation_id}")))
-    data["sla-0-description"] = "текст\x00с нулём"
-    response = client.post(f"/regulations/{regulation_id}", data=data)
+    response = save_group(client, regulation_id, "sla", {"sla-0-description": "текст\x00с нулём"})
     assert response.status_code == 422
     assert any("управляющие символы" in m for m in messages(response))
 

@@ -3,7 +3,7 @@ namesake warning, the quick log and its «С кем», the handover preview, the
 the regulation editor in sections and the word-level comparison."""
 
 from tests.html_checks import problems_of
-from tests.regulation_forms import form_data, new_draft, sign
+from tests.regulation_forms import group_data, group_url, new_draft, save_group, sign
 from webapp.models import Role
 
 
@@ -42,14 +42,15 @@ def test_regulation_editor_and_comparison_are_valid(client, manager_with_client,
     """Are the sectioned editor and the word-level comparison valid HTML?"""
     _, record = manager_with_client
     first = new_draft(client, record)
-    data = form_data(_html(client.get(f"/regulations/{first}")))
-    data["working_hours"] = "пн–пт с 10:00 до 18:00"
-    client.post(f"/regulations/{first}", data=data)
+    save_group(client, first, "channels", {"working_hours": "пн–пт с 10:00 до 18:00"})
     sign(client, first, app)
     second = int(client.post(f"/regulations/{first}/revise").headers["Location"].rsplit("/", 1)[1])
-    data = form_data(_html(client.get(f"/regulations/{second}")))
-    data["working_hours"] = "пн–пт с 09:00 до 18:00"
-    client.post(f"/regulations/{second}", data=data)
+    opened = group_data(client, second, "channels")
+    saved = save_group(client, second, "channels", {"working_hours": "пн–пт с 09:00 до 18:00"}, data=opened)
+    assert saved.status_code == 200 and problems_of(_html(saved)) == []
+    assert problems_of(_html(client.get(group_url(second, "parties"), htmx=True))) == []
+    conflict = save_group(client, second, "channels", {"working_hours": "круглосуточно"}, data=opened)
+    assert conflict.status_code == 409 and problems_of(_html(conflict)) == []
     assert problems_of(_html(client.get(f"/regulations/{second}"))) == []
     assert problems_of(_html(client.get(f"/regulations/{second}/compare?with={first}"))) == []
 

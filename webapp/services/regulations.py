@@ -125,14 +125,16 @@ def _deep_copy(clauses: dict[str, Any]) -> dict[str, Any]:
 
 
 EDITION_FIELDS = (*Regulation.CLAUSE_FIELDS, "parties", "city", "effective_date")
+NOT_EDITABLE = ("Редакция уже согласована или подписана и не меняется. Верните её в проект "
+                "или создайте новую редакцию.")
 
 
 def update_draft(regulation: Regulation, edit: Edit, *, acting: User) -> list[str]:
-    """Save the clauses of a draft. Agreed and signed editions refuse: make a new edition instead."""
+    """Save clauses of a draft: those ``edit`` holds (the editor saves one group at a time), each
+    merged field by field. Agreed and signed editions refuse: make a new edition instead."""
     _require_edit(acting, regulation.client)
     if not regulation.editable:
-        raise ServiceError("Редакция уже согласована или подписана и не меняется. Верните её в проект "
-                           "или создайте новую редакцию.")
+        raise ServiceError(NOT_EDITABLE)
     changed = saving.apply_edit(regulation, edit, EDITION_FIELDS)
     db.session.flush()
     return changed

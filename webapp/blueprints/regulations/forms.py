@@ -1,3 +1,6 @@
+from dataclasses import dataclass
+from functools import cache
+
 from wtforms import EmailField, FieldList, FormField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -79,8 +82,45 @@ WEEKDAY_CHOICES = choices([("", "— нет —")] + [(str(i), name) for i, name
 
 BLANK_ROWS = 2  # empty rows offered under each table; filled ones are kept on save
 
+# Text clauses stored with «\n» line endings whatever the browser sent (see ``plain_lines``).
+TEXT_CLAUSES = ("meeting_place", "channels", "working_hours", "intake_procedure", "hours_limit",
+                "confidentiality", "term_text")
 
-class ClausesForm(BaseForm):
+
+class ClauseFormBase(BaseForm):
+    """A form over some of the clauses: the whole set (the company standard) or one group of a draft.
+    Its ``values`` are the clauses it holds, and only those: a group saves its own fields."""
+
+    def tables(self) -> list[FieldList]:
+        return [f for f in self if isinstance(f, FieldList)]
+
+    def offer_blank_rows(self) -> None:
+        """Existing rows, then a couple of empty ones to fill in."""
+        for table in self.tables():
+            for _ in range(BLANK_ROWS):
+                table.append_entry()
+
+    def values(self) -> dict:
+        data = {}
+        for fld in self:
+            name = fld.short_name
+            if name in ("csrf_token", "version"):
+                continue
+            if isinstance(fld, FieldList):
+                rows = [entry.form for entry in fld]
+                data[name] = [row.row() for row in rows if not row.is_blank()]
+            elif name in TEXT_CLAUSES:
+                data[name] = plain_lines(fld.data)
+            elif name == "city":
+                data[name] = (fld.data or "").strip()
+            else:
+                data[name] = fld.data
+        for n, row in enumerate(data.get("escalation", []), start=1):
+            row["level"] = str(n)
+        return data
+
+
+class ClausesForm(ClauseFormBase):
     """The clauses shared by a client's regulation and the company standard."""
 
     contact_cadence_days = IntegerField("Связь с клиентом: каждые N рабочих дней", default=3, validators=[
@@ -109,40 +149,47 @@ class ClausesForm(BaseForm):
     sections = FieldList(FormField(SectionRowForm), min_entries=0)
     version = VersionField()
 
-    TABLES = ("sla", "escalation", "sections")
-    PLAIN = ("contact_cadence_days", "meeting_weekday", "meeting_time", "meeting_place", "channels",
-             "working_hours", "intake_procedure", "approval_threshold_hours", "approval_threshold_amount",
-             "acceptance_days", "payment_days", "hours_limit", "confidentiality", "term_text")
-
-    def offer_blank_rows(self) -> None:
-        """Existing rows, then a couple of empty ones to fill in."""
-        for name in self.TABLES:
-            for _ in range(BLANK_ROWS):
-                getattr(self, name).append_entry()
-
-    def values(self) -> dict:
-        data = {name: getattr(self, name).data for name in self.PLAIN}
-        for key in ("meeting_place", "channels", "working_hours", "intake_procedure", "hours_limit",
-                    "confidentiality", "term_text"):
-            data[key] = plain_lines(data[key])
-        for name in self.TABLES:
-            rows = [entry.form for entry in getattr(self, name)]
-            data[name] = [row.row() for row in rows if not row.is_blank()]
-        for n, row in enumerate(data["escalation"], start=1):
-            row["level"] = str(n)
-        return data
-
 
 class RegulationForm(ClausesForm):
+    """Every clause of an edition: the groups' forms take their fields from here."""
+
     city = StringField("Город подписания", default="г. Москва", validators=[Optional(), Length(max=100)])
     effective_date = DateField("Вступает в силу", validators=[Optional()],
                                description="Пусто — с даты подписания.")
     parties = FieldList(FormField(PartyRowForm), min_entries=0)
 
-    TABLES = ClausesForm.TABLES + ("parties",)
 
-    def values(self) -> dict:
-        data = super().values()
-        data["city"] = (self.city.data or "").strip()
-        data["effective_date"] = self.effective_date.data
-        return data
+@dataclass(frozen=True)
+class ClauseGroup:
+    """A group of clauses edited together: one card of the editor, one form, one save."""
+
+    key: str
+    title: str
+    fields: tuple[str, ...]
+
+
+CLAUSE_GROUPS = (
+    ClauseGroup("contact", "Связь и планёрки",
+                ("contact_cadence_days", "meeting_weekday", "meeting_time", "meeting_place")),
+    ClauseGroup("channels", "Каналы связи и рабочее время", ("channels", "working_hours")),
+    ClauseGroup("intake", "Приём задач и согласование стоимости",
+                ("intake_procedure", "approval_threshold_hours", "approval_threshold_amount")),
+    ClauseGroup("sla", "Приоритеты и сроки (SLA)", ("sla",)),
+    ClauseGroup("acceptance", "Приёмка и оплата", ("acceptance_days", "payment_days", "hours_limit")),
+    ClauseGroup("escalation", "Эскалация", ("escalation",)),
+    ClauseGroup("confidentiality", "Конфиденциальность и срок действия", ("confidentiality", "term_text")),
+    ClauseGroup("sections", "Дополнительные разделы", ("sections",)),
+)
+# An edition's groups: its parties first, then the clauses it shares with the standard.
+EDITION_GROUPS = (ClauseGroup("parties", "Стороны и ответственные лица", ("city", "effective_date", "parties")),
+                  *CLAUSE_GROUPS)
+GROUPS = {group.key: group for group in EDITION_GROUPS}
+
+
+@cache
+def group_form(key: str) -> type[ClauseFormBase]:
+    """The form of one group of an edition: its fields (as declared on ``RegulationForm``) and the
+    version, so a save writes that group's clauses and nothing else."""
+    group = GROUPS[key]
+    fields = {name: getattr(RegulationForm, name) for name in group.fields}
+    return type(f"{key.title()}GroupForm", (ClauseFormBase,), {**fields, "version": RegulationForm.version})

@@ -4,7 +4,8 @@ from flask_login import current_user
 from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.regulations import bp
-from webapp.blueprints.regulations.forms import ClausesForm, RegulationForm
+from webapp.blueprints.regulations.forms import (CLAUSE_GROUPS, EDITION_GROUPS, GROUPS, ClauseFormBase, ClausesForm,
+                                                 group_form)
 from webapp.documents.regulation import render_regulation
 from webapp.documents.render import content_disposition
 from webapp.extensions import db
@@ -24,7 +25,7 @@ def _load(regulation_id: int):
     return regulation_service.get_regulation(current_user, regulation_id)
 
 
-def _fill(form: ClausesForm, record) -> None:
+def _fill(form: ClauseFormBase, record) -> None:
     """Put a record's clauses (and table rows) into a form drawn for GET."""
     form.process(obj=record, data={"meeting_weekday": record.meeting_weekday})
     if record.id is not None:
@@ -47,33 +48,62 @@ def index(client_id: int):
 
 
 def _detail_context(regulation, **extra) -> dict:
-    """What the edition's page shows besides its form: the moves, the other editions."""
+    """What the edition's page shows: its clause groups, the moves, the other editions."""
     others = [v for v in regulation_service.versions(regulation.client) if v.id != regulation.id]
-    return dict(regulation=regulation, can_edit=access.can_edit_client(current_user, regulation.client),
+    can_edit = access.can_edit_client(current_user, regulation.client)
+    return dict(regulation=regulation, can_edit=can_edit, can_edit_clauses=can_edit and regulation.editable,
                 moves=workflow.allowed_moves(regulation, current_user), others=others,
-                open_edition=next((v for v in others if v.is_open), None),
+                open_edition=next((v for v in others if v.is_open), None), groups=EDITION_GROUPS,
                 labels=regulation_service.CLAUSE_LABELS, **extra)
 
 
-@bp.route("/regulations/<int:regulation_id>", methods=["GET", "POST"])
+@bp.get("/regulations/<int:regulation_id>")
 @allow()
 def detail(regulation_id: int):
-    """An edition: its clauses; a draft is edited here by the client's manager."""
+    """An edition: its clauses in groups; a draft's groups are edited in place by the client's manager."""
     regulation = _load(regulation_id)
-    form = RegulationForm()
-    if request.method == "POST":
-        access.require_edit_client(current_user, regulation.client)
-    else:
+    return htmx.render(DETAIL, **_detail_context(regulation))
+
+
+def _group(key: str):
+    if key not in GROUPS:
+        abort(404)
+    return GROUPS[key]
+
+
+@bp.route("/regulations/<int:regulation_id>/groups/<group>/edit", methods=["GET", "POST"])
+@allow(*EDITORS)
+def edit_group(regulation_id: int, group: str):
+    """Inline edit of one clause group of a draft (click → its form → save → the group with the new
+    version, and the status buttons carrying it). Groups save alone: two people editing different
+    groups never conflict; the same field answers 409 with both values."""
+    regulation = _load(regulation_id)
+    access.require_edit_client(current_user, regulation.client)
+    spec = _group(group)
+    form = group_form(spec.key)()
+    if request.method == "GET":
         _fill(form, regulation)
     outcome = submit(form, lambda: regulation_service.update_draft(regulation, saving.edit_of(form),
                                                                    acting=current_user))
     if outcome.saved:
-        flash("Проект регламента сохранён.", "success")
-        return htmx.redirect(url_for("regulations.detail", regulation_id=regulation.id))
-    if regulation.editable:
-        form.offer_blank_rows()
-    return htmx.render(DETAIL, **_detail_context(regulation, form=form, conflict=outcome.conflict),
-                       status=outcome.status)
+        return htmx.render_fragment(DETAIL, "group_view", "actions", group=spec, opened=True, saved=True,
+                                    actions_oob=True, **_detail_context(regulation))
+    status_code = outcome.status
+    if request.method == "GET" and not regulation.editable:  # agreed meanwhile: say so before any typing
+        form.form_errors.append(regulation_service.NOT_EDITABLE)
+        status_code = 422
+    form.offer_blank_rows()
+    return htmx.render_fragment(DETAIL, "group_form", status=status_code, group=spec, form=form,
+                                conflict=outcome.conflict, **_detail_context(regulation))
+
+
+@bp.get("/regulations/<int:regulation_id>/groups/<group>")
+@allow()
+def show_group(regulation_id: int, group: str):
+    """One clause group as displayed (the «Отмена» of its inline edit)."""
+    regulation = _load(regulation_id)
+    return htmx.render_fragment(DETAIL, "group_view", group=_group(group), opened=True,
+                                **_detail_context(regulation))
 
 
 @bp.post("/regulations/<int:regulation_id>/status")
@@ -84,12 +114,7 @@ def move(regulation_id: int):
     url = url_for("regulations.detail", regulation_id=regulation.id)
 
     def refused(message: str, code: int):
-        form = RegulationForm(formdata=None)
-        _fill(form, regulation)
-        if regulation.editable:
-            form.offer_blank_rows()
-        return htmx.render(DETAIL, **_detail_context(regulation, form=form, conflict=[], workflow_message=message),
-                           status=code)
+        return htmx.render(DETAIL, **_detail_context(regulation, workflow_message=message), status=code)
 
     return status.change_status(regulation, redirect_url=url, refused=refused)
 
@@ -115,11 +140,7 @@ def delete(regulation_id: int):
         regulation_service.delete_draft(regulation, request.form.get("version"), acting=current_user)
     except DeleteConflict as conflict:
         db.session.rollback()
-        form = RegulationForm(formdata=None)
-        _fill(form, regulation)
-        form.offer_blank_rows()
-        return htmx.render(DETAIL, **_detail_context(regulation, form=form, conflict=[],
-                                                     workflow_message=conflict.message), status=409)
+        return htmx.render(DETAIL, **_detail_context(regulation, workflow_message=conflict.message), status=409)
     db.session.commit()
     flash("Проект регламента удалён.", "success")
     return htmx.redirect(url_for("regulations.index", client_id=client_id))
@@ -167,4 +188,4 @@ def standard():
         return htmx.redirect(url_for("regulations.standard"))
     form.offer_blank_rows()
     return htmx.render("regulations/standard.html", form=form, record=record, conflict=outcome.conflict,
-                       status=outcome.status)
+                       groups=CLAUSE_GROUPS, status=outcome.status)

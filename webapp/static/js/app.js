@@ -102,12 +102,17 @@
     }
   }, true);
 
-  // A status change next to a form of the same record (data-guard-form="id" around its buttons)
-  // would drop that form's unsaved edits: it is refused, and the note inside the guard says why.
+  // A status change next to forms of the same record (data-guard-form="<selector of those forms>"
+  // around its buttons, e.g. the open groups of a regulation draft) would drop their unsaved edits:
+  // it is refused, and the note inside the guard says why.
   document.addEventListener("submit", function (event) {
     var guard = event.target.closest && event.target.closest("[data-guard-form]");
-    var form = guard && document.getElementById(guard.getAttribute("data-guard-form"));
-    if (!form || !isChanged(form)) return;
+    if (!guard) return;
+    var forms = document.querySelectorAll(guard.getAttribute("data-guard-form"));
+    var changed = Array.prototype.some.call(forms, function (form) {
+      return form !== event.target && isChanged(form);
+    });
+    if (!changed) return;
     event.preventDefault();
     event.stopImmediatePropagation();
     sending = null;
@@ -115,11 +120,20 @@
     if (note) { note.hidden = false; note.focus(); }
   }, true);
 
-  // A link to a folded section («Связь и планёрки» in the regulation editor) unfolds it.
+  // A link to a folded section («Связь и планёрки» in the regulation editor) unfolds it: the
+  // <details> itself, or the one inside the card it points at. So does the page opened at its anchor.
+  function unfold(id) {
+    var target = id && document.getElementById(id);
+    var details = target && (target.tagName === "DETAILS" ? target : target.querySelector("details"));
+    if (details) details.open = true;
+  }
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("a[data-open-group]");
-    var target = link && document.getElementById(link.getAttribute("href").slice(1));
-    if (target && target.tagName === "DETAILS") target.open = true;
+    if (link) unfold(link.getAttribute("href").slice(1));
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var hash = window.location.hash.slice(1);
+    if (hash && document.querySelector("a[data-open-group][href='#" + CSS.escape(hash) + "']")) unfold(hash);
   });
 
   // Escape in an inline form presses its «Отмена» button.

@@ -228,6 +228,7 @@ def test_a_status_change_with_unsaved_regulation_edits_is_refused_with_a_message
     page.get_by_role("button", name="Создать регламент").click()
     page.wait_for_url("**/regulations/*")
     page.get_by_role("link", name="Связь и планёрки").click()
+    page.get_by_role("button", name="Изменить раздел «Связь и планёрки»").click()
     place = page.get_by_label("Место планёрки")
     expect(place).to_be_visible()
     place.fill("офис клиента, переговорная 2")

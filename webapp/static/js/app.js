@@ -131,10 +131,12 @@
     var link = event.target.closest && event.target.closest("a[data-open-group]");
     if (link) unfold(link.getAttribute("href").slice(1));
   });
-  document.addEventListener("DOMContentLoaded", function () {
+  function unfoldAnchored() {
     var hash = window.location.hash.slice(1);
     if (hash && document.querySelector("a[data-open-group][href='#" + CSS.escape(hash) + "']")) unfold(hash);
-  });
+  }
+  document.addEventListener("DOMContentLoaded", unfoldAnchored);
+  window.addEventListener("hashchange", unfoldAnchored);
 
   // Escape in an inline form presses its «Отмена» button.
   document.addEventListener("keydown", function (event) {

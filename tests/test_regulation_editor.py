@@ -72,7 +72,8 @@ def test_two_people_editing_different_groups_both_keep_their_changes(client, man
     colleague = _colleague(app, make_user)
     mine = group_data(client, regulation_id, "sla")
     theirs = group_data(colleague, regulation_id, "contact")
-    assert save_group(colleague, regulation_id, "contact", {"meeting_place": "Офис клиента"}, data=theirs).status_code == 200
+    saved = save_group(colleague, regulation_id, "contact", {"meeting_place": "Офис клиента"}, data=theirs)
+    assert saved.status_code == 200
     response = save_group(client, regulation_id, "sla", {"sla-0-reaction": "15 минут"}, data=mine)
     assert response.status_code == 200, messages(response)
     stored = reload(app, Regulation, regulation_id)
@@ -87,7 +88,8 @@ def test_same_field_from_two_people_is_a_conflict_with_both_values(client, manag
     colleague = _colleague(app, make_user)
     mine = group_data(client, regulation_id, "channels")
     theirs = group_data(colleague, regulation_id, "channels")
-    assert save_group(colleague, regulation_id, "channels", {"working_hours": "с 10 до 19"}, data=theirs).status_code == 200
+    saved = save_group(colleague, regulation_id, "channels", {"working_hours": "с 10 до 19"}, data=theirs)
+    assert saved.status_code == 200
     response = save_group(client, regulation_id, "channels", {"working_hours": "круглосуточно"}, data=mine)
     assert response.status_code == 409
     conflict = _html(response)

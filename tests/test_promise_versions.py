@@ -168,20 +168,28 @@ class Walker:
         return min(usable, key=lambda k: (order(k), candidates.index(k)), default=None)
 
     def own_fields(self, submission: Submission) -> list[str]:
-        """Fields the user may change in this form, textareas first: text columns with a text input."""
+        """Fields the user may change in this form: text columns with a text input (textareas
+        first), then date columns with a date input."""
         if submission.endpoint in FIELDS:
             return [FIELDS[submission.endpoint][0]]
         columns = sa.inspect(submission.record[0]).columns
-        keys = [k for k in (submission.shown or {}) if k in columns
-                and isinstance(columns[k].type, sa.String) and not isinstance(columns[k].type, sa.Enum)
-                and submission.inputs.get(submission.input_name(k)) in {*TEXT_INPUTS, "textarea"}]
-        return sorted(keys, key=lambda k: submission.inputs[submission.input_name(k)] != "textarea")
+
+        def order(key: str) -> int:
+            kind, shown_as = columns[key].type, submission.inputs.get(submission.input_name(key))
+            if isinstance(kind, sa.String) and not isinstance(kind, sa.Enum):
+                return 0 if shown_as == "textarea" else 1 if shown_as in TEXT_INPUTS else 9
+            return 2 if isinstance(kind, sa.Date) and shown_as == "date" else 9
+
+        keys = [k for k in (submission.shown or {}) if k in columns and order(k) < 9]
+        return sorted(keys, key=order)
 
     def my_value(self, submission: Submission, key: str) -> str:
         self.counter += 1
         kind = submission.inputs[submission.input_name(key)]
         return {"email": f"moya.pravka{self.counter}@example.test",
-                "tel": f"+7 900 000-00-{self.counter:02d}"}.get(kind, f"Моя правка {self.counter}")
+                "tel": f"+7 900 000-00-{self.counter:02d}",
+                "date": (date(2026, 12, 1) + timedelta(days=self.counter)).isoformat(),
+                }.get(kind, f"Моя правка {self.counter}")
 
     def post(self, submission: Submission, **changes):
         data = dict(submission.fields)

@@ -270,9 +270,13 @@ class Walker:
         if submission is None:
             return
         model = submission.record[0]
+        if getattr(model, "workflow", None) is None:
+            self.problems.append(f"{first.endpoint}: the form posts a move (target, from) for a {model.__name__}, "
+                                 f"which declares no workflow (models/workflow.py): {WHAT_TO_DO}")
+            return
         current = self.stored(submission).status
         target = model.workflow.states(submission.fields["target"])
-        moved = next(s for s in model.workflow.states if s not in (current, target))
+        moved = next((s for s in model.workflow.states if s not in (current, target)), target)
         self.colleague_saves(submission, "status", moved)
         self.refused_unchanged(submission, f"a move from «{current.value}» after a colleague moved the record "
                                            f"to «{moved.value}»", **self.move_fields(submission))

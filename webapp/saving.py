@@ -240,6 +240,18 @@ def edit_of(form: Any) -> Edit:
     return Edit(form.values(), form.version.data, decode_shown(form.version.shown))
 
 
+def row_edit(form: Any, record: Any, save: Callable[[Edit], Any], *, saved: Callable[[], Any],
+             drawn: Callable[["Outcome"], Any]) -> Any:
+    """One row's inline form (a contact, a stage), the same way on every list: opened, it is armed
+    from ``record``; submitted, ``save(edit)`` (the service) runs through ``submit``. ``saved()``
+    draws the row after a save; ``drawn(outcome)`` draws the form again — opened (200), refused
+    (422) or conflicting (409, both values shown, re-armed)."""
+    if not form.is_submitted():
+        arm(form, record)
+    outcome = submit(form, lambda: save(edit_of(form)))
+    return saved() if outcome.saved else drawn(outcome)
+
+
 @dataclass
 class ConflictRow:
     label: str

@@ -381,13 +381,11 @@ def stage(item_id: int, stage_id: int):
         return htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record))
     access.require(access.can_plan_item(current_user, item), "Этапы ведут команда клиента и руководитель производства.")
     form = StageForm(obj=record, prefix=f"stage{record.id}")
-    if request.method == "GET":
-        saving.arm(form, record)
-    outcome = submit(form, lambda: backlog_service.update_stage(record, saving.edit_of(form), acting=current_user))
-    if outcome.saved:
-        return htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record))
-    return htmx.render_fragment(DETAIL, "stage_form_row", status=outcome.status,
-                                **_item_context(item, stage=record, form=form, conflict=outcome.conflict))
+    return saving.row_edit(
+        form, record, lambda edit: backlog_service.update_stage(record, edit, acting=current_user),
+        saved=lambda: htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record)),
+        drawn=lambda outcome: htmx.render_fragment(DETAIL, "stage_form_row", status=outcome.status, **_item_context(
+            item, stage=record, form=form, conflict=outcome.conflict)))
 
 
 @bp.post("/backlog/<int:item_id>/stages/<int:stage_id>/done")

@@ -167,14 +167,12 @@ def contact(client_id: int, contact_id: int):
         return htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person))
     access.require_edit_client(current_user, client)
     form = ContactForm(obj=person, prefix=f"contact{person.id}")
-    if request.method == "GET":
-        saving.arm(form, person)
-    outcome = submit(form, lambda: client_service.update_contact(person, saving.edit_of(form), acting=current_user))
-    if outcome.saved:
-        return htmx.trigger(htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person)),
-                            "contacts-changed", {"client": client.id})
-    return htmx.render_fragment(DETAIL, "contact_form_row", status=outcome.status,
-                                **_card_context(client, contact=person, form=form, conflict=outcome.conflict))
+    return saving.row_edit(
+        form, person, lambda edit: client_service.update_contact(person, edit, acting=current_user),
+        saved=lambda: htmx.trigger(htmx.render_fragment(DETAIL, "contact_row", **_card_context(client, contact=person)),
+                                   "contacts-changed", {"client": client.id}),
+        drawn=lambda outcome: htmx.render_fragment(DETAIL, "contact_form_row", status=outcome.status, **_card_context(
+            client, contact=person, form=form, conflict=outcome.conflict)))
 
 
 @bp.post("/<int:client_id>/contacts/<int:contact_id>/delete")

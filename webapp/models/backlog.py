@@ -349,6 +349,11 @@ class Estimate(Audited, db.Model):
     created_by: Mapped[User | None] = relationship(lazy="joined")
 
     @property
+    def breakdown(self) -> list[tuple[str, Decimal]]:
+        """The internal lines as (work, hours)."""
+        return [(row.get("title", ""), Decimal(row.get("hours") or 0)) for row in self.lines or []]
+
+    @property
     def audit_label(self) -> str:
         return f"Оценка {self.number} задачи #{self.item_id}"
 

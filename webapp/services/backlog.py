@@ -443,7 +443,9 @@ def _refresh_estimate(item: BacklogItem) -> None:
 
 def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Decimal | None = None,
                   lines: list[dict[str, Any]] | None = None, note: str = "") -> Estimate:
-    """A new version of the estimate: cost = hours × rate (the client's, else the company's).
+    """A new version of the estimate: cost = hours × rate (the client's, else the company's). Given
+    ``lines`` (the internal breakdown: work and hours), the hours are their sum; the lines stay ours,
+    never printed or sent to the client.
 
     An approval in force stays valid while the new cost is within ``APPROVAL_TOLERANCE`` of the
     approved one; above it the approval is voided, and an approved item goes back to estimation.
@@ -452,9 +454,13 @@ def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Deci
                    "Оценивают задачу команда клиента и руководитель производства.")
     if item.is_closed:
         raise ServiceError("Задача закрыта: оценка не меняется.")
-    lines = [row for row in (lines or []) if (row.get("title") or "").strip() or row.get("hours")]
+    lines = [{"title": (row.get("title") or "").strip(), "hours": row.get("hours")} for row in (lines or [])
+             if (row.get("title") or "").strip() or row.get("hours") is not None]
+    for row in lines:
+        if not row["title"] or row["hours"] is None or Decimal(row["hours"]) <= 0:
+            raise ServiceError("Каждой строке оценки нужны работа и часы больше нуля.")
     if lines:
-        hours = sum((Decimal(row.get("hours") or 0) for row in lines), Decimal(0))
+        hours = sum((Decimal(row["hours"]) for row in lines), Decimal(0))
     if hours is None or hours <= 0:
         raise ServiceError("Укажите часы: больше нуля.", field="hours")
     if hours >= MAX_HOURS:
@@ -466,8 +472,8 @@ def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Deci
     number = (db.session.scalar(sa.select(sa.func.max(Estimate.number)).where(Estimate.item_id == item.id)) or 0) + 1
     cost = (hours * rate).quantize(Decimal("0.01"))
     estimate = Estimate(item=item, number=number, hours=hours, rate=rate, cost=cost, note=note.strip(),
-                        lines=[{"title": (r.get("title") or "").strip(), "hours": format(Decimal(r.get("hours") or 0), "f")}
-                               for r in lines], created_by_id=acting.id, created_at=utcnow())
+                        lines=[{"title": r["title"], "hours": format(Decimal(r["hours"]), "f")} for r in lines],
+                        created_by_id=acting.id, created_at=utcnow())
     db.session.add(estimate)
     db.session.flush()
     _refresh_estimate(item)

@@ -294,7 +294,8 @@ def estimate(item_id: int):
     access.require(access.can_plan_item(current_user, item), "Оценивают задачу команда клиента и руководитель производства.")
     form = EstimateForm(prefix="estimate")
     outcome = submit(form, lambda: backlog_service.estimate_item(
-        item, hours=form.hours.data, rate=form.rate.data, note=form.note.data or "", acting=current_user))
+        item, hours=form.hours.data, rate=form.rate.data, lines=form.line_values(), note=form.note.data or "",
+        acting=current_user))
     if outcome.saved:
         flash(f"Оценка {outcome.result.number}: {outcome.result.hours} ч.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#estimate")

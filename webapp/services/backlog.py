@@ -25,10 +25,11 @@ from webapp.extensions import db
 from webapp.intake.email import ParsedEmail
 from webapp.formatting import local, long_date, money, number, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
-                           Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
+                           Contact, Estimate, IntakeChannel, ItemStatus, ItemWord, Priority, PriorityAgreement, Stage,
                            Role, SignedLink, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
-from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
+from webapp.models.backlog import (APPROVAL_TOLERANCE, CLOSED, FINISHED, OPEN, RANK_GAP, SLA_PAUSED,
+                                   WAITING_ON_CLIENT)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, links, mail,
@@ -372,11 +373,13 @@ def create_item(client: Client, data: dict[str, Any], *, acting: User) -> Backlo
         db.session.add(item)
         try:
             db.session.flush()
-            return item
         except IntegrityError:
             db.session.rollback()  # the whole intake again, on the next number
             if attempt == NUMBER_ATTEMPTS - 1:
                 raise ServiceError("Не удалось выдать номер заявке: попробуйте ещё раз.") from None
+            continue
+        refresh_words(item)
+        return item
     raise AssertionError("unreachable")
 
 
@@ -423,7 +426,57 @@ def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
     changed = saving.write(item, data)
     if {"priority", "received_at"} & set(changed) and item.waiting_since is None:
         _refresh_sla_stages(item)
+    if set(WORD_FIELDS) & set(changed):
+        refresh_words(item)
     return changed
+
+
+# --- similar past items -------------------------------------------------------------------------------
+
+WORD_FIELDS = ("title", "request_text", "goal", "current_behaviour", "required_behaviour", "acceptance_criteria")
+SIMILAR_LIMIT = 5
+SIMILAR_WORDS = 12  # the rarest words of an item that look for its peers
+
+
+def refresh_words(item: BacklogItem) -> None:
+    """The item's stored word set from its title, request and spec (``BacklogItem.words``)."""
+    db.session.execute(sa.delete(ItemWord).where(ItemWord.item_id == item.id))
+    words = item.words
+    if words:
+        db.session.execute(sa.insert(ItemWord), [{"item_id": item.id, "word": w} for w in words])
+
+
+@dataclass
+class Similar:
+    item: BacklogItem
+    score: float
+
+
+def similar_items(user: User, item: BacklogItem, *, limit: int = SIMILAR_LIMIT) -> list[Similar]:
+    """Finished items of any client the user may see that share the rarest words of this one's
+    request and spec, the closest first: «why it costs this much», from real examples.
+
+    Two indexed queries whatever the data: how many items use each of the item's words (the index
+    on words), then the items scored by the rare words they share (a word used by few items weighs
+    more), joined to the scoped, finished items."""
+    words = item.words
+    if not words:
+        return []
+    frequency = dict(db.session.execute(
+        sa.select(ItemWord.word, sa.func.count()).where(ItemWord.word.in_(words)).group_by(ItemWord.word)).all())
+    shared = sorted((w for w in words if frequency.get(w, 0) > 1), key=lambda w: (frequency[w], w))[:SIMILAR_WORDS]
+    if not shared:
+        return []
+    weight = sa.case({w: 1.0 / frequency[w] for w in shared}, value=ItemWord.word, else_=0.0)
+    scores = (sa.select(ItemWord.item_id, sa.func.sum(weight).label("score"))
+              .where(ItemWord.word.in_(shared), ItemWord.item_id != item.id)
+              .group_by(ItemWord.item_id).subquery())
+    query = (access.visible_items(user).add_columns(scores.c.score)
+             .join(scores, scores.c.item_id == BacklogItem.id)
+             .where(BacklogItem.status.in_(FINISHED))
+             .options(lazyload(BacklogItem.requester), lazyload(BacklogItem.assignee))
+             .order_by(scores.c.score.desc(), BacklogItem.id.desc()).limit(limit))
+    return [Similar(found, float(score)) for found, score in db.session.execute(query).all()]
 
 
 # --- estimates and approvals ------------------------------------------------------------------------

@@ -203,6 +203,8 @@ def _item_context(item: BacklogItem, **extra) -> dict:
                                                            "billable": item.billing.value == "billable"})
     if "stage_form" not in extra:
         extra["stage_form"] = NewStageForm(formdata=None, prefix="new-stage")
+    if "similar" not in extra:  # the estimator's examples: ours, so only for who estimates
+        extra["similar"] = backlog_service.similar_items(current_user, item) if can_plan else []
     return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
                 can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
                 sla=backlog_service.sla_state(item, day), events=backlog_service.history(item),

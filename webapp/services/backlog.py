@@ -799,6 +799,43 @@ def fix_priorities(client: Client, *, contact_id: int | None, acting: User, agre
     return agreement
 
 
+@dataclass
+class AgreedOrder:
+    """The client's open items in their order, with the last «Зафиксировать приоритеты»."""
+
+    items: list[BacklogItem]
+    agreement: PriorityAgreement | None
+    changed: bool  # the order (or the set of open items) is no longer what was agreed
+
+
+def agreed_order(user: User, client: Client, day: date) -> AgreedOrder:
+    """What the printed list and the export show: the open items the user may see, ranked, and the
+    last agreement of the order; whether the order moved on since."""
+    items = client_backlog(user, client, ItemFilters(), day)
+    last = next(iter(agreements(client, limit=1)), None)
+    changed = False
+    if last is not None:
+        shown = {i.id for i in items}
+        changed = [row["id"] for row in last.items if row["id"] in shown] != [i.id for i in items]
+    return AgreedOrder(items, last, changed)
+
+
+def order_sheet(order: AgreedOrder, client: Client):
+    """The agreed order as plain data for ``documents.backlog_order``: no notes, no internal lines."""
+    from webapp.documents.backlog_order import OrderRow, OrderSheet
+
+    last = order.agreement
+    agreed = "не согласован"
+    if last is not None:
+        agreed = (f"{last.contact.full_name if last.contact else 'контакт удалён'}, "
+                  f"{local(last.agreed_at).strftime('%d.%m.%Y %H:%M')}")
+    rows = [OrderRow(n, i.key, i.title, i.priority.label, i.status.label, i.estimate_hours, i.estimate_cost)
+            for n, i in enumerate(order.items, start=1)]
+    return OrderSheet(client_name=client.short_name, agreed=agreed, rows=rows,
+                      exported=local(utcnow()).strftime("%d.%m.%Y %H:%M"),
+                      note="Порядок изменён после согласования." if order.changed else "")
+
+
 # --- «Мой день» ------------------------------------------------------------------------------------------
 
 APPROVAL_WAIT_DAYS = 2  # calendar days an estimate may wait on the client before it shows

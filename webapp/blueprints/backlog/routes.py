@@ -8,6 +8,7 @@ from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
 from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm,
                                              PrioritiesForm, RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.documents.backlog_order import render_order_xlsx
 from webapp.documents.render import content_disposition
 from webapp.documents.spec import render_spec
 from webapp.extensions import db
@@ -15,6 +16,7 @@ from webapp.formatting import from_local, today
 from webapp.intake.email import NotAnEmail, parse_eml
 from webapp.models import audit as audit_log
 from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
+from webapp.models.types import utcnow
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import ServiceError, access, as_id, attachments, workflow
@@ -25,6 +27,7 @@ DETAIL = "backlog/detail.html"
 ALL = "backlog/index.html"
 STATUS_FILTERS = [("all", "Все"), ("closed", "Закрытые")] + [(s.value, s.label) for s in ItemStatus]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm}
 
 
@@ -69,6 +72,27 @@ def client_list(client_id: int):
     """The client's ranked backlog: filters in the URL, reorder by drag and drop or keys."""
     client = access.get_client(current_user, client_id)
     return htmx.render(LIST, block="results", **_client_context(client))
+
+
+@bp.get("/clients/<int:client_id>/backlog/print")
+@allow()
+def print_order(client_id: int):
+    """«Печать»: the client's ranked open items and who agreed the order, when — a page for paper."""
+    client = access.get_client(current_user, client_id)
+    order = backlog_service.agreed_order(current_user, client, today())
+    return htmx.render("backlog/print.html", client=client, order=order, printed_at=utcnow())
+
+
+@bp.get("/clients/<int:client_id>/backlog.xlsx")
+@allow()
+def export_order(client_id: int):
+    """«Excel»: the same ranked list as an XLSX workbook, the agreement in its header."""
+    client = access.get_client(current_user, client_id)
+    order = backlog_service.agreed_order(current_user, client, today())
+    response = make_response(render_order_xlsx(backlog_service.order_sheet(order, client)))
+    response.headers["Content-Type"] = XLSX
+    response.headers["Content-Disposition"] = content_disposition(f"Приоритеты {client.short_name}.xlsx")
+    return response
 
 
 @bp.route("/clients/<int:client_id>/backlog/new", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-"""backlog: the stored word set of each item, for «similar past items» while estimating
+"""backlog: the stored word set of each item, for «similar past items» while estimating; a covering
+index for the all-clients overview
 
 Revision ID: 3b9e1c7d5a20
 Revises: fad421b2d1fd
@@ -46,6 +47,8 @@ def upgrade():
     )
     with op.batch_alter_table('backlog_item_words', schema=None) as batch_op:
         batch_op.create_index('ix_backlog_item_words_word', ['word', 'item_id'], unique=False)
+    with op.batch_alter_table('backlog_items', schema=None) as batch_op:
+        batch_op.create_index('ix_backlog_items_status_assignee_estimate', ['status', 'assignee_id', 'estimate_hours'], unique=False)
     connection = op.get_bind()
     rows = connection.execute(sa.text(
         "SELECT id, title, request_text, goal, current_behaviour, required_behaviour, acceptance_criteria "
@@ -61,6 +64,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('backlog_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_backlog_items_status_assignee_estimate')
     with op.batch_alter_table('backlog_item_words', schema=None) as batch_op:
         batch_op.drop_index('ix_backlog_item_words_word')
     op.drop_table('backlog_item_words')

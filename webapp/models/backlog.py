@@ -152,21 +152,21 @@ def _has_estimate(item: "BacklogItem") -> str | None:
 
 
 def _may_start(item: "BacklogItem") -> str | None:
-    """No work on an item that needs the client's approval until a valid one is recorded: the
-    regulation's threshold (hours and/or money, from the terms in force) decides which do."""
-    if item.billing == Billing.WARRANTY:
+    """No work on an item nobody estimated (warranty work aside): without hours, nobody knows whether
+    it needs the client's approval. Whether it does — the regulation's threshold — is the service's
+    guard (``services.backlog``), which reads the terms in force."""
+    if item.billing == Billing.WARRANTY or item.estimate_hours is not None:
         return None
-    if item.estimate_hours is None:
-        return "Сначала оцените задачу: без оценки неясно, нужно ли согласование."
-    if item.has_valid_approval:
-        return None
-    from webapp.services.terms import effective_terms  # the terms read models only
+    return "Сначала оцените задачу: без оценки неясно, нужно ли согласование."
 
-    terms = effective_terms(item.client)
-    if needs_approval(item.estimate_hours, item.estimate_cost, terms.approval_threshold_hours,
-                      terms.approval_threshold_amount):
-        return "Оценка выше порога регламента: запишите согласование ЛПР клиента."
-    return None
+
+def approval_missing(item: "BacklogItem", threshold_hours: Decimal | None,
+                     threshold_amount: Decimal | None) -> bool:
+    """Work on ``item`` waits for a recorded approval: not warranty, none in force, and its
+    estimate reaches the threshold."""
+    if item.billing == Billing.WARRANTY or item.has_valid_approval:
+        return False
+    return needs_approval(item.estimate_hours, item.estimate_cost, threshold_hours, threshold_amount)
 
 
 def needs_approval(hours: Decimal | None, cost: Decimal | None, threshold_hours: Decimal | None,
@@ -230,6 +230,8 @@ class BacklogItem(Versioned, Audited, db.Model):
         sa.UniqueConstraint("client_id", "number"),
         sa.Index("ix_backlog_items_client_rank", "client_id", "rank"),
         sa.Index("ix_backlog_items_assignee_status", "assignee_id", "status"),
+        # The all-clients overview groups the open items by assignee and status from this index alone.
+        sa.Index("ix_backlog_items_status_assignee_estimate", "status", "assignee_id", "estimate_hours"),
         sa.Index("ix_backlog_items_status_changed", "status", "status_changed_at"),
         sa.Index("ix_backlog_items_received", "received_at", "id"),
     )

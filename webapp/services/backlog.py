@@ -29,7 +29,7 @@ from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, B
                            Role, SignedLink, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
 from webapp.models.backlog import (APPROVAL_TOLERANCE, CLOSED, FINISHED, OPEN, RANK_GAP, SLA_PAUSED,
-                                   WAITING_ON_CLIENT)
+                                   WAITING_ON_CLIENT, approval_missing)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, links, mail,
@@ -141,12 +141,22 @@ class Workload:
     spent_week: Decimal
 
 
-def workload(user: User, day: date) -> list[Workload]:
-    """Per assignee: open items, their estimated hours, hours logged this week (two grouped queries)."""
-    visible = access.visible_items(user).where(BacklogItem.status.in_(OPEN)).subquery()
+@dataclass
+class Overview:
+    workload: list[Workload]
+    waiting: dict[str, int]  # open items waiting on «us» and on the «client»
+
+
+def overview(user: User, day: date) -> Overview:
+    """The all-clients backlog's heading: per assignee the open items, their estimated hours and the
+    hours logged this week; how many open items wait on us and on the client. The open items are
+    read once, grouped by assignee and status, from the covering index (status, assignee, estimate);
+    the week's hours from the index on the day."""
     rows = db.session.execute(
-        sa.select(visible.c.assignee_id, sa.func.count(), sa.func.coalesce(sa.func.sum(visible.c.estimate_hours), 0))
-        .group_by(visible.c.assignee_id)).all()
+        access.visible_items(user).where(BacklogItem.status.in_(OPEN))
+        .with_only_columns(BacklogItem.assignee_id, BacklogItem.status, sa.func.count(),
+                           sa.func.coalesce(sa.func.sum(BacklogItem.estimate_hours), 0))
+        .group_by(BacklogItem.assignee_id, BacklogItem.status)).all()
     monday = day - timedelta(days=day.weekday())
     week = sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours)).where(
         TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day).group_by(TimeEntry.user_id)
@@ -155,21 +165,19 @@ def workload(user: User, day: date) -> list[Workload]:
     spent = dict(db.session.execute(week).all())
     ids = {r[0] for r in rows if r[0]} | {u for u in spent if u}
     names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-    found = {r[0]: Workload(r[0], names.get(r[0], "Не назначен") if r[0] else "Не назначен", r[1],
-                            Decimal(r[2]), Decimal(spent.get(r[0]) or 0)) for r in rows}
+    found: dict[int | None, Workload] = {}
+    waiting = {"us": 0, "client": 0}
+    for assignee_id, status, count, hours in rows:
+        row = found.setdefault(assignee_id, Workload(
+            assignee_id, names.get(assignee_id, "Не назначен") if assignee_id else "Не назначен", 0, Decimal(0),
+            Decimal(spent.get(assignee_id) or 0)))
+        row.open_items += count
+        row.estimated += Decimal(hours)
+        waiting["client" if ItemStatus(status) in WAITING_ON_CLIENT else "us"] += count
     for user_id, hours in spent.items():
         if user_id not in found and user_id is not None:
             found[user_id] = Workload(user_id, names.get(user_id, ""), 0, Decimal(0), Decimal(hours))
-    return sorted(found.values(), key=lambda w: (w.user_id is None, w.name))
-
-
-def waiting_counts(user: User) -> dict[str, int]:
-    """How many open items wait on us and on the client."""
-    counts = dict(db.session.execute(
-        access.visible_items(user).where(BacklogItem.status.in_(OPEN))
-        .with_only_columns(BacklogItem.status, sa.func.count()).group_by(BacklogItem.status)).all())
-    return {"client": sum(n for s, n in counts.items() if ItemStatus(s) in WAITING_ON_CLIENT),
-            "us": sum(n for s, n in counts.items() if ItemStatus(s) not in WAITING_ON_CLIENT)}
+    return Overview(sorted(found.values(), key=lambda w: (w.user_id is None, w.name)), waiting)
 
 
 def overdue_stages(user: User, day: date, *, limit: int = 20, mine: bool = False) -> list[Stage]:
@@ -295,9 +303,21 @@ def _status_moved(item: BacklogItem, acting: User | None, values: dict[str, Any]
 ATTACHMENT_OWNER = "backlog_item"
 attachments.register_owner(ATTACHMENT_OWNER, load=access.get_item, can_change=access.can_edit_item)
 
+def _approved_if_needed(item: BacklogItem) -> str | None:
+    """No work on an item that needs the client's approval until a valid one is recorded: the
+    regulation's threshold (hours and/or money, from the terms in force) decides which do."""
+    if item.estimate_hours is None:
+        return None  # the model's own guard says so
+    found = terms.effective_terms(item.client)
+    if approval_missing(item, found.approval_threshold_hours, found.approval_threshold_amount):
+        return "Оценка выше порога регламента: запишите согласование ЛПР клиента."
+    return None
+
+
 workflow.register(BacklogItem, can_change=access.can_move_item,
                   denied="Менять состояние задачи могут команда клиента, руководитель производства и исполнитель.",
-                  after={status: _status_moved for status in ItemStatus})
+                  after={status: _status_moved for status in ItemStatus},
+                  guards={ItemStatus.IN_PROGRESS: _approved_if_needed})
 
 
 def sla_state(item: BacklogItem, day: date) -> tuple[str, str] | None:
@@ -435,7 +455,10 @@ def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
 
 WORD_FIELDS = ("title", "request_text", "goal", "current_behaviour", "required_behaviour", "acceptance_criteria")
 SIMILAR_LIMIT = 5
-SIMILAR_WORDS = 12  # the rarest words of an item that look for its peers
+SIMILAR_WORDS = 12     # the rarest words of an item that look for its peers
+PROBE_WORDS = 30       # of its words (the title's first), how many are counted at all
+COMMON_WORD = 500      # a word of more items than this says too little (and is counted no further)
+SIMILAR_BUDGET = 2000  # the rare words' items, summed: what the scoring reads at most
 
 
 def refresh_words(item: BacklogItem) -> None:
@@ -456,15 +479,24 @@ def similar_items(user: User, item: BacklogItem, *, limit: int = SIMILAR_LIMIT) 
     """Finished items of any client the user may see that share the rarest words of this one's
     request and spec, the closest first: «why it costs this much», from real examples.
 
-    Two indexed queries whatever the data: how many items use each of the item's words (the index
-    on words), then the items scored by the rare words they share (a word used by few items weighs
-    more), joined to the scoped, finished items."""
-    words = item.words
+    Two indexed queries whatever the data: how many items use each of the item's words (counted on
+    the index on words, each count capped), then the items scored by the rare words they share (a
+    word used by few items weighs more), joined to the scoped, finished items."""
+    words = item.words[:PROBE_WORDS]
     if not words:
         return []
+    # Each word's count stops at COMMON_WORD + 1: the cost stays bounded however common a word is.
+    capped = [sa.select(ItemWord.word).where(ItemWord.word == w).limit(COMMON_WORD + 1).subquery()
+              for w in words]
+    counted = sa.union_all(*(sa.select(part.c.word) for part in capped)).subquery()
     frequency = dict(db.session.execute(
-        sa.select(ItemWord.word, sa.func.count()).where(ItemWord.word.in_(words)).group_by(ItemWord.word)).all())
-    shared = sorted((w for w in words if frequency.get(w, 0) > 1), key=lambda w: (frequency[w], w))[:SIMILAR_WORDS]
+        sa.select(counted.c.word, sa.func.count()).group_by(counted.c.word)).all())
+    shared, budget = [], SIMILAR_BUDGET
+    for word in sorted((w for w in words if 1 < frequency.get(w, 0) <= COMMON_WORD), key=lambda w: (frequency[w], w)):
+        if len(shared) == SIMILAR_WORDS or frequency[word] > budget:
+            break
+        shared.append(word)
+        budget -= frequency[word]
     if not shared:
         return []
     weight = sa.case({w: 1.0 / frequency[w] for w in shared}, value=ItemWord.word, else_=0.0)

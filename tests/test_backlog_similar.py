@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from tests.html_checks import assert_valid
 from webapp.extensions import db
 from webapp.models import BacklogItem, ItemStatus, Role, User
 from webapp.services import backlog as backlog_service
@@ -46,7 +47,9 @@ def test_similar_finished_items_of_other_clients_show_estimated_and_spent_hours(
     item = make_item(romashka, manager, title="Выгружать остатки на сайт каждый час",
                      request_text="Нужна выгрузка остатков склада")
     client.login(manager)
-    page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
+    response = client.get(f"/backlog/{item.id}")
+    assert_valid(response)
+    page = response.get_data(as_text=True)
     assert "Похожие выполненные задачи" in page
     section = page[page.index("Похожие выполненные задачи"):]
     section = section[:section.index("</table>")]

@@ -87,9 +87,9 @@ def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> 
     elif (assignee_id := as_id(filters.assignee)) is not None:
         query = query.where(BacklogItem.assignee_id == assignee_id)
     if filters.waiting == "client":
-        query = query.where(BacklogItem.status.in_(WAITING_ON_CLIENT))
+        query = query.where(BacklogItem.status.not_in(set(ItemStatus) - WAITING_ON_CLIENT))
     elif filters.waiting == "us":
-        query = query.where(BacklogItem.status.in_([s for s in OPEN if s not in WAITING_ON_CLIENT]))
+        query = query.where(BacklogItem.status.not_in(CLOSED | WAITING_ON_CLIENT))
     if (client_id := as_id(filters.client)) is not None:
         query = query.where(BacklogItem.client_id == client_id)
     if budget := filters.budget.strip():

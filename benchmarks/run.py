@@ -164,6 +164,20 @@ def block_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[list
     return bodies[-2:], ""
 
 
+def open_item(ctx: Ctx, offset: int = 0) -> int:
+    """The ``offset``-th open item (by rank) of the manager's first client."""
+    return ctx.scalar("SELECT id FROM backlog_items WHERE client_id = :c AND status NOT IN "
+                      "('accepted', 'rejected', 'cancelled') ORDER BY rank, id LIMIT 1 OFFSET :o",
+                      c=my_client(ctx), o=offset)
+
+
+def rank_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[list[dict[str, str]], str]:
+    """A reorder: the item moved just before its neighbour, then just after it, and so on — each
+    move changes the one row, as a drag and drop does."""
+    neighbour = form_path  # the neighbour's id (``Page.form`` names it)
+    return [{"before": neighbour}, {"after": neighbour}], ""
+
+
 # One line per page. The manager is the first generated manager (see pick_user); the admin likewise.
 PAGES = [
     Page("Мой день", "manager", "/"),
@@ -195,12 +209,18 @@ PAGES = [
     Page("Шаблоны документов", "admin", "/admin/templates"),
     Page("Учётная запись", "manager", "/account"),
     Page("Проверка (healthz)", "manager", "/healthz", kind="health"),
+    Page("Бэклог клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}/backlog/"),
+    Page("Бэклог всех клиентов", "manager", "/backlog/", list_of_50=True),
+    Page("Бэклог всех клиентов (руководитель)", "lead", "/backlog/?waiting=us", list_of_50=True),
+    Page("Задача бэклога", "manager", lambda ctx: f"/backlog/{open_item(ctx)}"),
     # Saves last: they add rows (a contact logged) that the pages above would otherwise show.
     Page("Сохранить: контакт записан", "manager", lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints",
          kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints/new?origin=dashboard",
          edit=log_bodies),
     Page("Сохранить: блок карточки", "manager", lambda ctx: f"/clients/{my_client(ctx, 2)}/edit/requisites",
          kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 2)}/edit/requisites", edit=block_bodies),
+    Page("Сохранить: порядок задач", "manager", lambda ctx: f"/backlog/{open_item(ctx, 1)}/rank",
+         kind="save", form=lambda ctx: str(open_item(ctx, 3)), edit=rank_bodies),
 ]
 
 

@@ -110,3 +110,12 @@ def test_templates_decide_nothing_about_roles_or_states():
             if re.search(r"\bRole\.|\.role\s*==|status\.value\s*(==|in)|\"(draft|agreed|signed)\"", line):
                 offending.append(f"{path.relative_to(TEMPLATES)}:{number}: {line.strip()}")
     assert offending == []
+
+
+def test_models_import_nothing_from_services_or_the_web_layer():
+    """Does a model reach up into a service or a blueprint (even lazily, inside a function)?"""
+    models = Path(__file__).resolve().parent.parent / "webapp" / "models"
+    offending = [f"{path.name}:{number}" for path in models.glob("*.py")
+                 for number, line in enumerate(path.read_text().splitlines(), 1)
+                 if re.search(r"^\s*(from|import)\s+webapp\.(services|blueprints)\b", line)]
+    assert offending == []

@@ -14,9 +14,9 @@ from werkzeug.security import generate_password_hash
 from webapp import cache
 from webapp.extensions import db
 from webapp.formatting import local, today
-from webapp.models import (AuditEvent, BacklogItem, Client, Contact, Regulation, RegulationStatus, Role, Stage,
-                           TimeEntry, Touchpoint, User, touchpoint_contacts)
-from webapp.models.backlog import RANK_GAP, ItemStatus, Priority
+from webapp.models import (AuditEvent, BacklogItem, Client, Contact, ItemWord, Regulation, RegulationStatus, Role,
+                           Stage, TimeEntry, Touchpoint, User, touchpoint_contacts)
+from webapp.models.backlog import RANK_GAP, ItemStatus, Priority, item_words
 from webapp.models.clients import cadence_dates, phone_digits
 from webapp.models.types import utcnow
 from webapp.requisites import make_inn
@@ -33,6 +33,8 @@ TOUCHPOINTS_PER_CLIENT = 50
 ITEMS_PER_CLIENT = 50  # 2,000 clients: 100,000 backlog items
 ITEM_TITLES = ["Не печатается счёт-фактура", "Отчёт по продажам по менеджерам", "Обмен с сайтом",
                "Загрузка остатков", "Доработка печатной формы", "Права доступа для склада", "Ошибка при проведении"]
+# A printed form's code in some titles: a word few items share, so «similar past items» has peers to find.
+FORM_CODES = 2000
 # Most items are done and accepted, as in a real backlog some years old; the rest in every state.
 ITEM_STATUSES = [ItemStatus.ACCEPTED] * 10 + list(ItemStatus)
 REGULATION_EVERY = 2  # every second client of a manager has a signed regulation; every fourth a draft too
@@ -122,9 +124,10 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
 
 def _generate_backlog(rng: random.Random, first_client: int, clients: int, first_user: int, users: int,
                       now, day) -> dict[str, int]:
-    """Each client's items in every state, with their two SLA stages and, once started, time."""
+    """Each client's items in every state, with their two SLA stages, once started time, and the
+    stored word set that «similar past items» reads."""
     first_item, first_stage, first_entry = _max_id(BacklogItem) + 1, _max_id(Stage) + 1, _max_id(TimeEntry) + 1
-    items, stages, entries = [], [], []
+    items, stages, entries, words = [], [], [], []
     priorities = list(Priority)
     for c in range(clients):
         client_id = first_client + c
@@ -136,9 +139,12 @@ def _generate_backlog(rng: random.Random, first_client: int, clients: int, first
             estimated = status not in (ItemStatus.NEW, ItemStatus.SPEC)
             started = status in (ItemStatus.IN_PROGRESS, ItemStatus.DONE, ItemStatus.ACCEPTED)
             spent = hours * Decimal(rng.randrange(50, 130)) / 100 if started else Decimal(0)
+            title = f"{rng.choice(ITEM_TITLES)} ПФ{rng.randrange(FORM_CODES):04d} {n}"
+            request_text = "Клиент прислал голосовое: нужно поправить"
+            words += [{"item_id": item_id, "word": w} for w in item_words(title, request_text)]
             items.append(dict(
-                id=item_id, client_id=client_id, number=n + 1, title=f"{rng.choice(ITEM_TITLES)} {n}",
-                request_text="Клиент прислал голосовое: нужно поправить", channel="message", requester_id=None,
+                id=item_id, client_id=client_id, number=n + 1, title=title,
+                request_text=request_text, channel="message", requester_id=None,
                 received_at=received, goal="", current_behaviour="", required_behaviour="", acceptance_criteria="",
                 priority=rng.choice(priorities).value, rank=(n + 1) * RANK_GAP,
                 assignee_id=first_user + rng.randrange(users), due_on=None, budget_block="", billing="billable",
@@ -160,7 +166,9 @@ def _generate_backlog(rng: random.Random, first_client: int, clients: int, first
     _insert(BacklogItem.__table__, items)
     _insert(Stage.__table__, stages)
     _insert(TimeEntry.__table__, entries)
-    return {"backlog_items": len(items), "stages": len(stages), "time_entries": len(entries)}
+    _insert(ItemWord.__table__, words)
+    return {"backlog_items": len(items), "stages": len(stages), "time_entries": len(entries),
+            "backlog_item_words": len(words)}
 
 
 def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day, now) -> list[dict]:

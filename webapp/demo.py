@@ -321,6 +321,7 @@ def _drive(item, status, manager, approver, rng) -> None:
     item.goal = "Пользователи работают без ошибок и обходных путей."
     item.required_behaviour = "Документ печатается и проводится; отчёт формируется за минуту."
     item.acceptance_criteria = "Проверено на копии базы вместе с ответственным сотрудником клиента."
+    backlog_service.refresh_words(item)
     move(ItemStatus.SPEC)
     if status in (ItemStatus.SPEC, ItemStatus.REJECTED, ItemStatus.CANCELLED, ItemStatus.ON_HOLD):
         if status != ItemStatus.SPEC:
@@ -329,8 +330,11 @@ def _drive(item, status, manager, approver, rng) -> None:
     move(ItemStatus.ESTIMATE)
     small = approver is None or rng.random() < 0.3  # below the regulation's threshold: no approval needed
     hours = Decimal(rng.choice([1, 2, 3])) if small else Decimal(rng.choice([6, 8, 12, 16, 24, 40]))
-    backlog_service.estimate_item(item, hours=hours, acting=manager, note="Внутренняя заметка: риск по обмену"
-                                  if hours > 10 else "")
+    # A big estimate comes broken into lines (ours only): analysis, the work itself, testing.
+    lines = ([{"title": "Анализ и ТЗ", "hours": hours / 4}, {"title": "Разработка", "hours": hours / 2},
+              {"title": "Тестирование и сдача", "hours": hours / 4}] if hours > 10 else None)
+    backlog_service.estimate_item(item, hours=hours, lines=lines, acting=manager,
+                                  note="Внутренняя заметка: риск по обмену" if hours > 10 else "")
     item.stages[0].done_at = utcnow()
     if status == ItemStatus.ESTIMATE:
         return

@@ -3,7 +3,7 @@
 from webapp.models.attachments import Attachment
 from webapp.models.audit import AuditEvent
 from webapp.models.backlog import (Approval, ApprovalChannel, BacklogItem, Billing, Estimate, IntakeChannel,
-                                   ItemStatus, Priority, PriorityAgreement, Stage, StageKind, TimeEntry)
+                                   ItemStatus, ItemWord, Priority, PriorityAgreement, Stage, StageKind, TimeEntry)
 from webapp.models.cache import CacheToken
 from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
                                    touchpoint_contacts)
@@ -15,6 +15,6 @@ from webapp.models.users import Role, User
 
 __all__ = ["Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
            "Channel", "Client", "ClientStatus", "CompanyProfile", "Contact", "Estimate", "FeedToken", "IntakeChannel",
-           "ItemStatus", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
+           "ItemStatus", "ItemWord", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
            "RegulationStatus", "Role", "SignedLink", "Stage", "StageKind", "TimeEntry", "Touchpoint", "User", "VatMode",
            "touchpoint_contacts"]

@@ -10,6 +10,7 @@ tolerance voids it. Spent hours and the current estimate are stored on the item,
 """
 
 import enum
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -73,6 +74,8 @@ WAITING_ON_CLIENT = frozenset({ItemStatus.APPROVAL, ItemStatus.ON_HOLD, ItemStat
 # The SLA clock stops while the client decides (approval) or asked to wait (on hold).
 SLA_PAUSED = frozenset({ItemStatus.APPROVAL, ItemStatus.ON_HOLD})
 OPEN = tuple(s for s in ItemStatus if s not in CLOSED)
+# Work done: the past items whose estimated and spent hours argue a new estimate.
+FINISHED = (ItemStatus.DONE, ItemStatus.ACCEPTED)
 
 
 class Priority(enum.StrEnum):
@@ -149,21 +152,21 @@ def _has_estimate(item: "BacklogItem") -> str | None:
 
 
 def _may_start(item: "BacklogItem") -> str | None:
-    """No work on an item that needs the client's approval until a valid one is recorded: the
-    regulation's threshold (hours and/or money, from the terms in force) decides which do."""
-    if item.billing == Billing.WARRANTY:
+    """No work on an item nobody estimated (warranty work aside): without hours, nobody knows whether
+    it needs the client's approval. Whether it does — the regulation's threshold — is the service's
+    guard (``services.backlog``), which reads the terms in force."""
+    if item.billing == Billing.WARRANTY or item.estimate_hours is not None:
         return None
-    if item.estimate_hours is None:
-        return "Сначала оцените задачу: без оценки неясно, нужно ли согласование."
-    if item.has_valid_approval:
-        return None
-    from webapp.services.terms import effective_terms  # the terms read models only
+    return "Сначала оцените задачу: без оценки неясно, нужно ли согласование."
 
-    terms = effective_terms(item.client)
-    if needs_approval(item.estimate_hours, item.estimate_cost, terms.approval_threshold_hours,
-                      terms.approval_threshold_amount):
-        return "Оценка выше порога регламента: запишите согласование ЛПР клиента."
-    return None
+
+def approval_missing(item: "BacklogItem", threshold_hours: Decimal | None,
+                     threshold_amount: Decimal | None) -> bool:
+    """Work on ``item`` waits for a recorded approval: not warranty, none in force, and its
+    estimate reaches the threshold."""
+    if item.billing == Billing.WARRANTY or item.has_valid_approval:
+        return False
+    return needs_approval(item.estimate_hours, item.estimate_cost, threshold_hours, threshold_amount)
 
 
 def needs_approval(hours: Decimal | None, cost: Decimal | None, threshold_hours: Decimal | None,
@@ -227,6 +230,8 @@ class BacklogItem(Versioned, Audited, db.Model):
         sa.UniqueConstraint("client_id", "number"),
         sa.Index("ix_backlog_items_client_rank", "client_id", "rank"),
         sa.Index("ix_backlog_items_assignee_status", "assignee_id", "status"),
+        # The all-clients overview groups the open items by assignee and status from this index alone.
+        sa.Index("ix_backlog_items_status_assignee_estimate", "status", "assignee_id", "estimate_hours"),
         sa.Index("ix_backlog_items_status_changed", "status", "status_changed_at"),
         sa.Index("ix_backlog_items_received", "received_at", "id"),
     )
@@ -319,6 +324,12 @@ class BacklogItem(Versioned, Audited, db.Model):
         return self.status in CLOSED
 
     @property
+    def words(self) -> list[str]:
+        """The normalised words of its title, request and spec (stored as ``ItemWord`` rows)."""
+        return item_words(self.title, self.request_text, self.goal, self.current_behaviour,
+                          self.required_behaviour, self.acceptance_criteria)
+
+    @property
     def awaits_approval(self) -> bool:
         """Sent to the client's decision maker: an approval link may go out now."""
         return self.status == ItemStatus.APPROVAL
@@ -349,8 +360,51 @@ class Estimate(Audited, db.Model):
     created_by: Mapped[User | None] = relationship(lazy="joined")
 
     @property
+    def breakdown(self) -> list[tuple[str, Decimal]]:
+        """The internal lines as (work, hours)."""
+        return [(row.get("title", ""), Decimal(row.get("hours") or 0)) for row in self.lines or []]
+
+    @property
     def audit_label(self) -> str:
         return f"Оценка {self.number} задачи #{self.item_id}"
+
+
+# --- the words of an item, for «similar past items» -----------------------------------------------
+
+_WORD = re.compile(r"[0-9a-zа-я]+")
+# Words that say nothing about the work; shorter ones are dropped by their length.
+STOP_WORDS = frozenset("""чтобы нужно надо нужна нужен нужны этот этого этой было будет если также может можно
+после через когда просим прошу пожалуйста сделать здравствуйте спасибо очень который которые которая сейчас
+должно должен должна должны клиент клиента задача задачи есть быть всех весь была были тоже только with that
+this from have""".split())
+STEM = 6           # a crude stem for Russian: «выгрузка», «выгрузки», «выгрузку» → «выгруз»
+MAX_WORDS = 60     # per item: the title first, then the request and the spec
+
+
+def item_words(*texts: str) -> list[str]:
+    """The normalised word set of an item's texts, in order of first appearance: lower case, «ё» as
+    «е», at least four letters, stop words dropped, cut to a stem."""
+    found: dict[str, None] = {}
+    for text in texts:
+        for word in _WORD.findall((text or "").lower().replace("ё", "е")):
+            if len(word) < 4 or word.isdigit() or word in STOP_WORDS:
+                continue
+            found.setdefault(word[:STEM])
+            if len(found) >= MAX_WORDS:
+                return list(found)
+    return list(found)
+
+
+class ItemWord(db.Model):
+    """One word of an item's stored word set (``item_words`` of its title, request and spec), kept by
+    ``services.backlog`` whenever those texts change; indexed by word, so items sharing a rare word
+    are found without reading the items."""
+
+    __tablename__ = "backlog_item_words"
+    __table_args__ = (sa.Index("ix_backlog_item_words_word", "word", "item_id"),)
+
+    item_id: Mapped[int] = mapped_column(sa.ForeignKey("backlog_items.id", ondelete="CASCADE"), primary_key=True)
+    word: Mapped[str] = mapped_column(sa.String(STEM), primary_key=True)
 
 
 class Approval(Audited, db.Model):

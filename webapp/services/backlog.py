@@ -25,10 +25,11 @@ from webapp.extensions import db
 from webapp.intake.email import ParsedEmail
 from webapp.formatting import local, long_date, money, number, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
-                           Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
+                           Contact, Estimate, IntakeChannel, ItemStatus, ItemWord, Priority, PriorityAgreement, Stage,
                            Role, SignedLink, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
-from webapp.models.backlog import APPROVAL_TOLERANCE, CLOSED, OPEN, RANK_GAP, SLA_PAUSED, WAITING_ON_CLIENT
+from webapp.models.backlog import (APPROVAL_TOLERANCE, CLOSED, FINISHED, OPEN, RANK_GAP, SLA_PAUSED,
+                                   WAITING_ON_CLIENT, approval_missing)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, links, mail,
@@ -75,7 +76,10 @@ def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> 
     elif filters.status in ItemStatus.__members__.values():
         query = query.where(BacklogItem.status == ItemStatus(filters.status))
     elif filters.status != "all":
-        query = query.where(BacklogItem.status.in_(OPEN))
+        # «not closed» rather than «in OPEN»: no index on the status serves it, so a list ordered by
+        # its index (rank, time of receipt) walks that index and stops at the page instead of
+        # sorting every open item.
+        query = query.where(BacklogItem.status.not_in(CLOSED))
     if filters.assignee == "me":
         query = query.where(BacklogItem.assignee_id == user.id)
     elif filters.assignee == "none":
@@ -83,9 +87,9 @@ def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> 
     elif (assignee_id := as_id(filters.assignee)) is not None:
         query = query.where(BacklogItem.assignee_id == assignee_id)
     if filters.waiting == "client":
-        query = query.where(BacklogItem.status.in_(WAITING_ON_CLIENT))
+        query = query.where(BacklogItem.status.not_in(set(ItemStatus) - WAITING_ON_CLIENT))
     elif filters.waiting == "us":
-        query = query.where(BacklogItem.status.in_([s for s in OPEN if s not in WAITING_ON_CLIENT]))
+        query = query.where(BacklogItem.status.not_in(CLOSED | WAITING_ON_CLIENT))
     if (client_id := as_id(filters.client)) is not None:
         query = query.where(BacklogItem.client_id == client_id)
     if budget := filters.budget.strip():
@@ -140,12 +144,22 @@ class Workload:
     spent_week: Decimal
 
 
-def workload(user: User, day: date) -> list[Workload]:
-    """Per assignee: open items, their estimated hours, hours logged this week (two grouped queries)."""
-    visible = access.visible_items(user).where(BacklogItem.status.in_(OPEN)).subquery()
+@dataclass
+class Overview:
+    workload: list[Workload]
+    waiting: dict[str, int]  # open items waiting on «us» and on the «client»
+
+
+def overview(user: User, day: date) -> Overview:
+    """The all-clients backlog's heading: per assignee the open items, their estimated hours and the
+    hours logged this week; how many open items wait on us and on the client. The open items are
+    read once, grouped by assignee and status, from the covering index (status, assignee, estimate);
+    the week's hours from the index on the day."""
     rows = db.session.execute(
-        sa.select(visible.c.assignee_id, sa.func.count(), sa.func.coalesce(sa.func.sum(visible.c.estimate_hours), 0))
-        .group_by(visible.c.assignee_id)).all()
+        access.visible_items(user).where(BacklogItem.status.in_(OPEN))
+        .with_only_columns(BacklogItem.assignee_id, BacklogItem.status, sa.func.count(),
+                           sa.func.coalesce(sa.func.sum(BacklogItem.estimate_hours), 0))
+        .group_by(BacklogItem.assignee_id, BacklogItem.status)).all()
     monday = day - timedelta(days=day.weekday())
     week = sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours)).where(
         TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day).group_by(TimeEntry.user_id)
@@ -154,31 +168,30 @@ def workload(user: User, day: date) -> list[Workload]:
     spent = dict(db.session.execute(week).all())
     ids = {r[0] for r in rows if r[0]} | {u for u in spent if u}
     names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
-    found = {r[0]: Workload(r[0], names.get(r[0], "Не назначен") if r[0] else "Не назначен", r[1],
-                            Decimal(r[2]), Decimal(spent.get(r[0]) or 0)) for r in rows}
+    found: dict[int | None, Workload] = {}
+    waiting = {"us": 0, "client": 0}
+    for assignee_id, status, count, hours in rows:
+        row = found.setdefault(assignee_id, Workload(
+            assignee_id, names.get(assignee_id, "Не назначен") if assignee_id else "Не назначен", 0, Decimal(0),
+            Decimal(spent.get(assignee_id) or 0)))
+        row.open_items += count
+        row.estimated += Decimal(hours)
+        waiting["client" if ItemStatus(status) in WAITING_ON_CLIENT else "us"] += count
     for user_id, hours in spent.items():
         if user_id not in found and user_id is not None:
             found[user_id] = Workload(user_id, names.get(user_id, ""), 0, Decimal(0), Decimal(hours))
-    return sorted(found.values(), key=lambda w: (w.user_id is None, w.name))
-
-
-def waiting_counts(user: User) -> dict[str, int]:
-    """How many open items wait on us and on the client."""
-    counts = dict(db.session.execute(
-        access.visible_items(user).where(BacklogItem.status.in_(OPEN))
-        .with_only_columns(BacklogItem.status, sa.func.count()).group_by(BacklogItem.status)).all())
-    return {"client": sum(n for s, n in counts.items() if ItemStatus(s) in WAITING_ON_CLIENT),
-            "us": sum(n for s, n in counts.items() if ItemStatus(s) not in WAITING_ON_CLIENT)}
+    return Overview(sorted(found.values(), key=lambda w: (w.user_id is None, w.name)), waiting)
 
 
 def overdue_stages(user: User, day: date, *, limit: int = 20, mine: bool = False) -> list[Stage]:
     """Open stages past their deadline on open items, the oldest first."""
     query = (sa.select(Stage).join(BacklogItem, Stage.item_id == BacklogItem.id)
-             .where(Stage.done_at.is_(None), Stage.due_on < day, BacklogItem.status.in_(OPEN),
-                    BacklogItem.status.not_in(SLA_PAUSED),
-                    BacklogItem.id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
+             .where(Stage.done_at.is_(None), Stage.due_on < day,  # walks the index on open deadlines
+                    BacklogItem.status.not_in(CLOSED | SLA_PAUSED))
              .options(sa.orm.contains_eager(Stage.item), lazyload(Stage.item, BacklogItem.requester))
              .order_by(Stage.due_on, Stage.id).limit(limit))
+    if not access.sees_all_items(user):
+        query = query.where(BacklogItem.id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
     if mine:
         client_ids = sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
         query = query.where(sa.or_(BacklogItem.assignee_id == user.id, BacklogItem.client_id.in_(client_ids)))
@@ -294,9 +307,21 @@ def _status_moved(item: BacklogItem, acting: User | None, values: dict[str, Any]
 ATTACHMENT_OWNER = "backlog_item"
 attachments.register_owner(ATTACHMENT_OWNER, load=access.get_item, can_change=access.can_edit_item)
 
+def _approved_if_needed(item: BacklogItem) -> str | None:
+    """No work on an item that needs the client's approval until a valid one is recorded: the
+    regulation's threshold (hours and/or money, from the terms in force) decides which do."""
+    if item.estimate_hours is None:
+        return None  # the model's own guard says so
+    found = terms.effective_terms(item.client)
+    if approval_missing(item, found.approval_threshold_hours, found.approval_threshold_amount):
+        return "Оценка выше порога регламента: запишите согласование ЛПР клиента."
+    return None
+
+
 workflow.register(BacklogItem, can_change=access.can_move_item,
                   denied="Менять состояние задачи могут команда клиента, руководитель производства и исполнитель.",
-                  after={status: _status_moved for status in ItemStatus})
+                  after={status: _status_moved for status in ItemStatus},
+                  guards={ItemStatus.IN_PROGRESS: _approved_if_needed})
 
 
 def sla_state(item: BacklogItem, day: date) -> tuple[str, str] | None:
@@ -372,11 +397,13 @@ def create_item(client: Client, data: dict[str, Any], *, acting: User) -> Backlo
         db.session.add(item)
         try:
             db.session.flush()
-            return item
         except IntegrityError:
             db.session.rollback()  # the whole intake again, on the next number
             if attempt == NUMBER_ATTEMPTS - 1:
                 raise ServiceError("Не удалось выдать номер заявке: попробуйте ещё раз.") from None
+            continue
+        refresh_words(item)
+        return item
     raise AssertionError("unreachable")
 
 
@@ -423,7 +450,69 @@ def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
     changed = saving.write(item, data)
     if {"priority", "received_at"} & set(changed) and item.waiting_since is None:
         _refresh_sla_stages(item)
+    if set(WORD_FIELDS) & set(changed):
+        refresh_words(item)
     return changed
+
+
+# --- similar past items -------------------------------------------------------------------------------
+
+WORD_FIELDS = ("title", "request_text", "goal", "current_behaviour", "required_behaviour", "acceptance_criteria")
+SIMILAR_LIMIT = 5
+SIMILAR_WORDS = 12     # the rarest words of an item that look for its peers
+PROBE_WORDS = 30       # of its words (the title's first), how many are counted at all
+COMMON_WORD = 500      # a word of more items than this says too little (and is counted no further)
+SIMILAR_BUDGET = 2000  # the rare words' items, summed: what the scoring reads at most
+
+
+def refresh_words(item: BacklogItem) -> None:
+    """The item's stored word set from its title, request and spec (``BacklogItem.words``)."""
+    db.session.execute(sa.delete(ItemWord).where(ItemWord.item_id == item.id))
+    words = item.words
+    if words:
+        db.session.execute(sa.insert(ItemWord), [{"item_id": item.id, "word": w} for w in words])
+
+
+@dataclass
+class Similar:
+    item: BacklogItem
+    score: float
+
+
+def similar_items(user: User, item: BacklogItem, *, limit: int = SIMILAR_LIMIT) -> list[Similar]:
+    """Finished items of any client the user may see that share the rarest words of this one's
+    request and spec, the closest first: «why it costs this much», from real examples.
+
+    Two indexed queries whatever the data: how many items use each of the item's words (counted on
+    the index on words, each count capped), then the items scored by the rare words they share (a
+    word used by few items weighs more), joined to the scoped, finished items."""
+    words = item.words[:PROBE_WORDS]
+    if not words:
+        return []
+    # Each word's count stops at COMMON_WORD + 1: the cost stays bounded however common a word is.
+    capped = [sa.select(ItemWord.word).where(ItemWord.word == w).limit(COMMON_WORD + 1).subquery()
+              for w in words]
+    counted = sa.union_all(*(sa.select(part.c.word) for part in capped)).subquery()
+    frequency = dict(db.session.execute(
+        sa.select(counted.c.word, sa.func.count()).group_by(counted.c.word)).all())
+    shared, budget = [], SIMILAR_BUDGET
+    for word in sorted((w for w in words if 1 < frequency.get(w, 0) <= COMMON_WORD), key=lambda w: (frequency[w], w)):
+        if len(shared) == SIMILAR_WORDS or frequency[word] > budget:
+            break
+        shared.append(word)
+        budget -= frequency[word]
+    if not shared:
+        return []
+    weight = sa.case({w: 1.0 / frequency[w] for w in shared}, value=ItemWord.word, else_=0.0)
+    scores = (sa.select(ItemWord.item_id, sa.func.sum(weight).label("score"))
+              .where(ItemWord.word.in_(shared), ItemWord.item_id != item.id)
+              .group_by(ItemWord.item_id).subquery())
+    query = (access.visible_items(user).add_columns(scores.c.score)
+             .join(scores, scores.c.item_id == BacklogItem.id)
+             .where(BacklogItem.status.in_(FINISHED))
+             .options(lazyload(BacklogItem.requester), lazyload(BacklogItem.assignee))
+             .order_by(scores.c.score.desc(), BacklogItem.id.desc()).limit(limit))
+    return [Similar(found, float(score)) for found, score in db.session.execute(query).all()]
 
 
 # --- estimates and approvals ------------------------------------------------------------------------
@@ -443,7 +532,9 @@ def _refresh_estimate(item: BacklogItem) -> None:
 
 def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Decimal | None = None,
                   lines: list[dict[str, Any]] | None = None, note: str = "") -> Estimate:
-    """A new version of the estimate: cost = hours × rate (the client's, else the company's).
+    """A new version of the estimate: cost = hours × rate (the client's, else the company's). Given
+    ``lines`` (the internal breakdown: work and hours), the hours are their sum; the lines stay ours,
+    never printed or sent to the client.
 
     An approval in force stays valid while the new cost is within ``APPROVAL_TOLERANCE`` of the
     approved one; above it the approval is voided, and an approved item goes back to estimation.
@@ -452,9 +543,13 @@ def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Deci
                    "Оценивают задачу команда клиента и руководитель производства.")
     if item.is_closed:
         raise ServiceError("Задача закрыта: оценка не меняется.")
-    lines = [row for row in (lines or []) if (row.get("title") or "").strip() or row.get("hours")]
+    lines = [{"title": (row.get("title") or "").strip(), "hours": row.get("hours")} for row in (lines or [])
+             if (row.get("title") or "").strip() or row.get("hours") is not None]
+    for row in lines:
+        if not row["title"] or row["hours"] is None or Decimal(row["hours"]) <= 0:
+            raise ServiceError("Каждой строке оценки нужны работа и часы больше нуля.")
     if lines:
-        hours = sum((Decimal(row.get("hours") or 0) for row in lines), Decimal(0))
+        hours = sum((Decimal(row["hours"]) for row in lines), Decimal(0))
     if hours is None or hours <= 0:
         raise ServiceError("Укажите часы: больше нуля.", field="hours")
     if hours >= MAX_HOURS:
@@ -466,8 +561,8 @@ def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Deci
     number = (db.session.scalar(sa.select(sa.func.max(Estimate.number)).where(Estimate.item_id == item.id)) or 0) + 1
     cost = (hours * rate).quantize(Decimal("0.01"))
     estimate = Estimate(item=item, number=number, hours=hours, rate=rate, cost=cost, note=note.strip(),
-                        lines=[{"title": (r.get("title") or "").strip(), "hours": format(Decimal(r.get("hours") or 0), "f")}
-                               for r in lines], created_by_id=acting.id, created_at=utcnow())
+                        lines=[{"title": r["title"], "hours": format(Decimal(r["hours"]), "f")} for r in lines],
+                        created_by_id=acting.id, created_at=utcnow())
     db.session.add(estimate)
     db.session.flush()
     _refresh_estimate(item)
@@ -738,6 +833,43 @@ def fix_priorities(client: Client, *, contact_id: int | None, acting: User, agre
     db.session.add(agreement)
     db.session.flush()
     return agreement
+
+
+@dataclass
+class AgreedOrder:
+    """The client's open items in their order, with the last «Зафиксировать приоритеты»."""
+
+    items: list[BacklogItem]
+    agreement: PriorityAgreement | None
+    changed: bool  # the order (or the set of open items) is no longer what was agreed
+
+
+def agreed_order(user: User, client: Client, day: date) -> AgreedOrder:
+    """What the printed list and the export show: the open items the user may see, ranked, and the
+    last agreement of the order; whether the order moved on since."""
+    items = client_backlog(user, client, ItemFilters(), day)
+    last = next(iter(agreements(client, limit=1)), None)
+    changed = False
+    if last is not None:
+        shown = {i.id for i in items}
+        changed = [row["id"] for row in last.items if row["id"] in shown] != [i.id for i in items]
+    return AgreedOrder(items, last, changed)
+
+
+def order_sheet(order: AgreedOrder, client: Client):
+    """The agreed order as plain data for ``documents.backlog_order``: no notes, no internal lines."""
+    from webapp.documents.backlog_order import OrderRow, OrderSheet
+
+    last = order.agreement
+    agreed = "не согласован"
+    if last is not None:
+        agreed = (f"{last.contact.full_name if last.contact else 'контакт удалён'}, "
+                  f"{local(last.agreed_at).strftime('%d.%m.%Y %H:%M')}")
+    rows = [OrderRow(n, i.key, i.title, i.priority.label, i.status.label, i.estimate_hours, i.estimate_cost)
+            for n, i in enumerate(order.items, start=1)]
+    return OrderSheet(client_name=client.short_name, agreed=agreed, rows=rows,
+                      exported=local(utcnow()).strftime("%d.%m.%Y %H:%M"),
+                      note="Порядок изменён после согласования." if order.changed else "")
 
 
 # --- «Мой день» ------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from webapp.services import ServiceError, StaleVersion
 from webapp.services.access import require
 
 Effect = Callable[[Any, User, dict[str, Any]], None]
+Guard = Callable[[Any], str | None]
 
 
 @dataclass
@@ -26,19 +27,31 @@ class Rules:
     denied: str
     before: dict[enum.Enum, Effect] = field(default_factory=dict)  # run before the status changes
     after: dict[enum.Enum, Effect] = field(default_factory=dict)   # run after (the status is new)
+    guards: dict[enum.Enum, Guard] = field(default_factory=dict)   # record → why not reach this state
 
 
 _RULES: dict[type, Rules] = {}
 
 
 def register(model: type, *, can_change: Callable[[User, Any], bool], denied: str,
-             before: dict[enum.Enum, Effect] | None = None, after: dict[enum.Enum, Effect] | None = None) -> None:
-    """An area says who may move its records and what each move does besides the status."""
-    _RULES[model] = Rules(can_change, denied, before or {}, after or {})
+             before: dict[enum.Enum, Effect] | None = None, after: dict[enum.Enum, Effect] | None = None,
+             guards: dict[enum.Enum, Guard] | None = None) -> None:
+    """An area says who may move its records, what each move does besides the status, and which
+    states need a check that reads more than the record (the terms in force, …): a guard of the
+    service's, added to the model's own pure guard — shown on the button and enforced on the move."""
+    _RULES[model] = Rules(can_change, denied, before or {}, after or {}, guards or {})
 
 
 def _rules(record: Any) -> Rules:
     return _RULES[type(record)]
+
+
+def refusal(record: Any, move: Move) -> str | None:
+    """Why ``move`` is not possible now: the model's guard first, then the area's."""
+    if reason := move.refusal(record):
+        return reason
+    guard = _rules(record).guards.get(move.target)
+    return guard(record) if guard else None
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ def allowed_moves(record: Any, user: User) -> list[MoveOption]:
     """The buttons ``user`` sees on ``record`` (none if they may not change it)."""
     if not _rules(record).can_change(user, record):
         return []
-    return [MoveOption(move, move.refusal(record)) for move in record.workflow.moves_from(record.status)]
+    return [MoveOption(move, refusal(record, move)) for move in record.workflow.moves_from(record.status)]
 
 
 class StatusConflict(StaleVersion):
@@ -87,7 +100,7 @@ def change_status(record: Any, target: Any, *, acting: User, shown_status: str |
     move = workflow.find(current, target)
     if move is None:
         raise ServiceError(f"Из состояния «{current.label}» нельзя перейти в «{target.label}».")
-    if reason := move.refusal(record):
+    if reason := refusal(record, move):
         raise ServiceError(reason)
     values = values or {}
     for spec in move.fields:

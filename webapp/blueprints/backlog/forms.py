@@ -1,5 +1,5 @@
 from flask_wtf.file import FileField
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from webapp.blueprints.clients.forms import optional_id
@@ -120,11 +120,54 @@ class RequestForm(BaseForm):
                 "requester_id": self.requester_id.data}
 
 
+class EstimateLineForm(BaseForm):
+    """One line of the internal breakdown of an estimate (no CSRF of its own)."""
+
+    class Meta:
+        csrf = False
+
+    title = StringField("Работа", validators=[Optional(), Length(max=300)])
+    hours = MoneyField("Часы", validators=[Optional()])
+
+    def is_blank(self) -> bool:
+        return not (self.title.data or "").strip() and self.hours.data is None
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.is_blank():
+            return valid
+        if not (self.title.data or "").strip():
+            self.title.errors = [*self.title.errors, "Назовите работу."]
+            valid = False
+        if self.hours.data is None and not self.hours.errors:
+            self.hours.errors = [*self.hours.errors, "Укажите часы."]
+            valid = False
+        return valid
+
+
+ESTIMATE_LINE_ROWS = 5
+
+
 class EstimateForm(BaseForm):
-    hours = MoneyField("Часы", validators=[InputRequired("Укажите часы.")])
+    """A new version of the estimate: hours, or hours by lines (their sum), the rate, a note. The
+    lines and the note are ours: they never reach what the client receives."""
+
+    hours = MoneyField("Часы", validators=[Optional()],
+                       description="Или разбейте по работам ниже: тогда часы — их сумма.")
     rate = MoneyField("Ставка, ₽/ч", validators=[Optional()], description="Пусто — ставка клиента или компании.")
+    lines = FieldList(FormField(EstimateLineForm), label="Состав работ", min_entries=ESTIMATE_LINE_ROWS,
+                      max_entries=30)
     note = TextAreaField("Внутренняя заметка", validators=[Optional(), Length(max=5000)],
                          description="Только для нас: клиент её не увидит.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for n, entry in enumerate(self.lines, start=1):  # a label per row for screen readers
+            entry.form.title.label.text, entry.form.hours.label.text = f"Работа {n}", f"Часы, строка {n}"
+
+    def line_values(self) -> list[dict]:
+        return [{"title": entry.form.title.data.strip(), "hours": entry.form.hours.data}
+                for entry in self.lines if not entry.form.is_blank()]
 
 
 class ApprovalForm(BaseForm):

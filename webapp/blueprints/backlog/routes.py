@@ -8,6 +8,7 @@ from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
 from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm,
                                              PrioritiesForm, RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.documents.backlog_order import render_order_xlsx
 from webapp.documents.render import content_disposition
 from webapp.documents.spec import render_spec
 from webapp.extensions import db
@@ -15,6 +16,8 @@ from webapp.formatting import from_local, today
 from webapp.intake.email import NotAnEmail, parse_eml
 from webapp.models import audit as audit_log
 from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
+from webapp.models.types import utcnow
+from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import ServiceError, access, as_id, attachments, workflow
@@ -25,6 +28,7 @@ DETAIL = "backlog/detail.html"
 ALL = "backlog/index.html"
 STATUS_FILTERS = [("all", "Все"), ("closed", "Закрытые")] + [(s.value, s.label) for s in ItemStatus]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm}
 
 
@@ -69,6 +73,27 @@ def client_list(client_id: int):
     """The client's ranked backlog: filters in the URL, reorder by drag and drop or keys."""
     client = access.get_client(current_user, client_id)
     return htmx.render(LIST, block="results", **_client_context(client))
+
+
+@bp.get("/clients/<int:client_id>/backlog/print")
+@allow()
+def print_order(client_id: int):
+    """«Печать»: the client's ranked open items and who agreed the order, when — a page for paper."""
+    client = access.get_client(current_user, client_id)
+    order = backlog_service.agreed_order(current_user, client, today())
+    return htmx.render("backlog/print.html", client=client, order=order, printed_at=utcnow())
+
+
+@bp.get("/clients/<int:client_id>/backlog.xlsx")
+@allow()
+def export_order(client_id: int):
+    """«Excel»: the same ranked list as an XLSX workbook, the agreement in its header."""
+    client = access.get_client(current_user, client_id)
+    order = backlog_service.agreed_order(current_user, client, today())
+    response = make_response(render_order_xlsx(backlog_service.order_sheet(order, client)))
+    response.headers["Content-Type"] = XLSX
+    response.headers["Content-Disposition"] = content_disposition(f"Приоритеты {client.short_name}.xlsx")
+    return response
 
 
 @bp.route("/clients/<int:client_id>/backlog/new", methods=["GET", "POST"])
@@ -163,12 +188,10 @@ def index():
     filters = _filters()
     day = today()
     query = backlog_service.all_backlog_query(current_user, filters, day)
-    page = db.paginate(query, page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
+    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
     backlog_service.attach_next_stages(page.items)
     return htmx.render(ALL, block="results", page=page, filters=filters, statuses=STATUS_FILTERS, today=day,
-                       workload=backlog_service.workload(current_user, day),
-                       waiting=backlog_service.waiting_counts(current_user),
+                       overview=backlog_service.overview(current_user, day),
                        overdue=backlog_service.overdue_stages(current_user, day),
                        users=backlog_service.assignable_users())
 
@@ -203,6 +226,8 @@ def _item_context(item: BacklogItem, **extra) -> dict:
                                                            "billable": item.billing.value == "billable"})
     if "stage_form" not in extra:
         extra["stage_form"] = NewStageForm(formdata=None, prefix="new-stage")
+    if "similar" not in extra:  # the estimator's examples: ours, so only for who estimates
+        extra["similar"] = backlog_service.similar_items(current_user, item) if can_plan else []
     return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
                 can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
                 sla=backlog_service.sla_state(item, day), events=backlog_service.history(item),
@@ -294,7 +319,8 @@ def estimate(item_id: int):
     access.require(access.can_plan_item(current_user, item), "Оценивают задачу команда клиента и руководитель производства.")
     form = EstimateForm(prefix="estimate")
     outcome = submit(form, lambda: backlog_service.estimate_item(
-        item, hours=form.hours.data, rate=form.rate.data, note=form.note.data or "", acting=current_user))
+        item, hours=form.hours.data, rate=form.rate.data, lines=form.line_values(), note=form.note.data or "",
+        acting=current_user))
     if outcome.saved:
         flash(f"Оценка {outcome.result.number}: {outcome.result.hours} ч.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#estimate")

@@ -120,6 +120,11 @@
     if (note) { note.hidden = false; note.focus(); }
   }, true);
 
+  // «Печать» (data-print): the browser's print dialog for a page made for paper.
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-print]")) window.print();
+  });
+
   // A link to a folded section («Связь и планёрки» in the regulation editor) unfolds it: the
   // <details> itself, or the one inside the card it points at. So does the page opened at its anchor.
   function unfold(id) {

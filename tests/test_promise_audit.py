@@ -31,6 +31,7 @@ NOT_AUDITED = {
     "AuditEvent": "the audit log itself",
     "OutboundMail": "the log of mail sent: written once, shown in the client's timeline",
     "CacheToken": "not data: a new token only tells the workers to reload their copies",
+    "ItemWord": "derived: the words of an item's title, request and spec, recomputed with each audited edit",
 }
 
 AUDITED = sorted((m.class_ for m in db.Model.registry.mappers

@@ -24,7 +24,8 @@ from webapp import saving
 from webapp.extensions import db
 from webapp.intake.email import ParsedEmail
 from webapp.formatting import local, long_date, money, number, today
-from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
+from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, BudgetBlock, Client,
+                           CompanyProfile,
                            Contact, Estimate, IntakeChannel, ItemStatus, Priority, PriorityAgreement, Stage,
                            Role, SignedLink, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
@@ -89,7 +90,8 @@ def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> 
     if (client_id := as_id(filters.client)) is not None:
         query = query.where(BacklogItem.client_id == client_id)
     if budget := filters.budget.strip():
-        query = query.where(BacklogItem.budget_block == budget)
+        named = sa.select(BudgetBlock.id).where(BudgetBlock.name == budget)
+        query = query.where(sa.or_(BacklogItem.budget_block == budget, BacklogItem.budget_block_id.in_(named)))
     if filters.overdue == "1":
         query = query.where(BacklogItem.id.in_(_overdue_stage_items(day)))
     return query

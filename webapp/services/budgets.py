@@ -664,3 +664,71 @@ def _agenda_alerts(client: Client, since, day: date) -> list[agenda.Proposal]:
 
 
 agenda.register(agenda.AgendaSection("budget-alerts", "Бюджет", 50, _agenda_alerts))
+
+
+# --- the chart and the workbook -----------------------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 640, 260, 90, 30, 10
+
+
+@dataclass
+class Chart:
+    """Plan, spent and forecast, cumulative by month, as SVG coordinates (drawn by ``budgets.chart``)."""
+
+    plan: str
+    spent: str
+    forecast: str
+    ticks: list[tuple[float, Decimal]]
+    labels: list[tuple[float, str]]
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    left: int = CHART_LEFT
+    bottom: float = CHART_HEIGHT - CHART_BOTTOM
+
+
+def chart(figures: BudgetFigures) -> Chart:
+    months = figures.months
+    top = max([m.cum_planned for m in months] + [m.cum_forecast for m in months] + [m.cum_spent for m in months]
+              + [Decimal(1)])
+    step = (CHART_WIDTH - CHART_LEFT - 10) / 12
+    span = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
+
+    def x(month: int) -> float:
+        return round(CHART_LEFT + (month - 0.5) * step, 1)
+
+    def y(value: Decimal) -> float:
+        return round(CHART_HEIGHT - CHART_BOTTOM - float(value / top) * span, 1)
+
+    def line(values: list[tuple[int, Decimal]]) -> str:
+        return " ".join(f"{x(m)},{y(v)}" for m, v in values)
+
+    shown = figures.elapsed if figures.as_of_month is not None or figures.elapsed < 12 else 12
+    return Chart(plan=line([(m.month, m.cum_planned) for m in months]),
+                 spent=line([(m.month, m.cum_spent) for m in months if m.month <= max(shown, 1)]),
+                 forecast=line([(m.month, m.cum_forecast) for m in months if m.month >= max(shown, 1)]),
+                 ticks=[(y(top * k / 4), (top * k / 4).quantize(CENT)) for k in range(5)],
+                 labels=[(x(m.month), m.name[:3]) for m in months])
+
+
+@dataclass
+class Sheet:
+    """The budget as plain data for ``documents.budget``."""
+
+    title: str
+    client: str
+    year: int
+    status: str
+    method: str
+    blocks: list[dict[str, Any]]
+    months: list[str]
+
+
+def sheet_data(figures: BudgetFigures) -> Sheet:
+    budget = figures.budget
+    return Sheet(title=f"Бюджет {budget.year}: {budget.client.short_name}", client=budget.client.legal_name
+                 or budget.client.short_name, year=budget.year, status=budget.status.label, method=FORECAST_METHOD,
+                 months=[name.capitalize() for name in MONTH_NAMES],
+                 blocks=[{"name": row.block.name, "planned": row.planned, "spent": row.spent,
+                          "committed": row.committed, "forecast": row.forecast,
+                          "month_plan": [m.planned for m in row.months], "month_spent": [m.spent for m in row.months]}
+                         for row in figures.blocks])

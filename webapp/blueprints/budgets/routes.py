@@ -113,10 +113,8 @@ def _row_context(block, **extra) -> dict:
 @bp.get("/budgets/blocks/<int:block_id>")
 @allow(*access.READ_ALL)
 def block_page(block_id: int):
-    """A block's row (the «Отмена» of its inline edit); a full request goes to the budget's page."""
+    """A block's row as displayed (the «Отмена» of its inline edit)."""
     block = _load_block(block_id)
-    if not htmx.is_partial():
-        return htmx.redirect(_url(block.budget.client, block.budget.year, f"#block-{block.id}"))
     return htmx.render_fragment(DETAIL, "block_row", **_row_context(block))
 
 
@@ -223,6 +221,6 @@ def index(year: int | None = None):
     """All clients' budgets of a year, the riskiest first; ``?month=`` as they stood then."""
     year = _year(year or today().year)
     as_of = _month()
-    budgets = budget_service.overview(current_user, year, today(), as_of)
-    return htmx.render(OVERVIEW, year=year, budgets=budgets, as_of=as_of, months=budget_service.MONTH_NAMES,
+    rows = budget_service.overview(current_user, year, today(), as_of)
+    return htmx.render(OVERVIEW, year=year, rows=rows, as_of=as_of, months=budget_service.MONTH_NAMES,
                        method=budget_service.FORECAST_METHOD)

@@ -54,7 +54,9 @@ saving.unique_rule("uq_budget_blocks_budget_id", "Блок с таким наз�
 
 
 def find_budget(client: Client, year: int) -> Budget | None:
-    return db.session.scalar(sa.select(Budget).where(Budget.client_id == client.id, Budget.year == year))
+    """The client's budget of ``year`` with its blocks and their months (three queries in all)."""
+    return db.session.scalar(sa.select(Budget).where(Budget.client_id == client.id, Budget.year == year)
+                             .options(sa.orm.selectinload(Budget.blocks).selectinload(BudgetBlock.months)))
 
 
 def client_blocks(client: Client, year: int | None = None) -> list[BudgetBlock]:

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 
 from tests.budget_fixtures import charged_item, finish_item
+from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx
 from webapp.extensions import db
 from webapp.models import Budget
 from webapp.services import budgets as budget_service
@@ -149,3 +150,22 @@ def test_item_is_charged_to_a_block_inline_and_the_block_follows(app, client, bu
     with app.app_context():
         from webapp.models import BudgetBlock
         assert db.session.get(BudgetBlock, block).committed == Decimal("0.00")
+
+
+def test_appendix_reads_back_with_both_parties_and_opens_in_libreoffice(app, client, manager_with_client,
+                                                                        make_budget, tmp_path):
+    """Does the DOCX appendix name both parties, list the blocks with the total in words, carry both
+    signature lines, and open in LibreOffice?"""
+    manager, record = manager_with_client
+    make_budget(record, manager, blocks=[("Операционный блок", Decimal("1200000")), ("Бухгалтерия", Decimal("360000"))])
+    response = client.get(f"/clients/{record.id}/budgets/2026.docx")
+    assert response.status_code == 200 and not duplicate_entries(response.data)
+    text = all_text(read_docx(response.data))
+    assert "БЮДЖЕТ НА 2026 ГОД" in text and "ООО «Ромашка»" in text
+    assert "Операционный блок" in text and "Бухгалтерия" in text
+    assert "1\u00a0560\u00a0000,00" in text and "Один миллион пятьсот шестьдесят тысяч рублей 00 копеек" in text
+    assert text.count("_______") >= 2 and "Заказчик" in text and "Исполнитель" in text
+    if SOFFICE is None:
+        pytest.skip("LibreOffice is not installed")
+    pdf = libreoffice_convert(response.data, "docx", "pdf", tmp_path / "work", tmp_path / "profile")
+    assert pdf.startswith(b"%PDF")

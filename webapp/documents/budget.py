@@ -1,4 +1,5 @@
-"""The budget as an XLSX workbook for the client's accountant: plain data in, bytes out.
+"""The budget as documents: an XLSX workbook for the client's accountant and a DOCX appendix to the
+contract for approval. Plain data in, bytes out.
 
 Numbers are stored as numbers with a money format; every total is a formula over the cells it sums
 (``=SUM(B5:B7)``), so the workbook recalculates when the accountant edits a plan. The figures are
@@ -6,10 +7,22 @@ those of the budget's page (``services.budgets.sheet_data``).
 """
 
 import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+
+from webapp.documents.money import amount_in_words, format_amount, vat_statement
+from webapp.documents.parties import Party
+from webapp.documents.regulation import UNSIGNED_DATE, city, hours, party_context, sample_regulation
+from webapp.documents.render import register_sample, render_docx
+from webapp.documents.typography import strip_number_sign, typeset
+from webapp.formatting import long_date
+from webapp.models.company import VatMode
 
 MONEY_FORMAT = '#,##0.00" ₽"'
 HEADERS = ["Блок", "План, ₽", "Израсходовано, ₽", "Согласовано, ₽", "Прогноз, ₽", "Остаток, ₽"]
@@ -70,3 +83,59 @@ def render_workbook(sheet) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# --- the appendix for approval ------------------------------------------------------------------
+
+TEMPLATE = "budget.docx"
+
+
+@dataclass
+class BudgetDoc:
+    """What the budget appendix prints: both parties, the year, the blocks' plans."""
+
+    year: int
+    contractor: Party
+    client: Party
+    blocks: list[tuple[str, Decimal, Decimal]]  # name, hours, amount
+    vat_mode: VatMode = VatMode.ON_TOP
+    contract_number: str = ""
+    contract_date: date | None = None
+    city: str = "Москва"
+    drawn_on: date | None = None
+
+
+def render_appendix(data: BudgetDoc, override_dir: Path | None = None) -> bytes:
+    """The budget appendix as the bytes of a .docx file."""
+    return render_docx(TEMPLATE, appendix_context(data), override_dir)
+
+
+def appendix_context(data: BudgetDoc) -> dict:
+    contract_number = strip_number_sign(data.contract_number)
+    total = sum((amount for _, _, amount in data.blocks), Decimal("0.00"))
+    return typeset({
+        "year": data.year,
+        "city": city(data.city),
+        "drawn_on": long_date(data.drawn_on) if data.drawn_on else UNSIGNED_DATE,
+        "contract": {"number": contract_number,
+                     "date": long_date(data.contract_date) if data.contract_date else ""} if contract_number else None,
+        "contractor": party_context(data.contractor, "Исполнитель"),
+        "client": party_context(data.client, "Заказчик"),
+        "blocks": [{"number": n, "name": name, "hours": hours(h) if h else "—", "amount": format_amount(amount)}
+                   for n, (name, h, amount) in enumerate(data.blocks, start=1)],
+        "total": format_amount(total),
+        "total_words": amount_in_words(total),
+        "vat": vat_statement(data.vat_mode),
+        "unsigned_date": UNSIGNED_DATE,
+    })
+
+
+def sample_budget() -> BudgetDoc:
+    regulation = sample_regulation()
+    return BudgetDoc(year=2027, contractor=regulation.contractor, client=regulation.client,
+                     blocks=[("Операционный блок", Decimal("400"), Decimal("1200000.00")),
+                             ("Бухгалтерия", Decimal("120"), Decimal("360000.00"))],
+                     contract_number="15/26", contract_date=date(2026, 1, 15), drawn_on=date(2026, 11, 27))
+
+
+register_sample(TEMPLATE, lambda: appendix_context(sample_budget()))

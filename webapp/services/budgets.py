@@ -734,3 +734,17 @@ def sheet_data(figures: BudgetFigures) -> Sheet:
                           "committed": row.committed, "forecast": row.forecast,
                           "month_plan": [m.planned for m in row.months], "month_spent": [m.spent for m in row.months]}
                          for row in figures.blocks])
+
+
+def appendix_data(budget: Budget):
+    """The budget as plain data for the DOCX appendix: both parties from ``documents.parties``."""
+    from webapp.documents.budget import BudgetDoc
+    from webapp.documents.parties import both_parties
+    from webapp.models import CompanyProfile
+
+    client = budget.client
+    contractor, customer = both_parties(client)
+    return BudgetDoc(year=budget.year, contractor=contractor, client=customer,
+                     blocks=[(b.name, b.planned_hours, b.planned_amount) for b in budget.blocks],
+                     vat_mode=CompanyProfile.cached().vat_mode, contract_number=client.contract_number or "",
+                     contract_date=client.contract_date, drawn_on=budget.approved_on)

@@ -5,6 +5,7 @@ from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.budgets import bp
 from webapp.blueprints.budgets.forms import ApproveForm, BlockForm, MoveForm, NewBlockForm, NewBudgetForm, NextYearForm
+from webapp.documents.budget import render_appendix, render_workbook
 from webapp.documents.render import content_disposition
 from webapp.formatting import today
 from webapp.models import BlockKind, BudgetStatus, CarryOver
@@ -203,14 +204,25 @@ def next_year(client_id: int, year: int):
 @allow(*access.READ_ALL)
 def workbook(client_id: int, year: int):
     """The budget as an XLSX for the client's accountant: numbers as numbers, sums as formulas."""
-    from webapp.documents.budget import render_workbook
-
     client = access.get_client(current_user, client_id)
     budget = access.get_budget(current_user, client, _year(year))
     body = render_workbook(budget_service.sheet_data(budget_service.budget_figures(budget, today())))
     response = make_response(body)
     response.headers["Content-Type"] = XLSX
     response.headers["Content-Disposition"] = content_disposition(f"Бюджет {client.short_name} {year}.xlsx")
+    return response
+
+
+@bp.get("/clients/<int:client_id>/budgets/<int:year>.docx")
+@allow(*access.READ_ALL)
+def appendix(client_id: int, year: int):
+    """The budget as an appendix to the contract for the client's approval, with both signatures."""
+    client = access.get_client(current_user, client_id)
+    budget = access.get_budget(current_user, client, _year(year))
+    body = render_appendix(budget_service.appendix_data(budget), override_dir=current_app.config["DOCUMENT_TEMPLATES"])
+    response = make_response(body)
+    response.headers["Content-Type"] = DOCX
+    response.headers["Content-Disposition"] = content_disposition(f"Бюджет {client.short_name} {year}.docx")
     return response
 
 

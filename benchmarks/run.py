@@ -45,6 +45,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from datetime import date
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -193,6 +194,8 @@ PAGES = [
     Page("Журнал аудита", "admin", "/admin/audit", list_of_50=True),
     Page("Профиль компании", "admin", "/admin/company"),
     Page("Шаблоны документов", "admin", "/admin/templates"),
+    Page("Бюджет клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}/budgets/{date.today().year}"),
+    Page("Бюджеты: обзор", "admin", f"/budgets/{date.today().year}"),
     Page("Учётная запись", "manager", "/account"),
     Page("Проверка (healthz)", "manager", "/healthz", kind="health"),
     # Saves last: they add rows (a contact logged) that the pages above would otherwise show.

@@ -181,8 +181,9 @@ def test_each_threshold_alert_fires_once_per_crossing(app, budget_team, make_bud
     assert alerts().count((100, "forecast", True)) == 1 and len(alerts()) == 4
 
 
-def test_alerts_show_on_my_day_and_on_the_agenda(app, client, budget_team, make_budget):
-    """Does a block past 80 % show on its manager's «Мой день» and among the next meeting's points?"""
+def test_alerts_show_on_my_day_the_client_card_and_the_agenda(app, client, budget_team, make_budget):
+    """Does a block past 80 % show on its manager's «Мой день», the client's card and among the next
+    meeting's points?"""
     from webapp.services import agenda
 
     manager, record = budget_team
@@ -191,6 +192,8 @@ def test_alerts_show_on_my_day_and_on_the_agenda(app, client, budget_team, make_
     client.login(manager)
     page = client.get("/").get_data(as_text=True)
     assert "Бюджеты: предупреждения" in page and "Бухгалтерия: 100 % плана по прогнозу" in page
+    card = client.get(f"/clients/{record.id}").get_data(as_text=True)
+    assert "Бухгалтерия: 100 % плана по прогнозу" in card
     with app.app_context():
         sections = agenda.proposals(db.session.get(Client, record.id), None, date(2026, 11, 30))
         points = [p.title for s in sections if s.section.key == "budget-alerts" for p in s.points]

@@ -430,6 +430,9 @@ def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
     changed = saving.write(item, data)
     if {"priority", "received_at"} & set(changed) and item.waiting_since is None:
         _refresh_sla_stages(item)
+    if "billing" in changed:  # warranty work leaves the block's figures, billable work joins them
+        db.session.flush()
+        budgets.item_changed(item)
     return changed
 
 

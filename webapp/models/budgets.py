@@ -172,7 +172,7 @@ class BudgetBlock(Versioned, Audited, db.Model):
 
     def audit_url(self) -> str | None:
         from flask import url_for
-        return url_for("budgets.block_page", block_id=self.id)
+        return url_for("budgets.detail", client_id=self.budget.client_id, year=self.budget.year) + f"#block-{self.id}"
 
     @property
     def is_package(self) -> bool:

@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 import openpyxl
+import sqlalchemy as sa
 import pytest
 
 from tests.budget_fixtures import charged_item, finish_item
@@ -169,3 +170,54 @@ def test_appendix_reads_back_with_both_parties_and_opens_in_libreoffice(app, cli
         pytest.skip("LibreOffice is not installed")
     pdf = libreoffice_convert(response.data, "docx", "pdf", tmp_path / "work", tmp_path / "profile")
     assert pdf.startswith(b"%PDF")
+
+
+def test_budget_is_started_filled_approved_and_continued_from_its_page(app, client, budget_team):
+    """Can a manager create the budget, add a block, edit its plan in place (months follow), have it
+    approved by a decision maker (refused without one) and start next year's draft from it?"""
+    manager, record = budget_team
+    client.login(manager)
+    assert client.post(f"/clients/{record.id}/budgets/2026").status_code == 303
+    added = client.post(f"/clients/{record.id}/budgets/2026/blocks",
+                        data={"name": "Бухгалтерия", "kind": "money", "planned_amount": "12 000,00", "carry_over": "burn"})
+    assert added.status_code == 303
+    with app.app_context():
+        from webapp.models import BudgetBlock
+        block_id = db.session.scalar(db.select(BudgetBlock.id))
+    form = client.get(f"/budgets/blocks/{block_id}/edit", htmx=True).get_data(as_text=True)
+    version = re.search(r'name="version"[^>]*value="([^"]*)"', form).group(1)
+    saved = client.post(f"/budgets/blocks/{block_id}/edit", htmx=True,
+                        data={"name": "Бухгалтерия", "planned_amount": "24000", "planned_hours": "", "version": version})
+    assert saved.status_code == 200 and saved.headers.get("HX-Location")
+    with app.app_context():
+        block = db.session.get(BudgetBlock, block_id)
+        assert block.planned_amount == Decimal("24000.00")
+        assert [m.planned for m in block.months] == [Decimal("2000.00")] * 12
+        contact_id = db.session.scalar(sa.text("select id from contacts where client_id = :c"), {"c": record.id})
+    refused = client.post(f"/clients/{record.id}/budgets/2026/approve", data={"approved_on": "2026-11-25"})
+    assert refused.status_code == 422
+    approved = client.post(f"/clients/{record.id}/budgets/2026/approve",
+                           data={"approved_on": "2026-11-25", "contact_id": str(contact_id)})
+    assert approved.status_code == 303
+    page = client.get(f"/clients/{record.id}/budgets/2026").get_data(as_text=True)
+    assert "Утверждён" in page and "Ковалёва Анна Сергеевна" in page
+    assert client.post(f"/clients/{record.id}/budgets/2026/next", data={"growth_percent": "5"}).status_code == 303
+    with app.app_context():
+        new = db.session.scalar(db.select(Budget).where(Budget.year == 2027))
+        assert [(b.name, b.planned_amount) for b in new.blocks] == [("Бухгалтерия", Decimal("25200.00"))]
+
+
+def test_overview_queries_do_not_grow_with_budgets(app, client, budget_team, make_budget, make_client, count_queries):
+    """Does the overview cost the same number of queries for one client's budget as for four?"""
+    manager, record = budget_team
+    make_budget(record, manager, blocks=[("Операционный блок", Decimal("1000")), ("Бухгалтерия", Decimal("1000"))])
+    client.login(manager)
+    client.get("/budgets/2026")
+    with count_queries() as small:
+        assert client.get("/budgets/2026").status_code == 200
+    for n in range(3):
+        make_budget(make_client(manager, short_name=f"Клиент {n}"), manager,
+                    blocks=[("Операционный блок", Decimal("1000")), ("Бухгалтерия", Decimal("1000"))])
+    with count_queries() as large:
+        assert client.get("/budgets/2026").status_code == 200
+    assert len(large) == len(small), large

@@ -2,7 +2,7 @@ from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from webapp.blueprints.clients.forms import optional_id
-from webapp.forms import BaseForm, DateField, IntegerField, MoneyField, VersionField, choices
+from webapp.forms import BaseForm, DateField, MoneyField, VersionField, choices
 from webapp.models import BlockKind, CarryOver
 from webapp.services.budgets import MONTH_NAMES
 
@@ -62,4 +62,4 @@ class NextYearForm(BaseForm):
 
 
 class NewBudgetForm(BaseForm):
-    year = IntegerField("Год", validators=[InputRequired("Укажите год.")])
+    """«Создать бюджет»: the year is the page's; the form carries the CSRF token and the refusal."""

@@ -39,7 +39,7 @@ def _context(client, year: int, **extra) -> dict:
     context = dict(client=client, year=year, budget=budget, can_edit=can_edit, method=budget_service.FORECAST_METHOD,
                    months=budget_service.MONTH_NAMES, as_of=_month())
     if budget is None:
-        context.setdefault("new_form", extra.pop("new_form", None) or NewBudgetForm(formdata=None, data={"year": year}))
+        context.setdefault("new_form", extra.pop("new_form", None) or NewBudgetForm(formdata=None))
         return {**context, **extra}
     figures = budget_service.budget_figures(budget, today(), context["as_of"])
     approve_form = extra.pop("approve_form", None) or ApproveForm(formdata=None, data={"approved_on": today()})
@@ -74,7 +74,7 @@ def create(client_id: int, year: int):
     """Start the year's budget as a draft."""
     client = access.get_client(current_user, client_id)
     access.require_edit_client(current_user, client)
-    form = NewBudgetForm(data={"year": year})
+    form = NewBudgetForm()
     outcome = submit(form, lambda: budget_service.create_budget(client, _year(year), acting=current_user))
     if outcome.saved:
         flash("Черновик бюджета создан: добавьте блоки.", "success")

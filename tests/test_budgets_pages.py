@@ -14,7 +14,7 @@ import pytest
 from tests.budget_fixtures import charged_item, finish_item
 from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx
 from webapp.extensions import db
-from webapp.models import Budget
+from webapp.models import BlockKind, Budget, CarryOver
 from webapp.services import budgets as budget_service
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -221,3 +221,27 @@ def test_overview_queries_do_not_grow_with_budgets(app, client, budget_team, mak
     with count_queries() as large:
         assert client.get("/budgets/2026").status_code == 200
     assert len(large) == len(small), large
+
+
+def test_budget_pages_in_every_state_are_valid_html(app, client, budget_team, make_budget):
+    """Are the page without a budget, with an hour package, with a refused block, as of a past
+    month, and the item page asking to confirm an overrun all valid, accessible HTML?"""
+    from tests.html_checks import assert_valid
+
+    manager, record = budget_team
+    client.login(manager)
+    assert_valid(client.get(f"/clients/{record.id}/budgets/2027"))
+    ids = make_budget(record, manager, blocks=[("Абонентское обслуживание", None)], kind=BlockKind.HOURS,
+                      hours_per_month=Decimal("10"), carry_over=CarryOver.QUARTER)
+    assert_valid(client.get(f"/clients/{record.id}/budgets/2026"))
+    assert_valid(client.get(f"/clients/{record.id}/budgets/2026?month=3"))
+    refused = client.post(f"/clients/{record.id}/budgets/2026/blocks", data={"name": "", "kind": "money",
+                                                                             "carry_over": "burn"})
+    assert refused.status_code == 422
+    assert_valid(refused)
+    block = ids["blocks"]["Абонентское обслуживание"]
+    charged_item(app, record, manager, block, Decimal("200"), approve=True)
+    item_id = charged_item(app, record, manager, block, Decimal("100"))
+    page = client.get(f"/backlog/{item_id}")
+    assert "после согласования" in page.get_data(as_text=True)
+    assert_valid(page)

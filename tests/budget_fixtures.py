@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from tests.backlog_fixtures import DECISION_MAKER
 from webapp.extensions import db
-from webapp.models import ApprovalChannel, BacklogItem, BlockKind, BudgetBlock, Client, Contact, ItemStatus, Role, User
+from webapp.models import ApprovalChannel, BacklogItem, BudgetBlock, Client, Contact, ItemStatus, Role, User
 from webapp.services import backlog as backlog_service
 from webapp.services import budgets as budget_service
 from webapp.services import workflow
@@ -81,6 +81,3 @@ def block_figures(app, block_id: int) -> dict:
         block = db.session.get(BudgetBlock, block_id)
         return {"spent": block.spent, "committed": block.committed, "spent_hours": block.spent_hours,
                 "committed_hours": block.committed_hours}
-
-
-__all__ = ["BlockKind", "approve_item", "block_figures", "charged_item", "finish_item"]

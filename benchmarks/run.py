@@ -46,7 +46,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -207,6 +207,8 @@ PAGES = [
     Page("Журнал аудита", "admin", "/admin/audit", list_of_50=True),
     Page("Профиль компании", "admin", "/admin/company"),
     Page("Шаблоны документов", "admin", "/admin/templates"),
+    Page("Бюджет клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}/budgets/{date.today().year}"),
+    Page("Бюджеты: обзор", "admin", f"/budgets/{date.today().year}"),
     Page("Учётная запись", "manager", "/account"),
     Page("Проверка (healthz)", "manager", "/healthz", kind="health"),
     Page("Бэклог клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}/backlog/"),

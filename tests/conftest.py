@@ -28,7 +28,7 @@ DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") 
 NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on SQLite only"
 
 # The fixtures of the real servers some tests talk to: the directory (slapd) and mail (aiosmtpd).
-pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures"]
+pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures", "tests.budget_fixtures"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Wednesday in an ordinary working week: no holiday within the cadence of any default test.
@@ -357,8 +357,15 @@ def sample_records(app, make_user):
         from webapp.services import backlog as backlog_service
         item = backlog_service.create_item(client, {"title": "Образцовая задача", "request_text": "Сделайте отчёт",
                                                     "requester_id": contact.id}, acting=acting)
+        from decimal import Decimal
+
+        from webapp.services import budgets as budget_service
+        budget = budget_service.create_budget(client, 2026, acting=acting)
+        block = budget_service.add_block(budget, name="Операционный блок", planned_amount=Decimal("120000"),
+                                         acting=acting)
+        item.budget_block_id = block.id
         db.session.commit()
-        records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
+        records = SimpleNamespace(user=owner, budget=SimpleNamespace(id=budget.id), block=SimpleNamespace(id=block.id), client=SimpleNamespace(id=client.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
                                   regulation=SimpleNamespace(id=regulation.id),

@@ -105,6 +105,12 @@ MUTATIONS = [
     Mutation("derived-without-lock", "stored figures are recomputed under the owner's lock (PostgreSQL)",
              "webapp/services/derived.py", "    state = sa.inspect(owner)\n    if not state.has_identity:",
              "    state = sa.inspect(owner)\n    if True:", ("tests/test_concurrency.py",)),
+    Mutation("overrun-unconfirmed", "an approval that takes a budget block over its plan is confirmed first",
+             "webapp/services/budgets.py", "    if consequence and not confirmed:",
+             "    if consequence and False:", ("tests/test_budgets.py",)),
+    Mutation("alert-every-refresh", "a budget alert is raised once per crossing, not on every recompute",
+             "webapp/services/budgets.py", "            if crossed and current is None:",
+             "            if crossed:", ("tests/test_budgets.py",)),
 ]
 
 

@@ -100,6 +100,18 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "backlog.log_time": on_record(admin=422, manager=403, lead=422, accountant=403),
     "backlog.approve": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
     "backlog.send_approval_link": on_record(admin=422, **READ_ONLY_FOR_OTHERS),
+    "budgets.index": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "budgets.detail": on_record(specialist=403),
+    "budgets.workbook": on_record(specialist=403),
+    "budgets.appendix": on_record(specialist=403),
+    "budgets.block_page": on_record(specialist=403),
+    "budgets.create": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "budgets.add_block": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "budgets.edit_block": on_record(manager=403, lead=403, specialist=403, accountant=403),
+    "budgets.move_money": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "budgets.approve": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "budgets.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "budgets.next_year": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -152,6 +164,18 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "backlog.add_stage": lambda r: {"item_id": r.item.id},
     "backlog.stage": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},
     "backlog.stage_done": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},
+    "budgets.index": lambda r: {"year": 2026},
+    "budgets.detail": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.workbook": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.appendix": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.create": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.add_block": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.approve": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.move": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.next_year": lambda r: {"client_id": r.client.id, "year": 2026},
+    "budgets.block_page": lambda r: {"block_id": r.block.id},
+    "budgets.edit_block": lambda r: {"block_id": r.block.id},
+    "budgets.move_money": lambda r: {"block_id": r.block.id},
 }
 
 # What a role that may use a route gets when that is not a 200 page (rows given as role sets).

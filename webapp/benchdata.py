@@ -163,12 +163,65 @@ def _generate_backlog(rng: random.Random, first_client: int, clients: int, first
                                     spent_on=min((received + timedelta(days=2)).date(), day),
                                     hours=spent.quantize(Decimal("0.01")), comment="Работа", billable=True,
                                     created_at=received))
+    budgets = _generate_budgets(items, entries, day)
     _insert(BacklogItem.__table__, items)
     _insert(Stage.__table__, stages)
     _insert(TimeEntry.__table__, entries)
     _insert(ItemWord.__table__, words)
     return {"backlog_items": len(items), "stages": len(stages), "time_entries": len(entries),
-            "backlog_item_words": len(words)}
+            "backlog_item_words": len(words), **budgets}
+
+
+BUDGET_BLOCKS = ("Операционный блок", "Бухгалтерия")
+
+
+def _generate_budgets(items: list[dict], entries: list[dict], day) -> dict[str, int]:
+    """This year's budget of every client in two blocks, its items charged to them in turn, the blocks'
+    stored figures computed as ``services.budgets`` keeps them (spent: done work logged this year at
+    the estimate's rate; committed: approved work at its estimate). Inserted before the items."""
+    from webapp.models import Budget, BudgetBlock, BudgetMonth
+    from webapp.models.budgets import split_evenly
+
+    first_budget, first_block, first_month = _max_id(Budget) + 1, _max_id(BudgetBlock) + 1, _max_id(BudgetMonth) + 1
+    logged = {e["item_id"]: e for e in entries}
+    budgets, blocks, months, figures = [], [], [], {}
+    by_client: dict[int, list[int]] = {}
+    for item in items:
+        client_id = item["client_id"]
+        if client_id not in by_client:
+            budget_id = first_budget + len(budgets)
+            budgets.append(dict(id=budget_id, client_id=client_id, year=day.year, status="draft", warn_percent=80,
+                                limit_percent=100, note="", created_at=item["created_at"], version=1))
+            by_client[client_id] = []
+            for position, name in enumerate(BUDGET_BLOCKS):
+                block_id = first_block + len(blocks)
+                by_client[client_id].append(block_id)
+                blocks.append(dict(id=block_id, budget_id=budget_id, position=position, name=name, kind="money",
+                                   planned_hours=Decimal("0.00"), carry_over="burn", version=1))
+                figures[block_id] = [Decimal(0)] * 4
+        block_id = by_client[client_id][item["number"] % 2]
+        item["budget_block_id"] = block_id
+        status, cost, hours = item["status"], item["estimate_cost"], item["estimate_hours"]
+        entry = logged.get(item["id"])
+        if status in ("done", "accepted") and entry and entry["spent_on"].year == day.year and hours:
+            figures[block_id][0] += (entry["hours"] * cost / hours).quantize(Decimal("0.01"))
+            figures[block_id][2] += entry["hours"]
+        elif status in ("approved", "in_progress") and cost is not None:
+            figures[block_id][1] += cost
+            figures[block_id][3] += hours
+    for n, block in enumerate(blocks):
+        spent, committed, spent_hours, committed_hours = figures[block["id"]]
+        # plans around the forecast: a few blocks over, most within
+        plan = ((spent + committed) * Decimal("0.9" if n % 7 == 0 else "1.4")).quantize(Decimal("1000")) \
+            or Decimal("100000")
+        block.update(planned_amount=plan, spent=spent, committed=committed, spent_hours=spent_hours,
+                     committed_hours=committed_hours)
+        for month, part in enumerate(split_evenly(plan), start=1):
+            months.append(dict(id=first_month + len(months), block_id=block["id"], month=month, planned=part))
+    _insert(Budget.__table__, budgets)
+    _insert(BudgetBlock.__table__, blocks)
+    _insert(BudgetMonth.__table__, months)
+    return {"budgets": len(budgets), "budget_blocks": len(blocks)}
 
 
 def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day, now) -> list[dict]:
@@ -203,7 +256,10 @@ def _fix_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the rows."""
     if db.engine.dialect.name != "postgresql":
         return
-    for model in (User, Client, Contact, Touchpoint, Regulation, BacklogItem, Stage, TimeEntry):
+    from webapp.models import Budget, BudgetBlock, BudgetMonth
+
+    for model in (User, Client, Contact, Touchpoint, Regulation, BacklogItem, Stage, TimeEntry, Budget, BudgetBlock,
+                  BudgetMonth):
         table = model.__tablename__
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))

@@ -61,6 +61,7 @@ def seed() -> None:
     seed_clients()
     seed_regulations()
     seed_backlog()
+    seed_budgets()
 
 
 def seed_company() -> None:
@@ -360,3 +361,40 @@ def _drive(item, status, manager, approver, rng) -> None:
         stage.done_at = stage.done_at or utcnow()
     if status == ItemStatus.ACCEPTED:
         move(ItemStatus.ACCEPTED)
+
+
+# How each demo client's plan compares with its forecast: the first is over, the second about to be.
+DEMO_BUDGET_HEADROOM = [Decimal("0.85"), Decimal("1.12")]
+
+
+def seed_budgets() -> None:
+    """This year's budget of every demo client in two blocks, the billable items charged to them in
+    turn, the plans set against the forecast so that one client is over and one about to overrun."""
+    from webapp.models import BacklogItem, Billing, Client
+    from webapp.models.budgets import split_evenly
+    from webapp.services import budgets as budget_service
+
+    day = today()
+    for n, client in enumerate(db.session.scalars(sa.select(Client).order_by(Client.id)).all()):
+        manager = client.manager
+        budget = budget_service.create_budget(client, day.year, acting=manager)
+        blocks = [budget_service.add_block(budget, name=name, planned_amount=Decimal("1"), acting=manager)
+                  for name in ("Операционный блок", "Бухгалтерия")]
+        items = db.session.scalars(sa.select(BacklogItem).where(BacklogItem.client_id == client.id,
+                                                                BacklogItem.billing == Billing.BILLABLE)
+                                   .order_by(BacklogItem.id)).all()
+        for k, item in enumerate(items):
+            item.budget_block_id = blocks[k % 2].id
+        db.session.flush()
+        for block in blocks:
+            budget_service.refresh_block(block, day)
+        figures = budget_service.budget_figures(budget, day)
+        headroom = DEMO_BUDGET_HEADROOM[n] if n < len(DEMO_BUDGET_HEADROOM) else Decimal("1.6")
+        for row in figures.blocks:
+            plan = max(Decimal("50000"), (row.forecast * headroom).quantize(Decimal("1000")))
+            row.block.planned_amount = plan
+            for month, part in zip(row.block.months, split_evenly(plan), strict=True):
+                month.planned = part
+        db.session.flush()
+        for block in blocks:
+            budget_service.refresh_block(block, day)

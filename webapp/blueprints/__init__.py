@@ -23,6 +23,7 @@ NAVIGATION = [
     NavItem("dashboard.index", "Мой день", _ALL, "dashboard"),
     NavItem("clients.index", "Клиенты", _ALL, "clients"),
     NavItem("backlog.index", "Бэклог", frozenset(Role) - {Role.SPECIALIST}, "backlog"),
+    NavItem("budgets.index", "Бюджеты", frozenset(Role) - {Role.SPECIALIST}, "budgets"),
     NavItem("admin.users", "Администрирование", frozenset({Role.ADMIN}), "admin"),
 ]
 
@@ -35,6 +36,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.admin import bp as admin_bp
     from webapp.blueprints.auth import bp as auth_bp
     from webapp.blueprints.backlog import bp as backlog_bp
+    from webapp.blueprints.budgets import bp as budgets_bp
     from webapp.blueprints.clients import bp as clients_bp
     from webapp.blueprints.dashboard import bp as dashboard_bp
     from webapp.blueprints.files import bp as files_bp
@@ -42,7 +44,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.links import bp as links_bp
     from webapp.blueprints.regulations import bp as regulations_bp
 
-    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, admin_bp, health_bp, links_bp, files_bp):
+    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, budgets_bp, admin_bp, health_bp,
+               links_bp, files_bp):
         app.register_blueprint(bp)
 
     @app.context_processor

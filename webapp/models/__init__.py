@@ -4,6 +4,8 @@ from webapp.models.attachments import Attachment
 from webapp.models.audit import AuditEvent
 from webapp.models.backlog import (Approval, ApprovalChannel, BacklogItem, Billing, Estimate, IntakeChannel,
                                    ItemStatus, ItemWord, Priority, PriorityAgreement, Stage, StageKind, TimeEntry)
+from webapp.models.budgets import (AlertBasis, BlockKind, Budget, BudgetAlert, BudgetBlock, BudgetMonth, BudgetStatus,
+                                   CarryOver)
 from webapp.models.cache import CacheToken
 from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, Contact, Touchpoint,
                                    touchpoint_contacts)
@@ -13,7 +15,8 @@ from webapp.models.mail import MailStatus, OutboundMail
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
-__all__ = ["Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
+__all__ = ["AlertBasis", "BlockKind", "Budget", "BudgetAlert", "BudgetBlock", "BudgetMonth", "BudgetStatus",
+           "CarryOver", "Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
            "Channel", "Client", "ClientStatus", "CompanyProfile", "Contact", "Estimate", "FeedToken", "IntakeChannel",
            "ItemStatus", "ItemWord", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
            "RegulationStatus", "Role", "SignedLink", "Stage", "StageKind", "TimeEntry", "Touchpoint", "User", "VatMode",

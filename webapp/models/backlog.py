@@ -219,7 +219,8 @@ class BacklogItem(Versioned, Audited, db.Model):
         "requester_id": "Кто обратился", "received_at": "Получена", "goal": "Цель",
         "current_behaviour": "Как сейчас", "required_behaviour": "Как должно быть",
         "acceptance_criteria": "Критерии приёмки", "priority": "Приоритет", "assignee_id": "Исполнитель",
-        "due_on": "Срок", "budget_block": "Блок бюджета", "billing": "Оплата", "status": "Статус",
+        "due_on": "Срок", "budget_block": "Блок бюджета (текстом)",
+        "budget_block_id": "Блок бюджета", "billing": "Оплата", "status": "Статус",
         "estimate_hours": "Оценка, ч", "estimate_cost": "Оценка, ₽"}
     # Bookkeeping that services recompute: never makes a user's open form stale.
     __unversioned__ = frozenset({"rank", "spent_hours", "estimate_hours", "estimate_cost", "waiting_since",
@@ -253,7 +254,10 @@ class BacklogItem(Versioned, Audited, db.Model):
     rank: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     due_on: Mapped[date | None] = mapped_column(sa.Date)
-    budget_block: Mapped[str] = mapped_column(sa.String(200), default="")  # the budgets area links it later
+    budget_block: Mapped[str] = mapped_column(sa.String(200), default="")  # free text from before budgets
+    # The block of the client's budget the item is charged to (its figures follow the item).
+    budget_block_id: Mapped[int | None] = mapped_column(sa.ForeignKey("budget_blocks.id", ondelete="SET NULL"),
+                                                        index=True)
     billing: Mapped[Billing] = mapped_column(enum_type(Billing, "billing"), default=Billing.BILLABLE)
     status: Mapped[ItemStatus] = mapped_column(enum_type(ItemStatus, "item_status"), default=ItemStatus.NEW)
     status_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -270,6 +274,7 @@ class BacklogItem(Versioned, Audited, db.Model):
     client: Mapped[Client] = relationship(lazy="joined", innerjoin=True)
     requester: Mapped[Contact | None] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], lazy="joined")
+    block: Mapped["BudgetBlock | None"] = relationship("BudgetBlock", lazy="select")
     stages: Mapped[list["Stage"]] = relationship(back_populates="item", order_by="Stage.position",
                                                  cascade="all, delete-orphan")
     estimates: Mapped[list["Estimate"]] = relationship(back_populates="item", order_by="Estimate.number.desc()",

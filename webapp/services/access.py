@@ -201,3 +201,33 @@ def can_see_all_backlog(user: User) -> bool:
 def can_edit_settings(user: User) -> bool:
     """Users, the company profile, document templates, the regulation standard."""
     return is_admin(user)
+
+
+# --- budgets ------------------------------------------------------------------------------------
+
+
+def visible_budgets(user: User) -> sa.Select:
+    """Budgets: everyone who reads every client reads them; a specialist none."""
+    from webapp.models import Budget
+
+    query = sa.select(Budget)
+    return query if user.role in READ_ALL else query.where(sa.false())
+
+
+def can_see_budgets(user: User) -> bool:
+    return user.role in READ_ALL
+
+
+def get_budget(user: User, client: Client, year: int):
+    from webapp.models import Budget
+
+    budget = db.session.scalar(visible_budgets(user).where(Budget.client_id == client.id, Budget.year == year))
+    if budget is None:
+        raise NotFound("Бюджета на этот год нет.")
+    return budget
+
+
+def can_edit_budget(user: User, budget) -> bool:
+    """A budget is its client's: the account manager, the deputy and an admin edit it; the head of
+    production and accounting read it."""
+    return can_edit_client(user, budget.client)

@@ -24,16 +24,16 @@ from webapp import saving
 from webapp.extensions import db
 from webapp.intake.email import ParsedEmail
 from webapp.formatting import local, long_date, money, number, today
-from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, Client, CompanyProfile,
-                           Contact, Estimate, IntakeChannel, ItemStatus, ItemWord, Priority, PriorityAgreement, Stage,
-                           Role, SignedLink, StageKind, TimeEntry, User)
+from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, BudgetBlock, Client,
+                           CompanyProfile, Contact, Estimate, IntakeChannel, ItemStatus, ItemWord, Priority,
+                           PriorityAgreement, Role, SignedLink, Stage, StageKind, TimeEntry, User)
 from webapp.models.audit import tag_action
 from webapp.models.backlog import (APPROVAL_TOLERANCE, CLOSED, FINISHED, OPEN, RANK_GAP, SLA_PAUSED,
                                    WAITING_ON_CLIENT, approval_missing)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import (NotFound, ServiceError, access, as_id, attachments, dashboard, derived, links, mail,
-                             terms, timeline, workflow)
+from webapp.services import (NotFound, ServiceError, access, as_id, attachments, budgets, dashboard, derived, links,
+                             mail, terms, timeline, workflow)
 from webapp.workcalendar import add_working_days, is_working_day, on_or_after
 
 NUMBER_ATTEMPTS = 5
@@ -93,7 +93,8 @@ def _filtered(query: sa.Select, user: User, filters: ItemFilters, day: date) -> 
     if (client_id := as_id(filters.client)) is not None:
         query = query.where(BacklogItem.client_id == client_id)
     if budget := filters.budget.strip():
-        query = query.where(BacklogItem.budget_block == budget)
+        named = sa.select(BudgetBlock.id).where(BudgetBlock.name == budget)
+        query = query.where(sa.or_(BacklogItem.budget_block == budget, BacklogItem.budget_block_id.in_(named)))
     if filters.overdue == "1":
         query = query.where(BacklogItem.id.in_(_overdue_stage_items(day)))
     return query
@@ -288,6 +289,11 @@ def _status_moved(item: BacklogItem, acting: User | None, values: dict[str, Any]
     """After every move: when it happened, and the SLA clock — stopped while the item waits on the
     client, and on resuming every open SLA deadline moves on by the working days it waited."""
     item.status_changed_at = utcnow()
+    _move_sla_clock(item)
+    budgets.item_changed(item)
+
+
+def _move_sla_clock(item: BacklogItem) -> None:
     day = today()
     if item.status in SLA_PAUSED:
         if item.waiting_since is None:
@@ -452,6 +458,9 @@ def update_item(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
         _refresh_sla_stages(item)
     if set(WORD_FIELDS) & set(changed):
         refresh_words(item)
+    if "billing" in changed:  # warranty work leaves the block's figures, billable work joins them
+        db.session.flush()
+        budgets.item_changed(item)
     return changed
 
 
@@ -576,13 +585,16 @@ def estimate_item(item: BacklogItem, *, hours: Decimal, acting: User, rate: Deci
             tag_action(item, "void_approval")
             _status_moved(item, acting, {})
     db.session.flush()
+    budgets.item_changed(item)
     return estimate
 
 
 def approve_item(item: BacklogItem, *, contact_id: int | None, channel: ApprovalChannel, acting: User,
-                 approved_at: datetime | None = None, comment: str = "") -> Approval:
+                 approved_at: datetime | None = None, comment: str = "", confirm_overrun: bool = False) -> Approval:
     """Record the client's approval of the current estimate: only a decision maker of this client
-    who decides cost approves. The meetings page records approvals through this same operation."""
+    who decides cost approves. An approval that takes the item's budget block over its plan is
+    refused (422, ``budgets.OverrunNotConfirmed``, saying by how much) until ``confirm_overrun``.
+    The meetings page records approvals through this same operation, so it asks the same."""
     access.require(access.can_edit_item(acting, item),
                    "Согласование записывают аккаунт-менеджер клиента, заместитель и администратор.")
     if item.is_closed:
@@ -600,6 +612,7 @@ def approve_item(item: BacklogItem, *, contact_id: int | None, channel: Approval
     approved_at = approved_at or utcnow()
     if approved_at > utcnow() + timedelta(minutes=5):
         raise ServiceError("Согласование не может быть в будущем.", field="approved_at")
+    budgets.check_approval(item, confirmed=confirm_overrun)
     approval = Approval(item=item, estimate=estimate, contact=contact, approved_at=approved_at, channel=channel,
                         comment=comment.strip(), recorded_by_id=acting.id, created_at=utcnow())
     db.session.add(approval)
@@ -663,8 +676,9 @@ def _link_contact(item: BacklogItem, link: SignedLink) -> Contact:
 
 def _approve_by_link(item: BacklogItem, link: SignedLink, data) -> str:
     contact = _link_contact(item, link)
+    # The client's own decision maker approves the cost knowing their budget: nobody to ask again.
     approve_item(item, contact_id=contact.id, channel=ApprovalChannel.LINK, acting=link.created_by,
-                 approved_at=link.used_at, comment=(data.get("comment") or "")[:2000])
+                 approved_at=link.used_at, comment=(data.get("comment") or "")[:2000], confirm_overrun=True)
     return f"Оценка задачи {item.key} согласована. Спасибо!"
 
 
@@ -760,6 +774,7 @@ def log_time(item: BacklogItem, *, spent_on: date, hours: Decimal, acting: User,
     db.session.add(entry)
     db.session.flush()
     refresh_spent(item)
+    budgets.item_changed(item)
     return entry
 
 

@@ -63,15 +63,14 @@ class SummaryForm(BaseForm):
     assignee_id = SelectField("Исполнитель", coerce=optional_id, validators=[Optional()])
     due_on = DateField("Срок", validators=[Optional()])
     billing = SelectField("Оплата", choices=BILLING_CHOICES)
-    budget_block = StringField("Блок бюджета", validators=[Optional(), Length(max=200)])
     version = VersionField()
 
-    FIELDS = ("title", "priority", "assignee_id", "due_on", "billing", "budget_block")
+    FIELDS = ("title", "priority", "assignee_id", "due_on", "billing")
 
     def set_choices(self, users, *, can_edit: bool, can_plan: bool) -> None:
         self.assignee_id.choices = _people(users)
         if not can_edit:  # the head of production plans, the content stays the team's
-            for name in ("title", "priority", "due_on", "billing", "budget_block"):
+            for name in ("title", "priority", "due_on", "billing"):
                 delattr(self, name)
         if not can_plan:
             del self.assignee_id
@@ -82,9 +81,23 @@ class SummaryForm(BaseForm):
             data["priority"] = Priority(data["priority"])
         if "billing" in data:
             data["billing"] = Billing(data["billing"])
-        if "budget_block" in data:
-            data["budget_block"] = data["budget_block"] or ""
         return data
+
+
+class BudgetBlockForm(BaseForm):
+    """Which block of the client's budget the item is charged to."""
+
+    budget_block_id = SelectField("Блок бюджета", coerce=optional_id, validate_choice=False, validators=[Optional()])
+    version = VersionField()
+
+    FIELDS = ("budget_block_id",)
+
+    def set_choices(self, blocks) -> None:
+        self.budget_block_id.choices = choices([("", "— не относится к бюджету —")] + [
+            (b.id, f"{b.budget.year}: {b.name}") for b in blocks])
+
+    def values(self) -> dict:
+        return {"budget_block_id": self.budget_block_id.data}
 
 
 class SpecForm(BaseForm):
@@ -178,6 +191,7 @@ class ApprovalForm(BaseForm):
     approved_at = DateTimeLocalField("Когда", format="%Y-%m-%dT%H:%M", validators=[Optional()],
                                      description="Пусто — сейчас.")
     comment = StringField("Комментарий", validators=[Optional(), Length(max=1000)])
+    confirm_overrun = BooleanField("Согласовать сверх плана бюджета")
 
     def set_contacts(self, contacts) -> None:
         self.contact_id.choices = choices(
@@ -222,6 +236,7 @@ class TimeForm(BaseForm):
 class PrioritiesForm(BaseForm):
     contact_id = SelectField("Кто согласовал", coerce=optional_id, validators=[InputRequired("Выберите контакт.")])
     comment = StringField("Комментарий", validators=[Optional(), Length(max=1000)])
+    confirm_overrun = BooleanField("Согласовать сверх плана бюджета")
 
     def set_contacts(self, contacts) -> None:
         self.contact_id.choices = choices([("", "— выберите —")] + [(c.id, c.full_name) for c in contacts])

@@ -6,8 +6,9 @@ from flask_login import current_user
 from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.backlog import bp
-from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, EstimateForm, IntakeForm, NewStageForm,
-                                             PrioritiesForm, RequestForm, SpecForm, StageForm, SummaryForm, TimeForm)
+from webapp.blueprints.backlog.forms import (ApprovalForm, ApprovalLinkForm, BudgetBlockForm, EstimateForm, IntakeForm,
+                                             NewStageForm, PrioritiesForm, RequestForm, SpecForm, StageForm, SummaryForm,
+                                             TimeForm)
 from webapp.documents.backlog_order import render_order_xlsx
 from webapp.documents.render import content_disposition
 from webapp.documents.spec import render_spec
@@ -22,6 +23,7 @@ from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import ServiceError, access, as_id, attachments, workflow
 from webapp.services import backlog as backlog_service
+from webapp.services import budgets as budget_service
 
 LIST = "backlog/client.html"
 DETAIL = "backlog/detail.html"
@@ -29,7 +31,7 @@ ALL = "backlog/index.html"
 STATUS_FILTERS = [("all", "Все"), ("closed", "Закрытые")] + [(s.value, s.label) for s in ItemStatus]
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm}
+EDIT_BLOCKS = {"summary": SummaryForm, "spec": SpecForm, "request": RequestForm, "budget": BudgetBlockForm}
 
 
 def _load(item_id: int) -> BacklogItem:
@@ -229,6 +231,7 @@ def _item_context(item: BacklogItem, **extra) -> dict:
     if "similar" not in extra:  # the estimator's examples: ours, so only for who estimates
         extra["similar"] = backlog_service.similar_items(current_user, item) if can_plan else []
     return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
+                overrun=budget_service.approval_consequence(item) if can_edit else None,
                 can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
                 sla=backlog_service.sla_state(item, day), events=backlog_service.history(item),
                 files=attachments.attachments_of(backlog_service.ATTACHMENT_OWNER, item.id),
@@ -263,6 +266,8 @@ def _block_form(block: str, item: BacklogItem):
         form.set_choices(backlog_service.assignable_users(), can_edit=can_edit, can_plan=can_plan)
     elif block == "request":
         form.set_choices(item.client.contacts)
+    elif block == "budget":
+        form.set_choices(budget_service.client_blocks(item.client, today().year))
     return form
 
 
@@ -281,7 +286,8 @@ def edit_block(item_id: int, block: str):
     form = _block_form(block, item)
     if request.method == "GET":
         saving.arm(form, item)
-    outcome = submit(form, lambda: backlog_service.update_item(item, saving.edit_of(form), acting=current_user))
+    save = budget_service.set_item_block if block == "budget" else backlog_service.update_item
+    outcome = submit(form, lambda: save(item, saving.edit_of(form), acting=current_user))
     context = _item_context(item, form=form, conflict=outcome.conflict)
     if outcome.saved:
         response = htmx.render_fragment(DETAIL, f"{block}_view", **context)
@@ -338,7 +344,8 @@ def approve(item_id: int):
     form.set_contacts(item.client.contacts)
     outcome = submit(form, lambda: backlog_service.approve_item(
         item, contact_id=form.contact_id.data, channel=ApprovalChannel(form.channel.data),
-        approved_at=_when(form.approved_at.data), comment=form.comment.data or "", acting=current_user))
+        approved_at=_when(form.approved_at.data), comment=form.comment.data or "",
+        confirm_overrun=bool(form.confirm_overrun.data), acting=current_user))
     if outcome.saved:
         flash("Согласование записано.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#approval")

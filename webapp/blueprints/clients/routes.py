@@ -14,7 +14,7 @@ from webapp.models import Channel, Client, User
 from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
-from webapp.services import access, as_id, terms, timeline
+from webapp.services import access, as_id, budgets, terms, timeline
 from webapp.services import clients as client_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
@@ -98,6 +98,8 @@ def detail(client_id: int):
     namesakes = client_service.namesakes(current_user, client) if request.args.get("check") == "namesakes" else []
     return htmx.render(DETAIL, **_card_context(client, entries=_entries(client), log_form=_log_form(client, blank=True),
                                                namesakes=namesakes,
+                                               budget_alerts=budgets.open_alerts(current_user, client=client),
+                                               can_see_budget=access.can_see_budgets(current_user),
                                                terms=terms.effective_terms(client),
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 

@@ -596,7 +596,52 @@ def build_spec(path: Path) -> None:
     document.save(path)
 
 
-BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec}
+def build_budget(path: Path) -> None:
+    """The yearly budget as an appendix to the contract, for the client's approval: the blocks with
+    their plans, the total in words, both parties' signatures."""
+    document = new_document("Бюджет")
+    _add_paragraph_style(document, "Текст", justify=True, first_line_mm=12.5, after_pt=6)
+    numbering(document)
+    header_footer(document, draft_mark=False)
+
+    tag(document, "{%p if contract %}")
+    appendix = document.add_paragraph(
+        "Приложение к договору №\u00a0{{ contract.number }}{% if contract.date %} от {{ contract.date }}{% endif %}")
+    appendix.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    appendix.paragraph_format.space_after = Pt(12)
+    tag(document, "{%p endif %}")
+
+    document.add_paragraph("БЮДЖЕТ НА {{ year }} ГОД", style="Title")
+    place = document.add_paragraph("{{ city }}\t{{ drawn_on }}")
+    place.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+    place.paragraph_format.space_before = Pt(12)
+    place.paragraph_format.space_after = Pt(12)
+    clause(document, "{{ client.preamble }}, с одной стороны, и {{ contractor.preamble }}, с другой стороны, "
+                     "вместе именуемые «Стороны», согласовали бюджет работ на {{ year }} год по блокам.",
+           style="Текст")
+    heading(document, "Блоки бюджета")
+    lead_in(document, "Плановая стоимость работ по блокам:")
+    loop_table(document, ["№", "Блок", "Часов", "План, руб."], [12, 88, 25, 45], "block in blocks",
+               [["{{ block.number }}"], ["{{ block.name }}"], ["{{ block.hours }}"], ["{{ block.amount }}"]])
+    clause(document, "Итого по бюджету — {{ total }} ({{ total_words }}), {{ vat }}.")
+    clause(document, "Фактическая стоимость определяется актами сдачи-приёмки оказанных услуг. Работы сверх "
+                     "плана блока выполняются после отдельного согласования Заказчиком.")
+    heading(document, "Согласование")
+    signatures = document.add_table(rows=1, cols=2)
+    for cell, party in zip(signatures.rows[0].cells, ("contractor", "client")):
+        _fill(cell, [f"{{{{ {party}.role }}}}", f"{{{{ {party}.name }}}}", f"{{{{ {party}.position }}}}", "",
+                     f"{{{{ {party}.signature }}}}", "{{ unsigned_date }}",
+                     f"{{%p if {party}.seal %}}", "М.П.", "{%p endif %}"])
+        cell.paragraphs[0].runs[0].bold = True
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
+    for row in signatures.rows:
+        _row_properties(row)
+    _fixed_layout(signatures, [85, 85])
+    document.save(path)
+
+
+BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec, "budget.docx": build_budget}
 
 
 if __name__ == "__main__":

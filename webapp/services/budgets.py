@@ -1,0 +1,749 @@
+"""Budgets: plans in blocks and months, the figures computed from the backlog, alerts, next year.
+
+The figures are never typed in:
+
+- **spent** — work done: billable hours logged on items that are done or accepted, at the item's rate
+  (its estimate's), by the month the hours were logged. One function, ``spent_by_block``, is the
+  source, so acts can replace it with their lines once they exist;
+- **committed** — approved work not yet done: billable items approved or in progress, at their estimate;
+- **forecast** — spent + committed + the run rate (the average spent in the months already past)
+  for the months left (``FORECAST_METHOD`` says it on the page);
+- **remaining** — the plan less spent and committed.
+
+Spent and committed are stored on the block row, recomputed from the items under a lock on the block
+(``derived.lock_owner``) in the same transaction as the change of an item charged to it; the same
+recompute raises an alert once per crossing of each threshold, by spent and by forecast.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from webapp import saving
+from webapp.extensions import db
+from webapp.models import (AlertBasis, BacklogItem, Billing, BlockKind, Budget, BudgetAlert, BudgetBlock, BudgetMonth,
+                           BudgetStatus, CarryOver, Client, Contact, ItemStatus, TimeEntry, User)
+from webapp.models.audit import tag_action
+from webapp.models.budgets import CENT, MONTHS, split_evenly
+from webapp.models.types import utcnow
+from webapp.saving import Edit
+from webapp.services import NotFound, ServiceError, access, agenda, dashboard, derived, workflow
+
+ZERO = Decimal("0.00")
+HOUR = Decimal("0.01")
+MAX_AMOUNT = Decimal("999999999999")
+MONTH_NAMES = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь",
+               "ноябрь", "декабрь"]
+FORECAST_METHOD = ("Прогноз = израсходовано + согласовано и в работе + средний расход за прошедшие месяцы года "
+                   "× оставшиеся месяцы.")
+# Work that consumes a block or a package; warranty work never does.
+CONSUMING = (Billing.BILLABLE, Billing.PACKAGE)
+DONE = (ItemStatus.DONE, ItemStatus.ACCEPTED)
+COMMITTED = (ItemStatus.APPROVED, ItemStatus.IN_PROGRESS)
+
+saving.unique_rule("uq_budgets_client_id", "Бюджет клиента на этот год уже есть.", field="year")
+saving.unique_rule("uq_budget_blocks_budget_id", "Блок с таким названием в бюджете уже есть.", field="name")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def find_budget(client: Client, year: int) -> Budget | None:
+    """The client's budget of ``year`` with its blocks and their months (three queries in all)."""
+    return db.session.scalar(sa.select(Budget).where(Budget.client_id == client.id, Budget.year == year)
+                             .options(sa.orm.selectinload(Budget.blocks).selectinload(BudgetBlock.months)))
+
+
+def client_blocks(client: Client, year: int | None = None) -> list[BudgetBlock]:
+    """The blocks an item of ``client`` may be charged to (this year's and the next's budgets)."""
+    query = (sa.select(BudgetBlock).join(Budget).where(Budget.client_id == client.id)
+             .order_by(Budget.year, BudgetBlock.position, BudgetBlock.id))
+    if year is not None:
+        query = query.where(Budget.year.in_((year, year + 1)))
+    return list(db.session.scalars(query))
+
+
+def get_block(user: User, block_id: int) -> BudgetBlock:
+    block = db.session.scalar(sa.select(BudgetBlock).join(Budget).where(
+        BudgetBlock.id == block_id, Budget.id.in_(access.visible_budgets(user).with_only_columns(Budget.id))))
+    if block is None:
+        raise NotFound("Блок бюджета не найден.")
+    return block
+
+
+# --- the figures' sources -----------------------------------------------------------------------
+
+
+def item_rate(item_cost: Decimal | None, item_hours: Decimal | None, default: Decimal) -> Decimal:
+    """An item's rate: its estimate's (cost / hours), else the default."""
+    if item_cost is not None and item_hours:
+        return item_cost / item_hours
+    return default
+
+
+def _default_rate(client_id: int) -> Decimal:
+    from webapp.models import CompanyProfile
+    rate = db.session.scalar(sa.select(Client.hourly_rate).where(Client.id == client_id))
+    return rate if rate is not None else CompanyProfile.get().default_hourly_rate
+
+
+def spent_by_block(block_ids: list[int], year: int) -> dict[int, dict[int, tuple[Decimal, Decimal]]]:
+    """Work done per block and month of ``year``: {block: {month: (hours, money)}}.
+
+    The one source of «spent» (acts will replace it with their lines): billable hours logged on
+    consuming items that are done or accepted, at each item's rate, by the month they were logged.
+    One grouped query for all the blocks.
+    """
+    if not block_ids:
+        return {}
+    month = sa.extract("month", TimeEntry.spent_on)
+    rows = db.session.execute(
+        sa.select(BacklogItem.budget_block_id, BacklogItem.client_id, BacklogItem.estimate_cost,
+                  BacklogItem.estimate_hours, month, sa.func.sum(TimeEntry.hours))
+        .join(TimeEntry, TimeEntry.item_id == BacklogItem.id)
+        .where(BacklogItem.budget_block_id.in_(block_ids), BacklogItem.billing.in_(CONSUMING),
+               BacklogItem.status.in_(DONE), sa.or_(TimeEntry.billable.is_(True), BacklogItem.billing == Billing.PACKAGE),
+               TimeEntry.spent_on >= date(year, 1, 1), TimeEntry.spent_on <= date(year, 12, 31))
+        .group_by(BacklogItem.id, BacklogItem.budget_block_id, BacklogItem.client_id, BacklogItem.estimate_cost,
+                  BacklogItem.estimate_hours, month)).all()
+    found: dict[int, dict[int, tuple[Decimal, Decimal]]] = defaultdict(dict)
+    defaults: dict[int, Decimal] = {}
+    for block_id, client_id, cost, hours, month_no, spent in rows:
+        if client_id not in defaults:
+            defaults[client_id] = _default_rate(client_id)
+        spent = Decimal(spent)
+        money = (spent * item_rate(cost, hours, defaults[client_id])).quantize(CENT, ROUND_HALF_UP)
+        old_hours, old_money = found[block_id].get(int(month_no), (ZERO, ZERO))
+        found[block_id][int(month_no)] = (old_hours + spent, old_money + money)
+    return found
+
+
+def committed_by_block(block_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """Approved work not done yet per block: {block: (hours, money)} at the items' estimates."""
+    if not block_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(BacklogItem.budget_block_id, sa.func.coalesce(sa.func.sum(BacklogItem.estimate_hours), 0),
+                  sa.func.coalesce(sa.func.sum(BacklogItem.estimate_cost), 0))
+        .where(BacklogItem.budget_block_id.in_(block_ids), BacklogItem.billing.in_(CONSUMING),
+               BacklogItem.status.in_(COMMITTED))
+        .group_by(BacklogItem.budget_block_id)).all()
+    return {block_id: (Decimal(hours), Decimal(money)) for block_id, hours, money in rows}
+
+
+# --- stored figures and alerts ------------------------------------------------------------------
+
+
+def refresh_block(block: BudgetBlock, day: date | None = None) -> None:
+    """Recompute the block's stored figures from the items under a lock on the block, then raise or
+    clear its alerts. Callers lock nothing themselves: this takes the block's lock first."""
+    derived.lock_owner(block)
+    year = db.session.scalar(sa.select(Budget.year).where(Budget.id == block.budget_id))
+    by_month = spent_by_block([block.id], year).get(block.id, {})
+    block.spent_hours = sum((h for h, _ in by_month.values()), ZERO)
+    block.spent = sum((m for _, m in by_month.values()), ZERO)
+    block.committed_hours, block.committed = committed_by_block([block.id]).get(block.id, (ZERO, ZERO))
+    db.session.flush()
+    _check_alerts(block, year, by_month, day or _today())
+
+
+def _today() -> date:
+    from webapp.formatting import today
+    return today()
+
+
+def item_changed(item: BacklogItem, *also: int | None) -> None:
+    """An item charged to a block changed (status, estimate, hours, block): its block's figures
+    follow in the same transaction; ``also`` names a block the item just left."""
+    for block_id in sorted({b for b in (item.budget_block_id, *also) if b is not None}):
+        block = db.session.get(BudgetBlock, block_id)
+        if block is not None:
+            refresh_block(block)
+
+
+def elapsed_months(year: int, day: date) -> int:
+    """Months of ``year`` fully past on ``day``."""
+    if day.year < year:
+        return 0
+    if day.year > year:
+        return 12
+    return day.month - 1
+
+
+def forecast(spent: Decimal, committed: Decimal, spent_before: Decimal, elapsed: int) -> Decimal:
+    """``FORECAST_METHOD``: the run rate is the money spent in the months past, per month."""
+    if elapsed <= 0 or elapsed >= 12:
+        return spent + committed
+    run_rate = spent_before / elapsed
+    return (spent + committed + run_rate * (12 - elapsed)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _percent(amount: Decimal, plan: Decimal) -> int | None:
+    if not plan:
+        return None
+    return int((amount * 100 / plan).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _check_alerts(block: BudgetBlock, year: int, by_month: dict[int, tuple[Decimal, Decimal]], day: date) -> None:
+    """Raise an alert per threshold and basis the block has crossed and has no open alert for; clear
+    the open ones it is back under (so the next crossing raises anew). Under the block's lock."""
+    budget = db.session.get(Budget, block.budget_id)
+    elapsed = elapsed_months(year, day)
+    before = sum((m for month, (_, m) in by_month.items() if month <= elapsed), ZERO)
+    percents = {AlertBasis.SPENT: _percent(block.spent, block.planned_amount),
+                AlertBasis.FORECAST: _percent(forecast(block.spent, block.committed, before, elapsed),
+                                              block.planned_amount)}
+    open_alerts = {(a.threshold, a.basis): a for a in db.session.scalars(
+        sa.select(BudgetAlert).where(BudgetAlert.block_id == block.id, BudgetAlert.cleared_at.is_(None)))}
+    for basis, percent in percents.items():
+        for threshold in budget.thresholds:
+            crossed = percent is not None and percent >= threshold
+            current = open_alerts.get((threshold, basis))
+            if crossed and current is None:
+                db.session.add(BudgetAlert(block_id=block.id, threshold=threshold, basis=basis, percent=percent,
+                                           raised_at=utcnow()))
+            elif crossed:
+                current.percent = percent
+            elif current is not None:
+                current.cleared_at = utcnow()
+    db.session.flush()
+
+
+# --- the approval's consequence -----------------------------------------------------------------
+
+
+def approval_consequence(item: BacklogItem) -> str | None:
+    """What approving ``item``'s estimate does to its block when it takes it over the plan:
+    «Операционный блок: 104 % после согласования»; None when it stays within (or is no charge)."""
+    block = item.block if item.budget_block_id else None
+    if (block is None or item.billing not in CONSUMING or item.status in COMMITTED + DONE
+            or not item.estimate_cost or not block.planned_amount):
+        return None
+    after = block.spent + block.committed + item.estimate_cost
+    if after <= block.planned_amount:
+        return None
+    return f"{block.name}: {_percent(after, block.planned_amount)} % после согласования"
+
+
+class OverrunNotConfirmed(ServiceError):
+    """The approval would take a block over its plan and nobody confirmed that yet."""
+
+
+def check_approval(item: BacklogItem, *, confirmed: bool) -> None:
+    """Called by ``backlog.approve_item`` (so every place that approves asks the same): locks the
+    item's block and refuses an overrunning approval that was not confirmed."""
+    if item.budget_block_id is None:
+        return
+    derived.lock_owner(db.session.get(BudgetBlock, item.budget_block_id))
+    consequence = approval_consequence(item)
+    if consequence and not confirmed:
+        raise OverrunNotConfirmed(f"{consequence}. Подтвердите согласование сверх плана.",
+                                  field="confirm_overrun")
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _check_money(value: Any, field_name: str, label: str) -> Decimal:
+    if value is None:
+        return ZERO
+    value = Decimal(value)
+    if value < 0 or value > MAX_AMOUNT:
+        raise ServiceError(f"{label}: от нуля до {MAX_AMOUNT}.", field=field_name)
+    return value.quantize(CENT)
+
+
+def create_budget(client: Client, year: int, *, acting: User, growth_percent: Decimal | None = None) -> Budget:
+    """A draft budget of ``client`` for ``year`` (one per client and year: the unique index is the
+    backstop when two managers race)."""
+    access.require(access.can_edit_client(acting, client),
+                   "Бюджет клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    if not 2000 <= year <= 2100:
+        raise ServiceError("Год: с 2000 по 2100.", field="year")
+    if find_budget(client, year) is not None:
+        raise ServiceError("Бюджет клиента на этот год уже есть.", field="year")
+    budget = Budget(client=client, year=year, status=BudgetStatus.DRAFT, warn_percent=80, limit_percent=100,
+                    growth_percent=growth_percent, created_at=utcnow())
+    db.session.add(budget)
+    db.session.flush()
+    return budget
+
+
+def add_block(budget: Budget, *, name: str, acting: User, kind: BlockKind = BlockKind.MONEY,
+              planned_amount: Decimal | None = None, planned_hours: Decimal | None = None,
+              hours_per_month: Decimal | None = None, rate: Decimal | None = None,
+              carry_over: CarryOver = CarryOver.BURN) -> BudgetBlock:
+    """A block with its plan split evenly over the months. A package's plan is its hours a month
+    × 12 at its rate unless given."""
+    access.require(can_edit(acting, budget), "Бюджет клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("Назовите блок.", field="name")
+    if any(b.name == name for b in budget.blocks):
+        raise ServiceError("Блок с таким названием в бюджете уже есть.", field="name")
+    if kind == BlockKind.HOURS:
+        if not hours_per_month or hours_per_month <= 0:
+            raise ServiceError("Укажите часы в месяц пакета.", field="hours_per_month")
+        rate = rate if rate is not None else _default_rate(budget.client_id)
+        planned_hours = hours_per_month * 12
+        if planned_amount is None:
+            planned_amount = (planned_hours * rate).quantize(CENT, ROUND_HALF_UP)
+    amount = _check_money(planned_amount, "planned_amount", "План")
+    block = BudgetBlock(budget=budget, name=name, kind=kind, planned_amount=amount,
+                        planned_hours=(planned_hours or ZERO), hours_per_month=hours_per_month, rate=rate,
+                        carry_over=carry_over, position=len(budget.blocks), spent=ZERO, committed=ZERO,
+                        spent_hours=ZERO, committed_hours=ZERO)
+    block.months = [BudgetMonth(month=m, planned=part) for m, part in zip(MONTHS, split_evenly(amount), strict=True)]
+    db.session.add(block)
+    db.session.flush()
+    return block
+
+
+BLOCK_FIELDS = ("name", "planned_amount", "planned_hours", "hours_per_month", "rate", "carry_over")
+
+
+def update_block(block: BudgetBlock, edit: Edit, *, acting: User) -> list[str]:
+    """Save the fields of a block this user changed; a new plan is split evenly over the months again."""
+    access.require(can_edit(acting, block.budget), "Бюджет клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    data = saving.changes(block, edit, BLOCK_FIELDS)
+    if "name" in data:
+        data["name"] = (data["name"] or "").strip()
+        if not data["name"]:
+            raise ServiceError("Назовите блок.", field="name")
+    if "planned_amount" in data:
+        data["planned_amount"] = _check_money(data["planned_amount"], "planned_amount", "План")
+    if "planned_hours" in data and data["planned_hours"] is not None and data["planned_hours"] < 0:
+        raise ServiceError("Часы не могут быть отрицательными.", field="planned_hours")
+    if "planned_hours" in data and data["planned_hours"] is None:
+        data["planned_hours"] = ZERO
+    changed = saving.write(block, data)
+    if "planned_amount" in changed:
+        for month, part in zip(block.months, split_evenly(block.planned_amount), strict=True):
+            month.planned = part
+        db.session.flush()
+        refresh_block(block)
+    return changed
+
+
+def move_between_months(block: BudgetBlock, *, source: int, target: int, amount: Decimal, acting: User) -> None:
+    """Move money of the plan from one month to another: the year's total stays, the audit records
+    both months' change under one action («перенос между месяцами»)."""
+    access.require(can_edit(acting, block.budget), "Бюджет клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    if source not in MONTHS or target not in MONTHS or source == target:
+        raise ServiceError("Выберите два разных месяца.", field="target")
+    amount = Decimal(amount or 0).quantize(CENT)
+    months = {m.month: m for m in block.months}
+    if amount <= 0:
+        raise ServiceError("Сумма переноса: больше нуля.", field="amount")
+    if amount > months[source].planned:
+        raise ServiceError(f"В плане на {MONTH_NAMES[source - 1]} только {months[source].planned} ₽.",
+                           field="amount")
+    months[source].planned -= amount
+    months[target].planned += amount
+    for m in (months[source], months[target]):
+        tag_action(m, "move", source=source, target=target, amount=format(amount, "f"))
+    db.session.flush()
+
+
+def set_item_block(item: BacklogItem, edit: Edit, *, acting: User) -> list[str]:
+    """Charge an item to a block of its client's budget (or to none); both blocks' figures follow."""
+    access.require(access.can_edit_item(acting, item),
+                   "Задачу клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    data = saving.changes(item, edit, ("budget_block_id",))
+    if data.get("budget_block_id") is not None:
+        block = db.session.get(BudgetBlock, data["budget_block_id"])
+        if block is None or block.budget.client_id != item.client_id:
+            raise ServiceError("Выберите блок бюджета этого клиента.", field="budget_block_id")
+    old = item.budget_block_id
+    changed = saving.write(item, data)
+    if changed:
+        db.session.flush()
+        item_changed(item, old)
+    return changed
+
+
+def _approve_effect(budget: Budget, acting: User, values: dict[str, Any]) -> None:
+    contact = db.session.get(Contact, values.get("contact_id")) if values.get("contact_id") else None
+    if contact is None or contact.client_id != budget.client_id or not contact.is_decision_maker:
+        raise ServiceError("Выберите ЛПР клиента, который утвердил бюджет.", field="contact_id")
+    budget.approved_by_id = contact.id
+    budget.approved_on = values.get("approved_on")
+
+
+def _reopen_effect(budget: Budget, acting: User, values: dict[str, Any]) -> None:
+    budget.approved_by_id = None
+    budget.approved_on = None
+
+
+def can_edit(user: User, budget: Budget) -> bool:
+    return access.can_edit_budget(user, budget)
+
+
+workflow.register(Budget, can_change=access.can_edit_budget,
+                  denied="Бюджет клиента утверждают его аккаунт-менеджер, заместитель и администратор.",
+                  before={BudgetStatus.APPROVED: _approve_effect, BudgetStatus.DRAFT: _reopen_effect})
+
+
+def next_year(budget: Budget, *, growth_percent: Decimal, acting: User) -> Budget:
+    """«Бюджет на следующий год»: a draft for the next year with this year's blocks, each planned at
+    the larger of its plan and its forecast, grown by ``growth_percent``."""
+    access.require(can_edit(acting, budget), "Бюджет клиента ведут его аккаунт-менеджер, заместитель и администратор.")
+    if growth_percent is None or not Decimal(-100) < growth_percent <= Decimal(1000):
+        raise ServiceError("Рост: от −100 до 1000 %.", field="growth_percent")
+    figures = budget_figures(budget, _today())
+    new = create_budget(budget.client, budget.year + 1, acting=acting, growth_percent=growth_percent)
+    factor = 1 + Decimal(growth_percent) / 100
+    for row in figures.blocks:
+        block = row.block
+        base = max(block.planned_amount, row.forecast)
+        add_block(new, name=block.name, kind=block.kind, acting=acting,
+                  planned_amount=(base * factor).quantize(CENT, ROUND_HALF_UP),
+                  planned_hours=(max(block.planned_hours, block.spent_hours + block.committed_hours) * factor
+                                 ).quantize(HOUR, ROUND_HALF_UP) if block.kind == BlockKind.MONEY else None,
+                  hours_per_month=block.hours_per_month, rate=block.rate, carry_over=block.carry_over)
+    return new
+
+
+# --- hour packages ------------------------------------------------------------------------------
+
+
+@dataclass
+class PackageMonth:
+    month: int
+    included: Decimal
+    carried_in: Decimal
+    used: Decimal
+    over: Decimal
+    carried_out: Decimal
+
+    @property
+    def burnt(self) -> Decimal:
+        return max(ZERO, self.included + self.carried_in - self.used) - self.carried_out
+
+
+def package_months(rule: CarryOver, included: Decimal, used: list[Decimal], carried_in: Decimal = ZERO,
+                   first_month: int = 1) -> list[PackageMonth]:
+    """A package month by month: hours included, carried in, used, over the package, carried out.
+
+    Carried hours are used first. ``burn``: what is unused burns. ``next_month``: this month's own
+    unused hours move to the next month only (carried hours not used by then burn). ``quarter``: the
+    unused hours move on until the quarter ends (March, June, September, December). The last month's
+    ``carried_out`` is the next year's January ``carried_in``.
+    """
+    rows = []
+    for offset, hours in enumerate(used):
+        month = first_month + offset
+        own_left = max(ZERO, included - max(ZERO, hours - carried_in))
+        available = included + carried_in
+        over = max(ZERO, hours - available)
+        unused = max(ZERO, available - hours)
+        if rule == CarryOver.NEXT_MONTH:
+            out = min(unused, own_left)
+        elif rule == CarryOver.QUARTER:
+            out = ZERO if month % 3 == 0 else unused
+        else:
+            out = ZERO
+        rows.append(PackageMonth(month, included, carried_in, hours, over, out))
+        carried_in = out
+    return rows
+
+
+# --- the page's figures -------------------------------------------------------------------------
+
+
+@dataclass
+class MonthRow:
+    month: int
+    planned: Decimal
+    spent: Decimal
+    spent_hours: Decimal
+    cum_planned: Decimal = ZERO
+    cum_spent: Decimal = ZERO
+    cum_forecast: Decimal = ZERO
+
+    @property
+    def name(self) -> str:
+        return MONTH_NAMES[self.month - 1]
+
+
+@dataclass
+class BlockRow:
+    block: BudgetBlock
+    spent: Decimal
+    committed: Decimal
+    spent_hours: Decimal
+    committed_hours: Decimal
+    forecast: Decimal
+    months: list[MonthRow]
+    package: list[PackageMonth] = field(default_factory=list)
+
+    @property
+    def planned(self) -> Decimal:
+        return self.block.planned_amount
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.planned - self.spent - self.committed
+
+    @property
+    def forecast_percent(self) -> int | None:
+        return _percent(self.forecast, self.planned)
+
+    @property
+    def spent_percent(self) -> int | None:
+        return _percent(self.spent, self.planned)
+
+    @property
+    def risk(self) -> str:
+        percent = self.forecast_percent or 0
+        return "danger" if percent > 100 else "warning" if percent >= 80 else ""
+
+
+@dataclass
+class BudgetFigures:
+    budget: Budget
+    blocks: list[BlockRow]
+    months: list[MonthRow]
+    elapsed: int
+    as_of_month: int | None  # a past month looked at as it stood
+
+    def total(self, name: str) -> Decimal:
+        return sum((getattr(row, name) for row in self.blocks), ZERO)
+
+    @property
+    def planned(self) -> Decimal:
+        return self.total("planned")
+
+    @property
+    def spent(self) -> Decimal:
+        return self.total("spent")
+
+    @property
+    def committed(self) -> Decimal:
+        return self.total("committed")
+
+    @property
+    def forecast(self) -> Decimal:
+        return self.total("forecast")
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.total("remaining")
+
+    @property
+    def forecast_percent(self) -> int | None:
+        return _percent(self.forecast, self.planned)
+
+    @property
+    def risk_amount(self) -> Decimal:
+        return self.forecast - self.planned
+
+
+def _package_carry_in(budget: Budget, blocks: list[BudgetBlock]) -> dict[int, Decimal]:
+    """Hours carried into January from the same-named package of the previous year's budget."""
+    packages = [b for b in blocks if b.is_package and b.carry_over == CarryOver.NEXT_MONTH]
+    if not packages:
+        return {}
+    previous = db.session.scalars(sa.select(BudgetBlock).join(Budget).where(
+        Budget.client_id == budget.client_id, Budget.year == budget.year - 1,
+        BudgetBlock.kind == BlockKind.HOURS, BudgetBlock.name.in_([b.name for b in packages]))).all()
+    if not previous:
+        return {}
+    spent = spent_by_block([b.id for b in previous], budget.year - 1)
+    found = {}
+    for old in previous:
+        used = [spent.get(old.id, {}).get(m, (ZERO, ZERO))[0] for m in MONTHS]
+        months = package_months(old.carry_over, old.hours_per_month or ZERO, used)
+        found[old.name] = months[-1].carried_out
+    return {b.id: found.get(b.name, ZERO) for b in packages}
+
+
+def budget_figures(budget: Budget, day: date, as_of_month: int | None = None, *,
+                   spent: dict[int, dict[int, tuple[Decimal, Decimal]]] | None = None) -> BudgetFigures:
+    """Every figure of the budget's page: per block and month, money and hours (a few grouped
+    queries, whatever the number of items). ``as_of_month``: the budget as it stood at the end of
+    that month — spent up to it, the forecast from it, nothing committed (approvals have no history).
+    ``spent``: ``spent_by_block`` already read for several budgets (the overview)."""
+    blocks = budget.blocks
+    if spent is None:
+        spent = spent_by_block([b.id for b in blocks], budget.year)
+    elapsed = as_of_month if as_of_month is not None else elapsed_months(budget.year, day)
+    carry_in = _package_carry_in(budget, blocks)
+    rows = []
+    for block in blocks:
+        by_month = spent.get(block.id, {})
+        if as_of_month is not None:
+            by_month = {m: v for m, v in by_month.items() if m <= as_of_month}
+        plans = {m.month: m.planned for m in block.months}
+        months = [MonthRow(m, plans.get(m, ZERO), by_month.get(m, (ZERO, ZERO))[1], by_month.get(m, (ZERO, ZERO))[0])
+                  for m in MONTHS]
+        block_spent = sum((r.spent for r in months), ZERO)
+        spent_hours = sum((r.spent_hours for r in months), ZERO)
+        committed, committed_hours = ((block.committed, block.committed_hours) if as_of_month is None
+                                      else (ZERO, ZERO))
+        before = sum((r.spent for r in months if r.month <= elapsed), ZERO)
+        row = BlockRow(block, block_spent, committed, spent_hours, committed_hours,
+                       forecast(block_spent, committed, before, elapsed), months)
+        _cumulate(row.months, row.forecast, elapsed)
+        if block.is_package:
+            row.package = package_months(block.carry_over, block.hours_per_month or ZERO,
+                                         [r.spent_hours for r in months], carry_in.get(block.id, ZERO))
+        rows.append(row)
+    totals = [MonthRow(m, sum((r.months[m - 1].planned for r in rows), ZERO),
+                       sum((r.months[m - 1].spent for r in rows), ZERO),
+                       sum((r.months[m - 1].spent_hours for r in rows), ZERO)) for m in MONTHS]
+    _cumulate(totals, sum((r.forecast for r in rows), ZERO), elapsed)
+    return BudgetFigures(budget, rows, totals, elapsed, as_of_month)
+
+
+def _cumulate(months: list[MonthRow], total_forecast: Decimal, elapsed: int) -> None:
+    """Cumulative plan and spent; the forecast follows spent through the months past, then rises
+    evenly to the year's forecast."""
+    plan = spent = ZERO
+    for row in months:
+        plan += row.planned
+        spent += row.spent
+        row.cum_planned, row.cum_spent = plan, spent
+    spent_past = months[elapsed - 1].cum_spent if elapsed else ZERO
+    left = 12 - elapsed
+    for row in months:
+        if row.month <= elapsed:
+            row.cum_forecast = row.cum_spent
+        else:
+            share = Decimal(row.month - elapsed) / left
+            row.cum_forecast = (spent_past + (total_forecast - spent_past) * share).quantize(CENT, ROUND_HALF_UP)
+
+
+def overview(user: User, year: int, day: date, as_of_month: int | None = None) -> list[BudgetFigures]:
+    """All the visible budgets of ``year`` with their blocks' figures, the riskiest first (forecast
+    over plan). Three queries: the budgets with their blocks and months, and the spent by month."""
+    budgets = list(db.session.scalars(
+        access.visible_budgets(user).where(Budget.year == year)
+        .options(sa.orm.selectinload(Budget.blocks).selectinload(BudgetBlock.months))))
+    all_ids = [b.id for budget in budgets for b in budget.blocks]
+    spent = spent_by_block(all_ids, year)
+    figures = [budget_figures(budget, day, as_of_month, spent=spent) for budget in budgets]
+    return sorted(figures, key=lambda f: (-(f.forecast - f.planned), f.budget.client.short_name))
+
+
+# --- «Мой день» and the agenda ------------------------------------------------------------------
+
+
+def open_alerts(user: User, *, client: Client | None = None, limit: int = 20) -> list[BudgetAlert]:
+    """Alerts not cleared, of the budgets the user leads (all for an admin), the newest first."""
+    query = (sa.select(BudgetAlert).join(BudgetBlock, BudgetAlert.block_id == BudgetBlock.id)
+             .join(Budget, BudgetBlock.budget_id == Budget.id)
+             .where(BudgetAlert.cleared_at.is_(None),
+                    Budget.id.in_(access.visible_budgets(user).with_only_columns(Budget.id)))
+             .order_by(BudgetAlert.raised_at.desc(), BudgetAlert.id.desc()).limit(limit))
+    if client is not None:
+        query = query.where(Budget.client_id == client.id)
+    elif not access.is_admin(user):
+        query = query.where(Budget.client_id.in_(sa.select(Client.id).where(
+            sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))))
+    return list(db.session.scalars(query))
+
+
+dashboard.register(dashboard.Section(
+    "budget-alerts", "Бюджеты: предупреждения", 40,
+    applies=lambda user: access.leads_clients(user) or access.is_admin(user),
+    load=lambda user, day: open_alerts(user), count=len, macro="budgets.alert_list",
+    empty="Ни один блок бюджета не подошёл к порогу."))
+
+
+def _agenda_alerts(client: Client, since, day: date) -> list[agenda.Proposal]:
+    alerts = db.session.scalars(
+        sa.select(BudgetAlert).join(BudgetBlock, BudgetAlert.block_id == BudgetBlock.id)
+        .join(Budget, BudgetBlock.budget_id == Budget.id)
+        .where(BudgetAlert.cleared_at.is_(None), Budget.client_id == client.id)
+        .order_by(BudgetAlert.raised_at)).all()
+    return [agenda.Proposal(f"budget-alert:{a.id}", a.text) for a in alerts]
+
+
+agenda.register(agenda.AgendaSection("budget-alerts", "Бюджет", 50, _agenda_alerts))
+
+
+# --- the chart and the workbook -----------------------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT, CHART_LEFT, CHART_BOTTOM, CHART_TOP = 640, 260, 90, 30, 10
+
+
+@dataclass
+class Chart:
+    """Plan, spent and forecast, cumulative by month, as SVG coordinates (drawn by ``budgets.chart``)."""
+
+    plan: str
+    spent: str
+    forecast: str
+    ticks: list[tuple[float, Decimal]]
+    labels: list[tuple[float, str]]
+    width: int = CHART_WIDTH
+    height: int = CHART_HEIGHT
+    left: int = CHART_LEFT
+    bottom: float = CHART_HEIGHT - CHART_BOTTOM
+
+
+def chart(figures: BudgetFigures) -> Chart:
+    months = figures.months
+    top = max([m.cum_planned for m in months] + [m.cum_forecast for m in months] + [m.cum_spent for m in months]
+              + [Decimal(1)])
+    step = (CHART_WIDTH - CHART_LEFT - 10) / 12
+    span = CHART_HEIGHT - CHART_BOTTOM - CHART_TOP
+
+    def x(month: int) -> float:
+        return round(CHART_LEFT + (month - 0.5) * step, 1)
+
+    def y(value: Decimal) -> float:
+        return round(CHART_HEIGHT - CHART_BOTTOM - float(value / top) * span, 1)
+
+    def line(values: list[tuple[int, Decimal]]) -> str:
+        return " ".join(f"{x(m)},{y(v)}" for m, v in values)
+
+    shown = figures.elapsed if figures.as_of_month is not None or figures.elapsed < 12 else 12
+    return Chart(plan=line([(m.month, m.cum_planned) for m in months]),
+                 spent=line([(m.month, m.cum_spent) for m in months if m.month <= max(shown, 1)]),
+                 forecast=line([(m.month, m.cum_forecast) for m in months if m.month >= max(shown, 1)]),
+                 ticks=[(y(top * k / 4), (top * k / 4).quantize(CENT)) for k in range(5)],
+                 labels=[(x(m.month), m.name[:3]) for m in months])
+
+
+@dataclass
+class Sheet:
+    """The budget as plain data for ``documents.budget``."""
+
+    title: str
+    client: str
+    year: int
+    status: str
+    method: str
+    blocks: list[dict[str, Any]]
+    months: list[str]
+
+
+def sheet_data(figures: BudgetFigures) -> Sheet:
+    budget = figures.budget
+    return Sheet(title=f"Бюджет {budget.year}: {budget.client.short_name}", client=budget.client.legal_name
+                 or budget.client.short_name, year=budget.year, status=budget.status.label, method=FORECAST_METHOD,
+                 months=[name.capitalize() for name in MONTH_NAMES],
+                 blocks=[{"name": row.block.name, "planned": row.planned, "spent": row.spent,
+                          "committed": row.committed, "forecast": row.forecast,
+                          "month_plan": [m.planned for m in row.months], "month_spent": [m.spent for m in row.months]}
+                         for row in figures.blocks])
+
+
+def appendix_data(budget: Budget):
+    """The budget as plain data for the DOCX appendix: both parties from ``documents.parties``."""
+    from webapp.documents.budget import BudgetDoc
+    from webapp.documents.parties import both_parties
+    from webapp.models import CompanyProfile
+
+    client = budget.client
+    contractor, customer = both_parties(client)
+    return BudgetDoc(year=budget.year, contractor=contractor, client=customer,
+                     blocks=[(b.name, b.planned_hours, b.planned_amount) for b in budget.blocks],
+                     vat_mode=CompanyProfile.cached().vat_mode, contract_number=client.contract_number or "",
+                     contract_date=client.contract_date, drawn_on=budget.approved_on)

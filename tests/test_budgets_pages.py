@@ -245,3 +245,24 @@ def test_budget_pages_in_every_state_are_valid_html(app, client, budget_team, ma
     page = client.get(f"/backlog/{item_id}")
     assert "после согласования" in page.get_data(as_text=True)
     assert_valid(page)
+
+
+def test_a_stale_approval_or_status_move_changes_nothing(app, client, budget_team, make_budget, make_user):
+    """Is an approval from a page drawn before a colleague approved the budget refused (409), keeping
+    the colleague's decision maker, and is «в черновик» from a page showing a draft refused too?"""
+    manager, record = budget_team
+    make_budget(record, manager)
+    with app.app_context():
+        contact_id = db.session.scalar(sa.text("select id from contacts where client_id = :c"), {"c": record.id})
+    client.login(manager)
+    first = client.post(f"/clients/{record.id}/budgets/2026/approve",
+                        data={"approved_on": "2026-11-24", "contact_id": str(contact_id)})
+    assert first.status_code == 303
+    again = client.post(f"/clients/{record.id}/budgets/2026/approve",
+                        data={"approved_on": "2026-11-25", "contact_id": str(contact_id)})
+    assert again.status_code == 409
+    stale_move = client.post(f"/clients/{record.id}/budgets/2026/status", data={"target": "draft", "from": "draft"})
+    assert stale_move.status_code == 409
+    with app.app_context():
+        budget = db.session.scalar(db.select(Budget).where(Budget.client_id == record.id))
+        assert (budget.status.value, budget.approved_on) == ("approved", date(2026, 11, 24))

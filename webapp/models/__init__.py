@@ -1,5 +1,6 @@
 """The domain model, one module per area. Importing this package registers every table."""
 
+from webapp.models.acts import Act, ActCounter, ActLine, ActStatus, PaidState, Payment, SignedHow
 from webapp.models.attachments import Attachment
 from webapp.models.audit import AuditEvent
 from webapp.models.backlog import (Approval, ApprovalChannel, BacklogItem, Billing, Estimate, IntakeChannel,
@@ -13,7 +14,7 @@ from webapp.models.mail import MailStatus, OutboundMail
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
-__all__ = ["Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
+__all__ = ["Act", "ActCounter", "ActLine", "ActStatus", "PaidState", "Payment", "SignedHow", "Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
            "Channel", "Client", "ClientStatus", "CompanyProfile", "Contact", "Estimate", "FeedToken", "IntakeChannel",
            "ItemStatus", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
            "RegulationStatus", "Role", "SignedLink", "Stage", "StageKind", "TimeEntry", "Touchpoint", "User", "VatMode",

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -357,8 +358,14 @@ def sample_records(app, make_user):
         from webapp.services import backlog as backlog_service
         item = backlog_service.create_item(client, {"title": "Образцовая задача", "request_text": "Сделайте отчёт",
                                                     "requester_id": contact.id}, acting=acting)
+        from webapp.services import acts as act_service
+        act = act_service.create_draft(client, period_from=date(2026, 11, 1), period_to=date(2026, 11, 30),
+                                       item_ids=[], acting=acting)
+        act_line = act_service.add_line(act, {"name": "Образцовая работа", "quantity": Decimal("2"),
+                                              "price": Decimal("3000")}, acting=acting)
         db.session.commit()
         records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
+                                  act=SimpleNamespace(id=act.id), act_line=SimpleNamespace(id=act_line.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
                                   regulation=SimpleNamespace(id=regulation.id),

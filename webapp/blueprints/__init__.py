@@ -23,6 +23,7 @@ NAVIGATION = [
     NavItem("dashboard.index", "Мой день", _ALL, "dashboard"),
     NavItem("clients.index", "Клиенты", _ALL, "clients"),
     NavItem("backlog.index", "Бэклог", frozenset(Role) - {Role.SPECIALIST}, "backlog"),
+    NavItem("acts.index", "Акты", frozenset({Role.ADMIN, Role.MANAGER, Role.LEAD, Role.ACCOUNTANT}), "acts"),
     NavItem("admin.users", "Администрирование", frozenset({Role.ADMIN}), "admin"),
 ]
 
@@ -32,6 +33,7 @@ def nav_items(user) -> list[NavItem]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.acts import bp as acts_bp
     from webapp.blueprints.admin import bp as admin_bp
     from webapp.blueprints.auth import bp as auth_bp
     from webapp.blueprints.backlog import bp as backlog_bp
@@ -42,7 +44,8 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.links import bp as links_bp
     from webapp.blueprints.regulations import bp as regulations_bp
 
-    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, admin_bp, health_bp, links_bp, files_bp):
+    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, acts_bp, admin_bp, health_bp, links_bp,
+               files_bp):
         app.register_blueprint(bp)
 
     @app.context_processor

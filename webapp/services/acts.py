@@ -622,3 +622,166 @@ def export_xlsx(rows: list[list[Any]]) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+# --- reminders -------------------------------------------------------------------------------------------------
+
+
+def _my_clients(user: User) -> sa.Select:
+    return sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+
+
+@dataclass
+class Reminder:
+    act: Act
+    reason: str   # «signature» or «payment»
+    text: str
+    can_remind: bool = False  # «Напомнил» logs a contact: the client's team
+
+
+def reminders(user: User, day: date, limit: int = 30) -> list[Reminder]:
+    """Acts awaiting signature past the acceptance period, and payments due within three days or
+    overdue: the user's own clients for a manager, every client for the bookkeepers (two queries)."""
+    unsigned = (access.visible_acts(user).where(Act.status == ActStatus.ISSUED, Act.accept_by < day)
+                .order_by(Act.accept_by, Act.id).limit(limit))
+    unpaid = (access.visible_acts(user).where(Act.status.in_(BILLED), Act.paid_amount < Act.total_amount,
+                                              Act.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+              .order_by(Act.due_on, Act.id).limit(limit))
+    if not (access.keeps_books(user) or access.is_admin(user)):
+        unsigned = unsigned.where(Act.client_id.in_(_my_clients(user)))
+        unpaid = unpaid.where(Act.client_id.in_(_my_clients(user)))
+    found = []
+    for act in db.session.scalars(unsigned):
+        found.append(Reminder(act, "signature", f"не подписан, срок приёмки истёк {long_date(act.accept_by)}",
+                              access.can_edit_client(user, act.client)))
+    for act in db.session.scalars(unpaid):
+        if act.due_on < day:
+            text = f"оплата просрочена с {long_date(act.due_on)}, долг {money(act.balance)}"
+        else:
+            text = f"оплатить до {long_date(act.due_on)}: {money(act.balance)}"
+        found.append(Reminder(act, "payment", text, access.can_edit_client(user, act.client)))
+    return found
+
+
+def log_reminder(act: Act, *, acting: User, channel: Channel = Channel.CALL) -> None:
+    """«Напомнил»: a contact with the client about the act (its cadence moves), and the act remembers when."""
+    from webapp.services import clients as client_service
+
+    access.require(access.can_edit_client(acting, act.client),
+                   "Отметить напоминание может аккаунт-менеджер клиента, заместитель и администратор.")
+    if act.status not in BILLED:
+        raise ServiceError("Напоминают о выставленном акте.")
+    what = "подписать акт" if act.status == ActStatus.ISSUED and act.accept_by and act.accept_by < today() \
+        else "оплатить акт"
+    client_service.log_touchpoint(act.client, channel=channel, acting=acting,
+                                  summary=f"Напомнил {what} № {act.number} на {money(act.balance)}")
+    act.reminded_at = utcnow()
+    db.session.flush()
+
+
+def payment_deciders(client: Client) -> list:
+    """Who a reminder goes to: the client's decision makers on payment who have an e-mail."""
+    return [c for c in client.contacts if c.is_decision_maker and c.decides_payment and (c.email or "").strip()]
+
+
+def overdue_acts(client: Client, day: date) -> list[Act]:
+    """The client's acts with money owed and the due date passed (or within three days)."""
+    return list(db.session.scalars(
+        sa.select(Act).where(Act.client_id == client.id, Act.status.in_(BILLED), Act.paid_amount < Act.total_amount,
+                             Act.due_on <= day + timedelta(days=DUE_SOON_DAYS))
+        .order_by(Act.due_on, Act.id)))
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def send_reminder(client: Client, *, contact_id: int | None, acting: User, override_dir=None):
+    """One letter per client to the contact who decides payment, covering all its overdue acts, with
+    each act and its invoice attached. Without mail configured, the outcome carries the text to copy."""
+    from webapp.documents.act import render_act, render_invoice
+    from webapp.services import mail
+
+    access.require(access.can_remind_client(acting, client), "Напоминает бухгалтерия и команда клиента.")
+    contact = next((c for c in payment_deciders(client) if c.id == contact_id), None)
+    if contact is None:
+        raise ServiceError("Выберите ЛПР клиента, который решает оплату и у которого указан e-mail.", field="contact_id")
+    day = today()
+    acts = overdue_acts(client, day)
+    if not acts:
+        raise ServiceError("У клиента нет актов, оплату которых пора напомнить.")
+    rows, files = [], []
+    for act in acts:
+        late = " (просрочено)" if act.due_on < day else ""
+        rows.append(f"— акт № {act.number} от {long_date(act.act_date)}: к оплате {money(act.balance)}, "
+                    f"срок оплаты {long_date(act.due_on)}{late}")
+        data = act_doc(act)
+        files.append((filename(act), DOCX, render_act(data, override_dir)))
+        files.append((filename(act, "Счёт"), DOCX, render_invoice(data, override_dir)))
+    company = CompanyProfile.cached()
+    total = sum((a.balance for a in acts), Decimal(0))
+    text = (f"Здравствуйте, {contact.full_name}!\n\nНапоминаем об оплате оказанных услуг:\n" + "\n".join(rows)
+            + f"\n\nИтого к оплате: {money(total)}.\nАкты и счета — во вложении. Если оплата уже прошла, "
+              f"пожалуйста, пришлите платёжное поручение.\n\nС уважением,\n{acting.full_name}\n{company.name}\n")
+    outcome = mail.send(contact.email.strip(), f"Напоминание об оплате: {client.short_name}", text,
+                        about=(Client.__tablename__, client.id), client_id=client.id, acting=acting, attachments=files)
+    now = utcnow()
+    for act in acts:
+        act.reminded_at = now
+    db.session.flush()
+    return outcome
+
+
+dashboard.register(dashboard.Section(
+    "acts", "Акты: подписание и оплата", 40,
+    applies=lambda user: access.leads_clients(user) or access.keeps_books(user),
+    load=reminders, count=len, macro="acts.reminders", refresh_on="act-reminded",
+    empty="Все выставленные акты подписаны и оплачены в срок."))
+
+
+# --- the meeting agenda ------------------------------------------------------------------------------------------
+
+
+def _agenda_points(client: Client, since: datetime | None, day: date) -> list[agenda.Proposal]:
+    """Unpaid acts past their due date, one point each, for the next planning meeting."""
+    points = []
+    for act in db.session.scalars(sa.select(Act).where(
+            Act.client_id == client.id, Act.status.in_(BILLED), Act.paid_amount < Act.total_amount, Act.due_on < day)
+            .order_by(Act.due_on, Act.id).limit(20)):
+        points.append(agenda.Proposal(f"acts-unpaid:{act.id}", f"Оплата акта № {act.number}",
+                                      f"{money(act.balance)}, срок оплаты {long_date(act.due_on)}"))
+    return points
+
+
+agenda.register(agenda.AgendaSection("acts-unpaid", "Неоплаченные акты", 50, _agenda_points))
+
+
+# --- the client's timeline ------------------------------------------------------------------------------------------
+
+_TIMELINE_TITLES = {"issue": "Акт выставлен", "sign": "Акт подписан клиентом", "cancel": "Акт аннулирован"}
+
+
+def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
+    """Acts issued, signed and cancelled, and payments received, from the audit trail."""
+    if not access.can_see_acts(user):
+        return []
+    act_ids = sa.select(Act.id).where(Act.client_id == client.id)
+    payment_ids = sa.select(Payment.id).where(Payment.act_id.in_(act_ids))
+    query = (sa.select(AuditEvent).where(
+        sa.or_(sa.and_(AuditEvent.entity_type == Act.__tablename__, AuditEvent.entity_id.in_(act_ids),
+                       AuditEvent.action.in_(list(_TIMELINE_TITLES))),
+               sa.and_(AuditEvent.entity_type == Payment.__tablename__, AuditEvent.entity_id.in_(payment_ids),
+                       AuditEvent.action == "create")),
+        *timeline.older_than("acts", AuditEvent.created_at, AuditEvent.id, before))
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit))
+    found = []
+    for event in db.session.scalars(query):
+        if event.entity_type == Payment.__tablename__:
+            amount = (event.changes or {}).get("amount", [None, None])[1]
+            title, text = "Оплата по акту", f"{event.entity_label}: {money(Decimal(str(amount)))}" if amount else event.entity_label
+        else:
+            title, text = _TIMELINE_TITLES[event.action], event.entity_label
+        found.append(timeline.Entry("acts", event.created_at, event.id, title, text, meta=event.actor_name))
+    return found
+
+
+timeline.register("acts", _timeline_entries)

@@ -15,6 +15,7 @@ from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import access, as_id, terms, timeline
+from webapp.services import acts as act_service
 from webapp.services import clients as client_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
@@ -99,6 +100,8 @@ def detail(client_id: int):
     return htmx.render(DETAIL, **_card_context(client, entries=_entries(client), log_form=_log_form(client, blank=True),
                                                namesakes=namesakes,
                                                terms=terms.effective_terms(client),
+                                               act_balance=act_service.client_balance(client, today())
+                                               if access.can_see_acts(current_user) else None,
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from tests.acts_fixtures import books, item_status, load_act, make_act, make_done_item, set_company  # noqa: F401
+from tests.acts_fixtures import item_status, load_act, set_company
 from webapp.extensions import db
 from webapp.models import Act, ActStatus, Client, ItemStatus, PaidState, User
 from webapp.models.company import VatMode

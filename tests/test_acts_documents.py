@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.acts_fixtures import books, load_act, make_act, make_done_item, set_company  # noqa: F401
+from tests.acts_fixtures import load_act
 from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx, table_rows
 from webapp.documents.act import ActDoc, ActLineDoc, payment_string, render_act, render_invoice, sample_act
 from webapp.documents.money import amount_in_words, vat

@@ -99,7 +99,8 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     # acts: every reader of all clients sees them; the bookkeepers (admin, accountant) change them,
     # the client's team prepares drafts; a specialist is stopped at the gate
     "acts.index": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
-    "acts.export": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "acts.export_csv": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "acts.export_xlsx": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
     "acts.client_list": on_record(specialist=403),
     "acts.new_act": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
     "acts.send_reminder": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
@@ -162,7 +163,6 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "backlog.add_stage": lambda r: {"item_id": r.item.id},
     "backlog.stage": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},
     "backlog.stage_done": lambda r: {"item_id": r.item.id, "stage_id": r.stage.id},
-    "acts.export": lambda r: {"kind": "csv"},
     "acts.client_list": lambda r: {"client_id": r.client.id},
     "acts.new_act": lambda r: {"client_id": r.client.id},
     "acts.send_reminder": lambda r: {"client_id": r.client.id},

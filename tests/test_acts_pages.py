@@ -190,3 +190,45 @@ def test_act_pages_cost_the_same_for_more_acts(app, client, books, make_done_ite
         make_done_item(books, title="Ещё")
         make_act(books, issue=True)
     assert measure(6) == few
+
+
+def test_stale_line_edit_conflicts_only_on_the_same_field(app, client, books, make_act):
+    """Two people edit one draft line: different fields both save; the same field answers 409 with both values."""
+    act_id = make_act(books)
+    client.login(books.accountant)
+    client.post(f"/acts/{act_id}/lines", data={"new-line-name": "Консультации", "new-line-quantity": "2",
+                                               "new-line-unit": "ч", "new-line-price": "3000"})
+    line = load_act(app, act_id).lines[0]
+    prefix, version = f"line{line.id}", str(line.version)
+    base = {f"{prefix}-name": "Консультации", f"{prefix}-quantity": "2", f"{prefix}-unit": "ч",
+            f"{prefix}-price": "3000", f"{prefix}-version": version}
+    from webapp.saving import encode_shown, fingerprint
+    shown = encode_shown({"name": fingerprint("Консультации"), "quantity": fingerprint(Decimal("2")),
+                          "unit": fingerprint("ч"), "price": fingerprint(Decimal("3000"))})
+    base[f"{prefix}-version_shown"] = shown
+    first = client.post(f"/acts/{act_id}/lines/{line.id}", data={**base, f"{prefix}-price": "3500"})
+    assert first.status_code == 200
+    other_field = client.post(f"/acts/{act_id}/lines/{line.id}", data={**base, f"{prefix}-name": "Консультации по 1С"})
+    assert other_field.status_code == 200
+    same_field = client.post(f"/acts/{act_id}/lines/{line.id}", data={**base, f"{prefix}-price": "4000"})
+    assert same_field.status_code == 409 and "Ваше значение" in same_field.get_data(as_text=True)
+    saved = load_act(app, act_id).lines[0]
+    assert (saved.name, saved.price, saved.amount) == ("Консультации по 1С", Decimal("3500.00"), Decimal("7000.00"))
+
+
+def test_unpaid_acts_join_the_meeting_agenda_and_the_timeline(app, books, make_done_item, make_act, clock):
+    """Does an overdue act become a point «Неоплаченные акты» of the next meeting, and its issue a timeline entry?"""
+    from webapp.models import Client
+    from webapp.services import agenda, timeline
+
+    make_done_item(books)
+    act_id = make_act(books, issue=True)
+    clock.shift(days=20)
+    with app.app_context():
+        client = db.session.get(Client, books.client.id)
+        sections = {p.section.title: p.points for p in agenda.proposals(client, None, date(2026, 12, 15))}
+        [point] = sections["Неоплаченные акты"]
+        assert point.key == f"acts-unpaid:{act_id}" and "2026-0001" in point.title
+        entries = [e for e in timeline.entries(client, db.session.get(User, books.accountant.id), limit=20)
+                   if e.kind == "acts"]
+        assert [e.title for e in entries] == ["Акт выставлен"]

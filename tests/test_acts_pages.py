@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from tests.acts_fixtures import load_act
 from tests.conftest import messages
 from webapp.extensions import db
-from webapp.models import Act, ActStatus, Role, Touchpoint, User
+from webapp.models import Act, ActStatus, Touchpoint, User
 from webapp.services import acts as act_service
 
 
@@ -232,3 +232,19 @@ def test_unpaid_acts_join_the_meeting_agenda_and_the_timeline(app, books, make_d
         entries = [e for e in timeline.entries(client, db.session.get(User, books.accountant.id), limit=20)
                    if e.kind == "acts"]
         assert [e.title for e in entries] == ["Акт выставлен"]
+
+
+def test_issued_act_page_with_its_moves_and_payment_form_is_valid_html(app, client, books, make_done_item, make_act):
+    """Is the page of an issued act — sign with a date, signer and how, cancel with a reason, a payment — valid?"""
+    from tests.html_checks import assert_valid
+
+    make_done_item(books)
+    act_id = make_act(books, issue=True)
+    client.login(books.accountant)
+    response = client.get(f"/acts/{act_id}")
+    assert_valid(response)
+    page = response.get_data(as_text=True)
+    assert 'name="signed_how"' in page and "Подписан в ЭДО" in page and 'name="cancel_reason"' in page
+    assert "Записать оплату" in page
+    assert_valid(client.get(f"/clients/{books.client.id}/acts/"))
+    assert_valid(client.get("/acts/?paid=unpaid"))

@@ -21,16 +21,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload
 
 from webapp import saving
 from webapp.extensions import db
-from webapp.formatting import from_local, local, long_date, money, today
+from webapp.formatting import from_local, long_date, money, today
 from webapp.models import (Act, ActCounter, ActLine, ActStatus, AuditEvent, BacklogItem, Billing, Channel, Client,
                            CompanyProfile, ItemStatus, PaidState, Payment, SignedHow, User)
 from webapp.models.acts import BILLED, DUE_SOON_DAYS
 from webapp.models.audit import tag_action
-from webapp.models.company import VatMode
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import NotFound, ServiceError, access, agenda, as_id, dashboard, derived, terms, timeline, workflow

@@ -83,6 +83,12 @@ def test_act_holds_every_detail_of_a_primary_document(app, client, books, make_d
     assert "Заказчик претензий по объёму, качеству и срокам оказания услуг не имеет" in text
     assert f"_{NBSP}/{NBSP}А.П.{NBSP}Соколов{NBSP}/" in text and "Генеральный директор" in text
     assert "_" * 36 in text  # the client has chosen no signatory yet: a line to sign on by hand
+    # the appendix: each day's billable hours behind the lines, frozen at issue
+    assert f"Приложение №{NBSP}1 к акту №{NBSP}2026-0001" in text and "Детализация часов" in text
+    detail = table_rows(read_docx(response.data).tables[-1])
+    assert detail[0] == ["Работа", "Дата", "Исполнитель", "Часы", "Что сделано"]
+    assert detail[1][:4] == ["ROMASHKA-1 Выгрузка остатков", "20.11.2026", "Петров Алексей Николаевич", "12,5"]
+    assert "Всего часов: 14,5" in text
     assert text.count("Исполнитель") >= 2 and "Заказчик\n" in text + "\n"
 
 
@@ -144,6 +150,12 @@ def test_act_and_invoice_convert_with_libreoffice(tmp_path):
     for n, body in enumerate((render_act(_doc(lines=lines)), render_invoice(_doc()))):
         pdf = libreoffice_convert(body, "docx", "pdf", tmp_path / f"work{n}", tmp_path / "profile")
         assert pdf.startswith(b"%PDF")
+
+
+def test_an_act_without_time_prints_no_appendix():
+    """Is there no empty «Детализация часов» when no hours stand behind the lines?"""
+    text = all_text(read_docx(render_act(_doc(hours=[]))))
+    assert "Детализация" not in text and "Приложение" not in text
 
 
 def test_draft_and_cancelled_acts_are_marked():

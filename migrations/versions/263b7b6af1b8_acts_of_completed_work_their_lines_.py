@@ -37,6 +37,7 @@ def upgrade():
     sa.Column('vat_mode', sa.Enum('on_top', 'included', 'none', name='act_vat_mode', native_enum=False, create_constraint=True, length=20), nullable=True),
     sa.Column('vat_rate', sa.Numeric(precision=5, scale=2), nullable=True),
     sa.Column('parties', sa.JSON(), nullable=True),
+    sa.Column('hours_detail', sa.JSON(), nullable=True),
     sa.Column('net_amount', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('vat_amount', sa.Numeric(precision=14, scale=2), nullable=False),
     sa.Column('total_amount', sa.Numeric(precision=14, scale=2), nullable=False),

@@ -41,6 +41,17 @@ class ActLineDoc:
 
 
 @dataclass
+class HoursRow:
+    """One day's work behind a line, for the appendix detailing the hours."""
+
+    item: str
+    day: date
+    who: str
+    hours: Decimal
+    comment: str = ""
+
+
+@dataclass
 class ActDoc:
     """Everything the act and its invoice print."""
 
@@ -59,6 +70,7 @@ class ActDoc:
     cancelled: bool = False
     due_on: date | None = None
     print_qr: bool = True
+    hours: list[HoursRow] = field(default_factory=list)  # the appendix; empty: no appendix printed
 
 
 def _quantity(value: Decimal) -> str:
@@ -123,6 +135,9 @@ def _context(data: ActDoc) -> dict:
         "total_words": amount_in_words(total),
         "vat_note": vat_note,
         "due": long_date(data.due_on) if data.due_on else "",
+        "hours": [{"item": row.item, "date": row.day.strftime("%d.%m.%Y"), "who": row.who,
+                   "hours": _quantity(row.hours), "comment": row.comment} for row in data.hours],
+        "hours_total": _quantity(sum((row.hours for row in data.hours), Decimal(0))),
         "bank": {"name": data.contractor.bank_name, "bik": data.contractor.bik,
                  "corr_account": data.contractor.corr_account, "account": data.contractor.account,
                  "inn": data.contractor.inn, "kpp": "" if data.contractor.sole_trader else data.contractor.kpp,
@@ -212,7 +227,11 @@ def sample_act() -> ActDoc:
         lines=[ActLineDoc("ROMASHKA-42 Выгрузка остатков в интернет-магазин", Decimal("12.5"), "ч",
                           Decimal("3000.00"), Decimal("37500.00")),
                ActLineDoc("ROMASHKA-43 Отчёт по продажам", Decimal("1"), "усл.", Decimal("15000.00"),
-                          Decimal("15000.00"))])
+                          Decimal("15000.00"))],
+        hours=[HoursRow("ROMASHKA-42 Выгрузка остатков в интернет-магазин", date(2026, 11, 10), "Смирнов Павел",
+                        Decimal("8"), "Обмен, первая версия"),
+               HoursRow("ROMASHKA-42 Выгрузка остатков в интернет-магазин", date(2026, 11, 11), "Смирнов Павел",
+                        Decimal("4.5"), "Тестирование с клиентом")])
 
 
 register_sample(ACT_TEMPLATE, lambda: act_context(sample_act()))

@@ -109,7 +109,7 @@ class Act(Versioned, Audited, db.Model):
     __audit_labels__ = {
         "client_id": "Клиент", "status": "Состояние", "number": "Номер", "year": "Год", "seq": "Порядковый номер",
         "act_date": "Дата акта", "period_from": "Период с", "period_to": "Период по", "vat_mode": "НДС",
-        "vat_rate": "Ставка НДС", "parties": "Реквизиты сторон", "net_amount": "Сумма без НДС",
+        "vat_rate": "Ставка НДС", "parties": "Реквизиты сторон", "hours_detail": "Детализация часов", "net_amount": "Сумма без НДС",
         "vat_amount": "НДС", "total_amount": "Итого", "due_on": "Оплатить до", "accept_by": "Принять до",
         "signed_on": "Дата подписания", "signed_by": "Подписал", "signed_how": "Как подписан",
         "cancel_reason": "Причина аннулирования", "comment": "Комментарий", "issued_at": "Выставлен"}
@@ -138,6 +138,8 @@ class Act(Versioned, Audited, db.Model):
     vat_rate: Mapped[Decimal | None] = mapped_column(Rate)
     # {"contractor": {...Party fields}, "client": {...}, "contract": {"number", "date"}}
     parties: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # The appendix detailing the hours behind the lines, frozen at issue: [{"item", "date", "who", "hours", "comment"}]
+    hours_detail: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON)
     net_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     vat_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     total_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))

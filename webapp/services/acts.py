@@ -418,11 +418,29 @@ def _issue(act: Act, acting: User, values: dict[str, Any]) -> None:
     act.number = act_number(company.act_number_format, year=act.year, seq=act.seq)
     act.vat_mode, act.vat_rate = company.vat_mode, company.vat_rate
     act.parties = freeze_parties(act.client)
+    act.hours_detail = hours_detail(act)
     act.issued_at, act.issued_by_id = utcnow(), acting.id
     in_force = terms.effective_terms(act.client)
     act.accept_by = add_working_days(day, in_force.acceptance_days)
     act.due_on = add_working_days(day, in_force.payment_days)
     _refresh_totals(act)
+
+
+def hours_detail(act: Act) -> list[dict[str, Any]]:
+    """The billable time behind the act's lines, for the client's accountant to check: per item, each day's
+    hours with who spent them and what was done (one query)."""
+    from webapp.models import TimeEntry
+
+    keys = {line.item_id: line.name for line in act.lines if line.item_id}
+    if not keys:
+        return []
+    rows = db.session.execute(
+        sa.select(TimeEntry.item_id, TimeEntry.spent_on, User.full_name, TimeEntry.hours, TimeEntry.comment)
+        .outerjoin(User, TimeEntry.user_id == User.id)
+        .where(TimeEntry.item_id.in_(list(keys)), TimeEntry.billable.is_(True))
+        .order_by(TimeEntry.item_id, TimeEntry.spent_on, TimeEntry.id)).all()
+    return [{"item": keys[item_id], "date": spent_on.isoformat(), "who": who or "", "hours": format(hours, "f"),
+             "comment": comment or ""} for item_id, spent_on, who, hours, comment in rows]
 
 
 def _issue_refusal(act: Act) -> str | None:
@@ -541,7 +559,7 @@ def _refresh_paid(act: Act) -> None:
 def act_doc(act: Act):
     """The act as plain data for ``documents.act``: an issued act from what it froze; a draft from
     today's requisites (marked as a draft)."""
-    from webapp.documents.act import ActDoc, ActLineDoc
+    from webapp.documents.act import ActDoc, ActLineDoc, HoursRow
     from webapp.documents.parties import both_parties
 
     if act.parties:
@@ -554,13 +572,16 @@ def act_doc(act: Act):
         contractor, customer = both_parties(act.client)
         contract_number, contract_date = act.client.contract_number or "", act.client.contract_date
     company = CompanyProfile.cached()
+    detail = act.hours_detail if act.hours_detail is not None else hours_detail(act)
     return ActDoc(
         number=act.number or "", act_date=act.act_date, period_from=act.period_from, period_to=act.period_to,
         contractor=contractor, client=customer, contract_number=contract_number, contract_date=contract_date,
         lines=[ActLineDoc(line.name, line.quantity, line.unit, line.price, line.amount) for line in act.lines],
         vat_mode=act.vat_mode or company.vat_mode, vat_rate=act.vat_rate if act.vat_rate is not None else company.vat_rate,
         is_draft=act.is_draft, cancelled=act.status == ActStatus.CANCELLED, due_on=act.due_on,
-        print_qr=bool(company.invoice_qr))
+        print_qr=bool(company.invoice_qr),
+        hours=[HoursRow(row["item"], date.fromisoformat(row["date"]), row["who"], Decimal(row["hours"]), row["comment"])
+               for row in detail])
 
 
 def filename(act: Act, kind: str = "Акт") -> str:

@@ -674,6 +674,19 @@ def build_act(path: Path) -> None:
             for paragraph in cell.paragraphs:
                 paragraph.paragraph_format.keep_with_next = True
     _fixed_layout(parties, [85, 85])
+
+    tag(document, "{%p if hours %}")
+    appendix = document.add_paragraph("Приложение №\u00a01 к акту №\u00a0{{ number }} от {{ date }}")
+    appendix.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    appendix.paragraph_format.page_break_before = True
+    document.add_paragraph("Детализация часов", style="Title").paragraph_format.space_before = Pt(12)
+    loop_table(document, ["Работа", "Дата", "Исполнитель", "Часы", "Что сделано"], [52, 22, 36, 14, 46],
+               "row in hours", [["{{ row.item }}"], ["{{ row.date }}"], ["{{ row.who }}"], ["{{ row.hours }}"],
+                                ["{{ row.comment }}"]])
+    total = document.add_paragraph()
+    total.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    total.add_run("Всего часов: {{ hours_total }}").bold = True
+    tag(document, "{%p endif %}")
     document.save(path)
 
 

@@ -386,6 +386,8 @@ def seed_acts() -> None:
             # issued a month ago: the acceptance period and (for some) the payment term are over
             back = timedelta(days=35 if state != "partly_paid" else 5)
             act.act_date, act.accept_by, act.due_on = act.act_date - back, act.accept_by - back, act.due_on - back
+            act.period_to = min(act.period_to, act.act_date)
+            act.period_from = min(act.period_from, act.period_to.replace(day=1))
         if state in ("signed_paid", "partly_paid", "overdue"):
             signer = next((c.full_name for c in client.contacts if c.decides_acceptance), None) or "Директор"
             workflow.change_status(act, ActStatus.SIGNED, acting=accountant, shown_status="issued", version=act.version,

@@ -201,6 +201,11 @@ PAGES = [
     Page("Регламент: подписан", "manager", lambda ctx: f"/regulations/{edition(ctx, 'signed')}"),
     Page("Регламент: сравнение", "manager",
          lambda ctx: f"/regulations/{edition(ctx, 'draft')}/compare?with={edition(ctx, 'signed')}"),
+    Page("Акты", "admin", "/acts/", list_of_50=True),
+    Page("Акты: просроченные", "admin", "/acts/?paid=overdue", list_of_50=True),
+    Page("Акт", "admin", lambda ctx: f"/acts/{big_act(ctx)}"),
+    Page("Акт: DOCX, 60 строк", "admin", lambda ctx: f"/acts/{big_act(ctx)}.docx"),
+    Page("Счёт: DOCX с QR-кодом", "admin", lambda ctx: f"/acts/{big_act(ctx)}/invoice.docx"),
     Page("Стандарт регламента", "admin", "/admin/regulation-standard"),
     Page("Пользователи", "admin", "/admin/users", list_of_50=True),
     Page("Пользователь", "admin", lambda ctx: f"/admin/users/{ctx.users['manager'].id}"),
@@ -362,6 +367,11 @@ class Result:
 
 _TBODY = re.compile(r"<tbody\b.*?</tbody>", re.S | re.I)
 _TR = re.compile(r"<tr\b", re.I)
+
+
+def big_act(ctx: Ctx) -> int:
+    """The act with the most lines (bench-data gives the first one 60)."""
+    return ctx.scalar("SELECT act_id FROM act_lines GROUP BY act_id ORDER BY count(*) DESC, act_id LIMIT 1")
 
 
 def table_rows(body: str) -> int:

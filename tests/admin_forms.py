@@ -35,6 +35,7 @@ def company_form(**changes) -> dict:
         "corr_account": CORR_ACCOUNT, "signatory_name": "Кузнецов Сергей Петрович",
         "signatory_position": "Генеральный директор", "signatory_basis": "Устава",
         "vat_mode": "on_top", "vat_rate": "22", "default_hourly_rate": "3 500,50", "version": "",
+        "act_number_format": "{year}-{seq:04d}", "act_number_start": "1", "invoice_qr": "y",
     }
     data.update(changes)
     return data

@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,7 +29,8 @@ DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") 
 NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on SQLite only"
 
 # The fixtures of the real servers some tests talk to: the directory (slapd) and mail (aiosmtpd).
-pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures", "tests.budget_fixtures"]
+pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures", "tests.budget_fixtures",
+                  "tests.acts_fixtures"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Wednesday in an ordinary working week: no holiday within the cadence of any default test.
@@ -357,15 +359,20 @@ def sample_records(app, make_user):
         from webapp.services import backlog as backlog_service
         item = backlog_service.create_item(client, {"title": "Образцовая задача", "request_text": "Сделайте отчёт",
                                                     "requester_id": contact.id}, acting=acting)
-        from decimal import Decimal
-
+        from webapp.services import acts as act_service
         from webapp.services import budgets as budget_service
         budget = budget_service.create_budget(client, 2026, acting=acting)
         block = budget_service.add_block(budget, name="Операционный блок", planned_amount=Decimal("120000"),
                                          acting=acting)
         item.budget_block_id = block.id
+        act = act_service.create_draft(client, period_from=date(2026, 11, 1), period_to=date(2026, 11, 30),
+                                       item_ids=[], acting=acting)
+        act_line = act_service.add_line(act, {"name": "Образцовая работа", "quantity": Decimal("2"),
+                                              "price": Decimal("3000")}, acting=acting)
         db.session.commit()
-        records = SimpleNamespace(user=owner, budget=SimpleNamespace(id=budget.id), block=SimpleNamespace(id=block.id), client=SimpleNamespace(id=client.id),
+        records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
+                                  budget=SimpleNamespace(id=budget.id), block=SimpleNamespace(id=block.id),
+                                  act=SimpleNamespace(id=act.id), act_line=SimpleNamespace(id=act_line.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
                                   regulation=SimpleNamespace(id=regulation.id),

@@ -111,6 +111,22 @@ MUTATIONS = [
     Mutation("alert-every-refresh", "a budget alert is raised once per crossing, not on every recompute",
              "webapp/services/budgets.py", "            if crossed and current is None:",
              "            if crossed:", ("tests/test_budgets.py",)),
+    Mutation("act-number-without-lock", "concurrent issues take turns on the year's counter row (caught on PostgreSQL)",
+             "webapp/services/acts.py",
+             "    db.session.execute(sa.update(ActCounter).where(ActCounter.year == year)\n"
+             "                       .values(last_seq=sa.case((following < start, start), else_=following)))\n"
+             "    return db.session.scalar(sa.select(ActCounter.last_seq).where(ActCounter.year == year))",
+             "    seq = db.session.scalar(sa.select(ActCounter.last_seq).where(ActCounter.year == year)) + 1\n"
+             "    db.session.execute(sa.update(ActCounter).where(ActCounter.year == year).values(last_seq=max(seq, start)))\n"
+             "    return max(seq, start)",
+             ("tests/test_acts.py",)),
+    Mutation("issued-act-editable", "an issued act is never edited: only a draft's lines change",
+             "webapp/services/acts.py", "def _require_draft(act: Act) -> None:\n    if act.status != ActStatus.DRAFT:",
+             "def _require_draft(act: Act) -> None:\n    if act.status == ActStatus.CANCELLED:",
+             ("tests/test_acts.py", "tests/test_acts_pages.py")),
+    Mutation("overpayment-accepted", "a payment never exceeds what is still owed",
+             "webapp/services/acts.py", "    if amount > owed:", "    if amount > owed + act.total_amount:",
+             ("tests/test_acts.py", "tests/test_acts_pages.py")),
 ]
 
 

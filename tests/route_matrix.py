@@ -112,6 +112,25 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "budgets.approve": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
     "budgets.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
     "budgets.next_year": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    # acts: every reader of all clients sees them; the bookkeepers (admin, accountant) change them,
+    # the client's team prepares drafts; a specialist is stopped at the gate
+    "acts.index": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "acts.export_csv": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "acts.export_xlsx": frozenset({ADMIN, MANAGER, LEAD, ACCOUNTANT}),
+    "acts.client_list": on_record(specialist=403),
+    "acts.new_act": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
+    "acts.send_reminder": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
+    "acts.detail": on_record(specialist=403),
+    "acts.document": on_record(specialist=403),
+    "acts.invoice": on_record(specialist=403),
+    "acts.totals": on_record(specialist=403),
+    "acts.line": on_record(specialist=403),
+    "acts.move": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
+    "acts.delete": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),  # no version
+    "acts.add_line": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
+    "acts.delete_line": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
+    "acts.add_payment": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
+    "acts.reminded": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -176,6 +195,20 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "budgets.block_page": lambda r: {"block_id": r.block.id},
     "budgets.edit_block": lambda r: {"block_id": r.block.id},
     "budgets.move_money": lambda r: {"block_id": r.block.id},
+    "acts.client_list": lambda r: {"client_id": r.client.id},
+    "acts.new_act": lambda r: {"client_id": r.client.id},
+    "acts.send_reminder": lambda r: {"client_id": r.client.id},
+    "acts.detail": lambda r: {"act_id": r.act.id},
+    "acts.document": lambda r: {"act_id": r.act.id},
+    "acts.invoice": lambda r: {"act_id": r.act.id},
+    "acts.totals": lambda r: {"act_id": r.act.id},
+    "acts.line": lambda r: {"act_id": r.act.id, "line_id": r.act_line.id},
+    "acts.move": lambda r: {"act_id": r.act.id},
+    "acts.delete": lambda r: {"act_id": r.act.id},
+    "acts.add_line": lambda r: {"act_id": r.act.id},
+    "acts.delete_line": lambda r: {"act_id": r.act.id, "line_id": r.act_line.id},
+    "acts.add_payment": lambda r: {"act_id": r.act.id},
+    "acts.reminded": lambda r: {"act_id": r.act.id},
 }
 
 # What a role that may use a route gets when that is not a 200 page (rows given as role sets).

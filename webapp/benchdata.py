@@ -14,8 +14,8 @@ from werkzeug.security import generate_password_hash
 from webapp import cache
 from webapp.extensions import db
 from webapp.formatting import local, today
-from webapp.models import (AuditEvent, BacklogItem, Client, Contact, ItemWord, Regulation, RegulationStatus, Role,
-                           Stage, TimeEntry, Touchpoint, User, touchpoint_contacts)
+from webapp.models import (Act, ActCounter, ActLine, AuditEvent, BacklogItem, Client, Contact, ItemWord, Regulation,
+                           RegulationStatus, Role, Stage, TimeEntry, Touchpoint, User, touchpoint_contacts)
 from webapp.models.backlog import RANK_GAP, ItemStatus, Priority, item_words
 from webapp.models.clients import cadence_dates, phone_digits
 from webapp.models.types import utcnow
@@ -38,6 +38,8 @@ FORM_CODES = 2000
 # Most items are done and accepted, as in a real backlog some years old; the rest in every state.
 ITEM_STATUSES = [ItemStatus.ACCEPTED] * 10 + list(ItemStatus)
 REGULATION_EVERY = 2  # every second client of a manager has a signed regulation; every fourth a draft too
+ACTS_PER_CLIENT = 3  # 2,000 clients: 6,000 acts, the first with 60 lines (the DOCX benchmark's)
+BIG_ACT_LINES = 60
 CHUNK = 5000
 
 
@@ -111,6 +113,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     regulation_rows = _regulations(client_rows, contact_rows, first_user, day, now)
     _insert(Regulation.__table__, regulation_rows)
     backlog = _generate_backlog(rng, first_client, clients, first_user, managers + 5, now, day)
+    backlog.update(_generate_acts(rng, first_client, clients, first_user, now, day))
     events = [dict(created_at=now, actor_id=None, actor_name="bench", entity_type="clients",
                    entity_id=first_client + i % max(clients, 1), entity_label="bench", action="update",
                    changes={"notes": ["a", "b"]}) for i in range(clients * 5)]
@@ -222,6 +225,44 @@ def _generate_budgets(items: list[dict], entries: list[dict], day) -> dict[str, 
     _insert(BudgetBlock.__table__, blocks)
     _insert(BudgetMonth.__table__, months)
     return {"budgets": len(budgets), "budget_blocks": len(blocks)}
+
+
+def _generate_acts(rng: random.Random, first_client: int, clients: int, first_user: int, now, day) -> dict[str, int]:
+    """Each client's acts of the past months, issued or signed, paid, partly paid or not, numbered in one
+    gapless sequence per year; the very first act has ``BIG_ACT_LINES`` lines."""
+    first_act, first_line = _max_id(Act) + 1, _max_id(ActLine) + 1
+    last_seq = dict(db.session.execute(sa.select(ActCounter.year, ActCounter.last_seq)).all())
+    acts, lines = [], []
+    for c in range(clients):
+        for n in range(ACTS_PER_CLIENT):
+            act_id = first_act + len(acts)
+            act_date = day - timedelta(days=30 * (ACTS_PER_CLIENT - n) + rng.randrange(5))
+            seq = last_seq[act_date.year] = last_seq.get(act_date.year, 0) + 1
+            count = BIG_ACT_LINES if not acts else 3
+            amounts = [Decimal(rng.randrange(2, 40)) * 3000 for _ in range(count)]
+            net = sum(amounts, Decimal(0))
+            vat = (net * Decimal("0.22")).quantize(Decimal("0.01"))
+            paid = rng.choice([net + vat, Decimal(0), ((net + vat) / 2).quantize(Decimal("0.01"))])
+            signed = rng.random() < 0.7
+            acts.append(dict(
+                id=act_id, client_id=first_client + c, status="signed" if signed else "issued",
+                number=f"{act_date.year}-{seq:04d}", year=act_date.year, seq=seq, act_date=act_date,
+                period_from=act_date.replace(day=1), period_to=act_date, vat_mode="on_top", vat_rate=Decimal("22.00"),
+                parties=None, net_amount=net, vat_amount=vat, total_amount=net + vat, paid_amount=paid,
+                due_on=act_date + timedelta(days=14), accept_by=act_date + timedelta(days=7),
+                signed_on=act_date + timedelta(days=3) if signed else None, signed_by="Директор" if signed else "",
+                signed_how="edo" if signed else None, cancel_reason="", comment="", reminded_at=None,
+                issued_at=now, issued_by_id=first_user, created_by_id=first_user, created_at=now, version=1))
+            for k, amount in enumerate(amounts):
+                lines.append(dict(id=first_line + len(lines), act_id=act_id, item_id=None, position=k,
+                                  name=f"{rng.choice(ITEM_TITLES)} {k}", quantity=amount / 3000, unit="ч",
+                                  price=Decimal(3000), amount=amount, version=1))
+    _insert(Act.__table__, acts)
+    _insert(ActLine.__table__, lines)
+    for year, seq in last_seq.items():
+        db.session.merge(ActCounter(year=year, last_seq=seq))
+    db.session.flush()
+    return {"acts": len(acts), "act_lines": len(lines)}
 
 
 def _regulations(clients: list[dict], contacts: list[dict], created_by: int, day, now) -> list[dict]:

@@ -62,6 +62,7 @@ def seed() -> None:
     seed_regulations()
     seed_backlog()
     seed_budgets()
+    seed_acts()
 
 
 def seed_company() -> None:
@@ -398,3 +399,57 @@ def seed_budgets() -> None:
         db.session.flush()
         for block in blocks:
             budget_service.refresh_block(block, day)
+
+
+# Per demo client with done work: what became of its act (and under which VAT regime it was issued).
+DEMO_ACT_STORIES = [("signed_paid", "on_top"), ("partly_paid", "included"), ("overdue", "none"),
+                    ("cancelled", "on_top"), ("unsigned_late", "included"), ("draft", None)]
+
+
+def seed_acts() -> None:
+    """Acts in every state — draft, issued, signed, cancelled and reissued, partly paid, overdue — for clients
+    billed under each VAT mode. The company is on VAT on top today; an act issued under another regime keeps
+    the mode it froze (set here directly, as the demo has no history of the company's regime)."""
+    from webapp.models import ActStatus, Client
+    from webapp.services import acts as act_service
+
+    users = {u.email: u for u in db.session.scalars(sa.select(User))}
+    accountant = users["accountant@demo.local"]
+    day = today()
+    period_to = day.replace(day=1) - timedelta(days=1)
+    period_from = period_to.replace(day=1)
+    stories = iter(DEMO_ACT_STORIES)
+    for client in db.session.scalars(sa.select(Client).order_by(Client.id)).all():
+        if not act_service.candidates(client, day):
+            continue
+        story = next(stories, None)
+        if story is None:
+            return
+        state, mode = story
+        act = act_service.create_draft(client, period_from=period_from, period_to=day, item_ids=None, acting=accountant)
+        if state == "draft":
+            continue
+        act_service.issue(act, acting=accountant)
+        if mode != "on_top":
+            act.vat_mode = VatMode(mode)
+            act_service._refresh_totals(act)
+        if state in ("overdue", "unsigned_late", "partly_paid"):
+            # issued a month ago: the acceptance period and (for some) the payment term are over
+            back = timedelta(days=35 if state != "partly_paid" else 5)
+            act.act_date, act.accept_by, act.due_on = act.act_date - back, act.accept_by - back, act.due_on - back
+            act.period_to = min(act.period_to, act.act_date)
+            act.period_from = min(act.period_from, act.period_to.replace(day=1))
+        if state in ("signed_paid", "partly_paid", "overdue"):
+            signer = next((c.full_name for c in client.contacts if c.decides_acceptance), None) or "Директор"
+            workflow.change_status(act, ActStatus.SIGNED, acting=accountant, shown_status="issued", version=act.version,
+                                   values={"signed_on": act.act_date, "signed_by": signer, "signed_how": "edo"})
+        if state == "signed_paid":
+            act_service.add_payment(act, paid_on=day, amount=act.total_amount, acting=accountant, comment="п/п 512")
+        elif state == "partly_paid":
+            act_service.add_payment(act, paid_on=day, amount=(act.total_amount / 2).quantize(Decimal("0.01")),
+                                    acting=accountant, comment="п/п 97, первая часть")
+        elif state == "cancelled":
+            workflow.change_status(act, ActStatus.CANCELLED, acting=accountant, shown_status="issued",
+                                   version=act.version, values={"cancel_reason": "Неверный период: выставлен заново"})
+            act_service.issue(act_service.create_draft(client, period_from=period_from, period_to=day, item_ids=None,
+                                                       acting=accountant), acting=accountant)

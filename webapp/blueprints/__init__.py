@@ -24,6 +24,7 @@ NAVIGATION = [
     NavItem("clients.index", "Клиенты", _ALL, "clients"),
     NavItem("backlog.index", "Бэклог", frozenset(Role) - {Role.SPECIALIST}, "backlog"),
     NavItem("budgets.index", "Бюджеты", frozenset(Role) - {Role.SPECIALIST}, "budgets"),
+    NavItem("acts.index", "Акты", frozenset({Role.ADMIN, Role.MANAGER, Role.LEAD, Role.ACCOUNTANT}), "acts"),
     NavItem("admin.users", "Администрирование", frozenset({Role.ADMIN}), "admin"),
 ]
 
@@ -33,6 +34,7 @@ def nav_items(user) -> list[NavItem]:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.blueprints.acts import bp as acts_bp
     from webapp.blueprints.admin import bp as admin_bp
     from webapp.blueprints.auth import bp as auth_bp
     from webapp.blueprints.backlog import bp as backlog_bp
@@ -44,7 +46,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.links import bp as links_bp
     from webapp.blueprints.regulations import bp as regulations_bp
 
-    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, budgets_bp, admin_bp, health_bp,
+    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, budgets_bp, acts_bp, admin_bp, health_bp,
                links_bp, files_bp):
         app.register_blueprint(bp)
 

@@ -31,7 +31,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.parts.coreprops import CorePropertiesPart
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes
 from jinja2.compiler import CodeGenerator, optimizeconst
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
@@ -82,12 +83,14 @@ def template_path(template_name: str, override_dir: Path | None = None) -> Path:
     return TEMPLATE_DIR / template_name
 
 
-def render_docx(template_name: str, context: dict, override_dir: Path | None = None) -> bytes:
+def render_docx(template_name: str, context: dict, override_dir: Path | None = None, *,
+                images: dict[str, tuple[bytes, float]] | None = None) -> bytes:
     """Render the template ``template_name`` with ``context`` into the bytes of a .docx file.
 
+    ``images`` are pictures the template places with ``{{ name }}``: name → (PNG bytes, width in mm).
     Raises ``DocumentTemplateError`` (Russian message) when the template itself is broken.
     """
-    return _render(template_path(template_name, override_dir), context)
+    return _render(template_path(template_name, override_dir), context, images)
 
 
 def check_template(path: Path, template_name: str | None = None) -> list[str]:
@@ -170,7 +173,7 @@ def _environment() -> "_BoundedEnvironment":
     return env
 
 
-def _render(source: Path, context: dict) -> bytes:
+def _render(source: Path, context: dict, images: dict[str, tuple[bytes, float]] | None = None) -> bytes:
     _check_package(source)
     template = DocxTemplate(str(source))
     try:
@@ -180,7 +183,10 @@ def _render(source: Path, context: dict) -> bytes:
             from exc
     _repair_core_properties_relationship(template.docx)
     try:
-        template.render(clean(context), jinja_env=_environment(), autoescape=True)
+        context = clean(context)
+        for name, (picture, width_mm) in (images or {}).items():
+            context[name] = InlineImage(template, io.BytesIO(picture), width=Mm(width_mm))
+        template.render(context, jinja_env=_environment(), autoescape=True)
     except TemplateError as exc:
         raise DocumentTemplateError(_explain(exc)) from exc
     except (etree.XMLSyntaxError, ValueError) as exc:

@@ -1,5 +1,6 @@
 """The domain model, one module per area. Importing this package registers every table."""
 
+from webapp.models.acts import Act, ActCounter, ActLine, ActStatus, PaidState, Payment, SignedHow
 from webapp.models.attachments import Attachment
 from webapp.models.audit import AuditEvent
 from webapp.models.backlog import (Approval, ApprovalChannel, BacklogItem, Billing, Estimate, IntakeChannel,
@@ -15,8 +16,9 @@ from webapp.models.mail import MailStatus, OutboundMail
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
-__all__ = ["AlertBasis", "BlockKind", "Budget", "BudgetAlert", "BudgetBlock", "BudgetMonth", "BudgetStatus",
-           "CarryOver", "Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
+__all__ = ["Act", "ActCounter", "ActLine", "ActStatus", "AlertBasis", "Approval", "ApprovalChannel", "Attachment",
+           "AuditEvent", "BacklogItem", "Billing", "BlockKind", "Budget", "BudgetAlert", "BudgetBlock", "BudgetMonth",
+           "BudgetStatus", "CacheToken", "CadenceState", "CarryOver", "PaidState", "Payment", "SignedHow",
            "Channel", "Client", "ClientStatus", "CompanyProfile", "Contact", "Estimate", "FeedToken", "IntakeChannel",
            "ItemStatus", "ItemWord", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
            "RegulationStatus", "Role", "SignedLink", "Stage", "StageKind", "TimeEntry", "Touchpoint", "User", "VatMode",

@@ -62,7 +62,8 @@ class CompanyProfile(Versioned, Audited, db.Model):
         "signatory_position_genitive": "Должность подписанта (кого)", "signatory_authority": "Подписант действует на основании",
         "signatory_attorney_number": "Номер доверенности", "signatory_attorney_date": "Дата доверенности",
         "registered_on": "Дата записи в ЕГРЮЛ/ЕГРИП",
-        "seal_mark": "Печатать «М.П.»", "regulation_number_format": "Формат номера регламента"}
+        "seal_mark": "Печатать «М.П.»", "act_number_start": "Первый номер акта в году",
+        "invoice_qr": "QR-код оплаты в счёте", "regulation_number_format": "Формат номера регламента"}
     __tablename__ = "company_profile"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -95,6 +96,9 @@ class CompanyProfile(Versioned, Audited, db.Model):
     vat_rate: Mapped[Decimal] = mapped_column(Rate, default=DEFAULT_VAT_RATE)
     default_hourly_rate: Mapped[Decimal] = mapped_column(Money, default=Decimal("3000.00"))
     act_number_format: Mapped[str] = mapped_column(sa.String(60), default="{year}-{seq:04d}")
+    # An installation continuing 1C's numbering starts the year's sequence here (never below the last given).
+    act_number_start: Mapped[int] = mapped_column(sa.Integer, default=1)
+    invoice_qr: Mapped[bool] = mapped_column(sa.Boolean, default=True)  # print the payment QR code on invoices
     minutes_number_format: Mapped[str] = mapped_column(sa.String(60), default="П-{year}-{seq:03d}")
     regulation_number_format: Mapped[str] = mapped_column(sa.String(60),
                                                           default=DEFAULT_REGULATION_NUMBER_FORMAT)

@@ -23,6 +23,7 @@ class MoveField:
     kind: str = "date"
     required: bool = False
     default: Callable[[Any], Any] | None = None  # record → the value offered
+    choices: tuple[tuple[str, str], ...] = ()  # kind "select": (value, label) pairs
 
 
 @dataclass(frozen=True)

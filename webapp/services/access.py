@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from webapp import cache
 from webapp.extensions import db
-from webapp.models import BacklogItem, Client, Role, Touchpoint, User
+from webapp.models import Act, BacklogItem, Client, Role, Touchpoint, User
 from webapp.services import NotFound, PermissionDenied
 
 # --- role groups --------------------------------------------------------------------------------
@@ -193,6 +193,61 @@ def can_log_time(user: User, item: BacklogItem) -> bool:
 def can_see_all_backlog(user: User) -> bool:
     """The all-clients backlog: whoever reads every client."""
     return user.role in READ_ALL
+
+
+# --- acts and payments ----------------------------------------------------------------------------
+
+# Who keeps the books: issues, signs and cancels acts and records payments, for every client.
+ACT_KEEPERS = frozenset({Role.ADMIN, Role.ACCOUNTANT})
+
+
+def visible_acts(user: User) -> sa.Select:
+    """The acts ``user`` may see: whoever reads every client sees every act; a specialist none (an
+    act is money, not the work they were given)."""
+    query = sa.select(Act)
+    if user.role in READ_ALL:
+        return query
+    return query.where(sa.false())
+
+
+def can_see_acts(user: User) -> bool:
+    return user.role in READ_ALL
+
+
+def get_act(user: User, act_id: int) -> Act:
+    act = db.session.scalar(visible_acts(user).where(Act.id == act_id))
+    if act is None:
+        raise NotFound("Акт не найден.")
+    return act
+
+
+def keeps_books(user: User) -> bool:
+    return user.role in ACT_KEEPERS
+
+
+def can_draft_act(user: User, client: Client) -> bool:
+    """A draft act: the bookkeepers for every client, and the client's own team (who knows what
+    was done) for theirs."""
+    return keeps_books(user) or can_edit_client(user, client)
+
+
+def can_edit_act(user: User, act: Act) -> bool:
+    """Lines of a draft: as ``can_draft_act``; an issued act is nobody's to edit."""
+    return can_draft_act(user, act.client)
+
+
+def can_move_act(user: User, act: Act) -> bool:
+    """Issue, sign, cancel: the bookkeepers."""
+    return keeps_books(user)
+
+
+def can_record_payment(user: User, act: Act) -> bool:
+    return keeps_books(user)
+
+
+def can_remind_client(user: User, client: Client) -> bool:
+    """A reminder to pay or sign: the bookkeepers and the client's team."""
+    return keeps_books(user) or can_edit_client(user, client)
 
 
 # --- company-wide settings ----------------------------------------------------------------------

@@ -54,10 +54,11 @@ def mail_configured() -> bool:
 
 def send(to: str | Iterable[str], subject: str, text: str, html: str | None = None, *,
          about: tuple[str, int] | None = None, client_id: int | None = None,
-         acting: User | None = None, now: datetime | None = None) -> Outcome:
+         acting: User | None = None, now: datetime | None = None,
+         attachments: Iterable[tuple[str, str, bytes]] = ()) -> Outcome:
     """Send one message to ``to`` and record it (``about``: the record it concerns, as
     ``(table name, id)``; ``client_id``: whose history shows it). Bad addresses are refused
-    (ServiceError) before anything is sent."""
+    (ServiceError) before anything is sent. ``attachments`` are (file name, content type, bytes)."""
     recipients = _addresses(to)
     subject = " ".join(subject.split())  # a header is one line
     if not mail_configured():
@@ -71,6 +72,9 @@ def send(to: str | Iterable[str], subject: str, text: str, html: str | None = No
                           client_id=client_id)
     try:
         message = _message(recipients, subject, text, html, now)  # a malformed MAIL_SENDER fails here
+        for name, content_type, data in attachments:
+            maintype, _, subtype = content_type.partition("/")
+            message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=name)
         record.message_id = message["Message-ID"]
         _deliver(message)
     except (smtplib.SMTPException, OSError, ValueError) as error:  # UnicodeError is a ValueError

@@ -2,7 +2,8 @@ from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, ValidationError
 
-from webapp.forms import BaseForm, DateField, EmailAddress, MoneyField, PhoneField, Requisite, VersionField, choices
+from webapp.forms import (BaseForm, DateField, EmailAddress, IntegerField, MoneyField, PhoneField, Requisite,
+                          VersionField, choices)
 from webapp.models import Role, VatMode
 from webapp.documents.regulation import check_number_format
 from webapp.models.company import DEFAULT_REGULATION_NUMBER_FORMAT, VAT_MODE_LABELS, SignatoryAuthority
@@ -73,6 +74,14 @@ class CompanyForm(BaseForm):
         "Номер регламента", default=DEFAULT_REGULATION_NUMBER_FORMAT,
         validators=[DataRequired("Задайте формат номера."), Length(max=60)],
         description="{client} — клиент латиницей, {edition} — редакция, {year} — год, {id} — код клиента.")
+    act_number_format = StringField(
+        "Номер акта", default="{year}-{seq:04d}", validators=[DataRequired("Задайте формат номера."), Length(max=60)],
+        description="{seq} — порядковый номер в году, {year} — год: «{year}-{seq:04d}» → 2026-0007.")
+    act_number_start = IntegerField(
+        "Первый номер акта в году", default=1,
+        validators=[InputRequired("Укажите номер."), NumberRange(1, 10**6, "Номер от 1 до 1 000 000.")],
+        description="Чтобы продолжить нумерацию 1С: следующий акт получит этот номер, если он больше последнего.")
+    invoice_qr = BooleanField("Печатать QR-код для оплаты в счетах", default=True)
     vat_mode = SelectField("НДС", choices=choices((m.value, VAT_MODE_LABELS[m]) for m in VatMode))
     # «%%»: NumberRange %-formats its message (a bare «%» made every refused rate a 500).
     vat_rate = MoneyField("Ставка НДС, %", validators=[InputRequired("Укажите ставку."),
@@ -86,11 +95,17 @@ class CompanyForm(BaseForm):
               "bik", "account", "corr_account", "signatory_name", "signatory_position",
               "signatory_position_genitive", "signatory_authority", "signatory_basis",
               "signatory_attorney_number", "signatory_attorney_date", "registered_on", "seal_mark",
-              "regulation_number_format", "vat_mode", "vat_rate", "default_hourly_rate")
+              "regulation_number_format", "act_number_format", "act_number_start", "invoice_qr", "vat_mode", "vat_rate", "default_hourly_rate")
     NULLABLE = ("signatory_attorney_date", "registered_on")
 
     def validate_regulation_number_format(self, field):
         if problem := check_number_format(field.data or ""):
+            raise ValidationError(problem)
+
+    def validate_act_number_format(self, field):
+        from webapp.services.acts import check_act_number_format
+
+        if problem := check_act_number_format(field.data or ""):
             raise ValidationError(problem)
 
     def validate_signatory_attorney_number(self, field):

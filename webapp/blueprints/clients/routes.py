@@ -15,6 +15,7 @@ from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import access, as_id, budgets, terms, timeline
+from webapp.services import acts as act_service
 from webapp.services import clients as client_service
 
 EDIT_BLOCKS = {"requisites": RequisitesForm, "terms": TermsForm}
@@ -101,6 +102,8 @@ def detail(client_id: int):
                                                budget_alerts=budgets.open_alerts(current_user, client=client),
                                                can_see_budget=access.can_see_budgets(current_user),
                                                terms=terms.effective_terms(client),
+                                               act_balance=act_service.client_balance(client, today())
+                                               if access.can_see_acts(current_user) else None,
                                                contact_form=ContactForm(prefix="new-contact", formdata=None)))
 
 

@@ -641,7 +641,163 @@ def build_budget(path: Path) -> None:
     document.save(path)
 
 
-BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec, "budget.docx": build_budget}
+
+# -- the act and its invoice ---------------------------------------------------------------------
+
+LINE_HEADERS = ["№", "Наименование работ (услуг)", "Кол-во", "Ед.", "Цена", "Сумма"]
+LINE_WIDTHS = [10, 72, 18, 14, 28, 28]
+LINE_CELLS = [["{{ line.number }}"], ["{{ line.name }}"], ["{{ line.quantity }}"], ["{{ line.unit }}"],
+              ["{{ line.price }}"], ["{{ line.amount }}"]]
+
+
+def _align_numbers(table) -> None:
+    """Quantities and money to the right, in the header and the body."""
+    for row in table.rows:
+        for index in (2, 4, 5):
+            for paragraph in row.cells[index].paragraphs:
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def _totals_block(document) -> None:
+    tag(document, "{%p for row in totals %}")
+    total = document.add_paragraph()
+    total.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    total.add_run("{{ row.label }}: {{ row.value }}").bold = True
+    tag(document, "{%p endfor %}")
+
+
+def _marks(document) -> None:
+    for condition, text in (("is_draft", "Проект"), ("cancelled", "Аннулирован")):
+        tag(document, f"{{%p if {condition} %}}")
+        marker = document.add_paragraph()
+        marker.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        marker.add_run(text.upper()).bold = True
+        tag(document, "{%p endif %}")
+
+
+def build_act(path: Path) -> None:
+    """The act of completed work: every detail of a primary document (402-ФЗ art. 9 p. 2)."""
+    document = new_document("Акт сдачи-приёмки оказанных услуг")
+    _add_paragraph_style(document, "Текст", justify=True, first_line_mm=12.5, after_pt=6)
+    header_footer(document, draft_mark=False)
+
+    document.add_paragraph("АКТ №\u00a0{{ number }} от {{ date }}", style="Title")
+    subtitle = document.add_paragraph("сдачи-приёмки оказанных услуг за период {{ period }}")
+    subtitle.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    subtitle.paragraph_format.space_after = Pt(6)
+    _marks(document)
+
+    for caption, party in (("Исполнитель: ", "contractor"), ("Заказчик: ", "client")):
+        clause(document, f"{{{{ {party}.line }}}}", style="Normal", bold=caption).paragraph_format.space_after = Pt(3)
+    tag(document, "{%p if contract %}")
+    clause(document, "Договор №\u00a0{{ contract.number }}{% if contract.date %} от {{ contract.date }}{% endif %}",
+           style="Normal", bold="Основание: ").paragraph_format.space_after = Pt(3)
+    tag(document, "{%p endif %}")
+
+    intro = clause(document, "{{ contractor.preamble }}, с одной стороны, и {{ client.preamble }}, с другой "
+                             "стороны, составили настоящий акт о том, что Исполнитель оказал, а Заказчик принял "
+                             "следующие услуги:", style="Текст")
+    intro.paragraph_format.space_before = Pt(6)
+    intro.paragraph_format.keep_with_next = True
+    _align_numbers(loop_table(document, LINE_HEADERS, LINE_WIDTHS, "line in lines", LINE_CELLS))
+    _totals_block(document)
+
+    summary = clause(document, "Всего оказано услуг {{ count }}, на сумму {{ total }}{{ vat_note }}.", style="Normal")
+    summary.paragraph_format.space_before = Pt(6)
+    words = document.add_paragraph()
+    words.add_run("{{ total_words }}").bold = True
+    words.paragraph_format.space_after = Pt(6)
+    clause(document, "Вышеперечисленные услуги оказаны полностью и в срок. Заказчик претензий по объёму, "
+                     "качеству и срокам оказания услуг не имеет.", style="Текст")
+
+    parties = document.add_table(rows=2, cols=2)
+    party_cells(parties, 0, "contractor", "client")
+    signature_cells(parties, 1, "contractor", "client")
+    for row in parties.rows:
+        _row_properties(row)
+    for row in parties.rows[:1]:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+    _fixed_layout(parties, [85, 85])
+
+    tag(document, "{%p if hours %}")
+    appendix = document.add_paragraph("Приложение №\u00a01 к акту №\u00a0{{ number }} от {{ date }}")
+    appendix.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    appendix.paragraph_format.page_break_before = True
+    document.add_paragraph("Детализация часов", style="Title").paragraph_format.space_before = Pt(12)
+    loop_table(document, ["Работа", "Дата", "Исполнитель", "Часы", "Что сделано"], [52, 22, 36, 14, 46],
+               "row in hours", [["{{ row.item }}"], ["{{ row.date }}"], ["{{ row.who }}"], ["{{ row.hours }}"],
+                                ["{{ row.comment }}"]])
+    total = document.add_paragraph()
+    total.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    total.add_run("Всего часов: {{ hours_total }}").bold = True
+    tag(document, "{%p endif %}")
+    document.save(path)
+
+
+def build_invoice(path: Path) -> None:
+    """The invoice (счёт на оплату) in 1C's layout: the payee's bank details first, a QR code to pay."""
+    document = new_document("Счёт на оплату")
+    header_footer(document, draft_mark=False)
+
+    bank = document.add_table(rows=2, cols=3)
+    bank.style = document.styles["Table Grid"]
+    _fill(bank.rows[0].cells[0], ["{{ bank.name }}", "Банк получателя"])
+    _fill(bank.rows[0].cells[1], ["БИК", "Сч.\u00a0№"])
+    _fill(bank.rows[0].cells[2], ["{{ bank.bik }}", "{{ bank.corr_account }}"])
+    _fill(bank.rows[1].cells[0], ["ИНН {{ bank.inn }}{% if bank.kpp %}    КПП {{ bank.kpp }}{% endif %}",
+                                  "{{ bank.payee }}", "Получатель"])
+    _fill(bank.rows[1].cells[1], ["Сч.\u00a0№"])
+    _fill(bank.rows[1].cells[2], ["{{ bank.account }}"])
+    for row in bank.rows:
+        _row_properties(row)
+    _fixed_layout(bank, [95, 20, 55])
+
+    tag(document, "{%p if show_qr %}")
+    picture = document.add_paragraph("{{ qr }}")
+    picture.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    caption = document.add_paragraph("Оплата по QR-коду в приложении банка")
+    caption.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    tag(document, "{%p endif %}")
+
+    title = document.add_paragraph("Счёт на оплату №\u00a0{{ number }} от {{ date }}", style="Title")
+    title.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    title.paragraph_format.space_before = Pt(12)
+    _marks(document)
+    for caption, party in (("Поставщик (Исполнитель): ", "contractor"), ("Покупатель (Заказчик): ", "client")):
+        clause(document, f"{{{{ {party}.line }}}}", style="Normal", bold=caption).paragraph_format.space_after = Pt(3)
+    tag(document, "{%p if contract %}")
+    clause(document, "Договор №\u00a0{{ contract.number }}{% if contract.date %} от {{ contract.date }}{% endif %}",
+           style="Normal", bold="Основание: ").paragraph_format.space_after = Pt(6)
+    tag(document, "{%p endif %}")
+
+    _align_numbers(loop_table(document, LINE_HEADERS, LINE_WIDTHS, "line in lines", LINE_CELLS))
+    _totals_block(document)
+    total = document.add_paragraph()
+    total.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    total.add_run("Всего к оплате: {{ total }}").bold = True
+    clause(document, "Всего наименований {{ count }}, на сумму {{ total }}{{ vat_note }}.",
+           style="Normal").paragraph_format.space_before = Pt(6)
+    words = document.add_paragraph()
+    words.add_run("{{ total_words }}").bold = True
+    tag(document, "{%p if due %}")
+    clause(document, "Оплатить до {{ due }}", style="Normal").paragraph_format.space_before = Pt(6)
+    tag(document, "{%p endif %}")
+
+    signatures = document.add_table(rows=1, cols=2)
+    _fill(signatures.rows[0].cells[0], ["{{ contractor.position }}"])
+    _fill(signatures.rows[0].cells[1], ["", "{{ contractor.signature }}", "{%p if contractor.seal %}", "М.П.",
+                                        "{%p endif %}"])
+    _row_properties(signatures.rows[0])
+    _fixed_layout(signatures, [70, 100])
+    signatures.rows[0].cells[0].paragraphs[0].paragraph_format.space_before = Pt(18)
+    document.save(path)
+
+
+
+BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec, "budget.docx": build_budget,
+            "act.docx": build_act, "invoice.docx": build_invoice}
 
 
 if __name__ == "__main__":

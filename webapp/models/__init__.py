@@ -10,10 +10,13 @@ from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, 
 from webapp.models.company import CompanyProfile, VatMode
 from webapp.models.links import FeedToken, SignedLink
 from webapp.models.mail import MailStatus, OutboundMail
+from webapp.models.meetings import (ActionItem, ActionStatus, AgendaPoint, Attendee, Meeting, MeetingKind,
+                                    MeetingStatus, MinutesCounter)
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
-__all__ = ["Approval", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
+__all__ = ["ActionItem", "ActionStatus", "AgendaPoint", "Approval", "Attendee", "Meeting", "MeetingKind",
+           "MeetingStatus", "MinutesCounter", "ApprovalChannel", "Attachment", "AuditEvent", "BacklogItem", "Billing", "CacheToken", "CadenceState",
            "Channel", "Client", "ClientStatus", "CompanyProfile", "Contact", "Estimate", "FeedToken", "IntakeChannel",
            "ItemStatus", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
            "RegulationStatus", "Role", "SignedLink", "Stage", "StageKind", "TimeEntry", "Touchpoint", "User", "VatMode",

@@ -357,12 +357,20 @@ def sample_records(app, make_user):
         from webapp.services import backlog as backlog_service
         item = backlog_service.create_item(client, {"title": "Образцовая задача", "request_text": "Сделайте отчёт",
                                                     "requester_id": contact.id}, acting=acting)
+        from webapp.services import meetings as meeting_service
+        meeting = meeting_service.plan_meeting(client, acting=acting)
+        point = meeting_service.add_point(meeting, title="Образцовый вопрос", acting=acting)
+        action = meeting_service.add_action(meeting, what="Образцовое поручение", contact_id=contact.id,
+                                            acting=acting)
         db.session.commit()
         records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
                                   regulation=SimpleNamespace(id=regulation.id),
-                                  item=SimpleNamespace(id=item.id), stage=SimpleNamespace(id=item.stages[0].id))
+                                  item=SimpleNamespace(id=item.id), stage=SimpleNamespace(id=item.stages[0].id),
+                                  meeting=SimpleNamespace(id=meeting.id), point=SimpleNamespace(id=point.id),
+                                  action=SimpleNamespace(id=action.id),
+                                  attendee=SimpleNamespace(id=meeting.attendees[0].id))
         db.session.remove()
     return records
 

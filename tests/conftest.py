@@ -28,7 +28,7 @@ DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") 
 NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on SQLite only"
 
 # The fixtures of the real servers some tests talk to: the directory (slapd) and mail (aiosmtpd).
-pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures"]
+pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures", "tests.meetings_fixtures"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Wednesday in an ordinary working week: no holiday within the cadence of any default test.

@@ -245,7 +245,7 @@ def _carry_over(meeting: Meeting, previous: Meeting | None) -> None:
         if point.decided:
             continue
         meeting.points.append(AgendaPoint(title=point.title, section=CARRIED_SECTION, position=position,
-                                          proposal_key="", backlog_item_id=point.backlog_item_id,
+                                          proposal_key=point.proposal_key, backlog_item_id=point.backlog_item_id,
                                           notes=point.notes, decision="", internal_note=point.internal_note,
                                           carried_from_id=point.id))
         position += 1

@@ -2,7 +2,7 @@
 decisions through the backlog, finishing with a numbered minutes and a touchpoint, the live page's
 field-level saves, «Мой день» and the client's history."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,6 @@ from webapp.models import (ActionStatus, ApprovalChannel, BacklogItem, Channel, 
                            Meeting, MeetingStatus, Role, Stage, Touchpoint, User)
 from webapp.saving import encode_shown, fingerprint
 from webapp.services import ServiceError, workflow
-from webapp.services import backlog as backlog_service
 from webapp.services import meetings as meeting_service
 
 UTC = timezone.utc

@@ -21,7 +21,7 @@ from sqlalchemy.orm import selectinload
 
 from webapp import saving
 from webapp.extensions import db
-from webapp.formatting import date_time, day_start, from_local, local, long_date, today
+from webapp.formatting import date_time, day_start, from_local, local, long_date
 from webapp.models import (ActionItem, ActionStatus, AgendaPoint, ApprovalChannel, Attendee, BacklogItem, Channel,
                            Client, Contact, IntakeChannel, Meeting, MeetingKind, MeetingStatus, MinutesCounter,
                            User)
@@ -646,10 +646,3 @@ def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None
 
 timeline.register("meeting", _timeline_entries)
 
-
-# --- planning ahead ------------------------------------------------------------------------------
-
-
-def plan_ahead(client: Client, *, weeks: int, acting: User) -> list[Meeting]:
-    """Plan the client's next ``weeks`` weekly meetings after the last one planned."""
-    return [plan_meeting(client, acting=acting) for _ in range(max(0, min(weeks, 8)))]

@@ -1,5 +1,5 @@
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Response, abort, current_app, flash, make_response, request, url_for
 from flask_login import current_user
@@ -17,8 +17,8 @@ from webapp.extensions import db
 from webapp.formatting import from_local, local, today
 from webapp.models import ActionStatus, FeedToken, Meeting, MeetingKind, User
 from webapp.permissions import allow
-from webapp.saving import DeleteConflict, Edit, FieldConflict, decode_shown, encode_shown, fingerprint, submit
-from webapp.services import ServiceError, access, as_id, calendars, links, workflow
+from webapp.saving import Edit, FieldConflict, decode_shown, encode_shown, fingerprint, submit
+from webapp.services import ServiceError, access, calendars, links, workflow
 from webapp.services import backlog as backlog_service
 from webapp.services import meetings as meeting_service
 

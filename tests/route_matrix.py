@@ -107,7 +107,8 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     **{f"meetings.{name}": on_record(admin=422, **READ_ONLY_FOR_OTHERS)
        for name in ("plan", "move", "reschedule", "next_meeting", "refresh_agenda", "add_attendee", "attendance",
                     "add_point", "save_point", "move_point", "remove_point", "add_action", "save_action",
-                    "action_to_backlog", "approve", "agree_priorities", "send_minutes", "mark_sent", "invite")},
+                    "action_to_backlog", "approve", "agree_priorities", "send_minutes", "mark_sent", "invite",
+                    "request_confirmation")},
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -161,7 +162,7 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     **{f"meetings.{name}": lambda r: {"meeting_id": r.meeting.id}
        for name in ("detail", "minutes", "ics", "move", "reschedule", "next_meeting", "refresh_agenda",
                     "add_attendee", "add_point", "add_action", "approve", "agree_priorities", "send_minutes",
-                    "mark_sent", "invite")},
+                    "mark_sent", "invite", "request_confirmation")},
     "meetings.attendance": lambda r: {"meeting_id": r.meeting.id, "attendee_id": r.attendee.id},
     **{f"meetings.{name}": lambda r: {"meeting_id": r.meeting.id, "point_id": r.point.id}
        for name in ("save_point", "move_point", "remove_point")},

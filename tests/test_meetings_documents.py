@@ -2,6 +2,7 @@
 personal feed (read back with icalendar), the minutes and the invitation by e-mail through a real
 SMTP server on loopback."""
 
+import re
 from datetime import date, datetime, timezone
 from email.header import decode_header, make_header
 from zoneinfo import ZoneInfo
@@ -206,3 +207,53 @@ def test_the_invitation_goes_as_a_calendar_request(mail_app, client, team, plan)
     assert calendar["method"] == "REQUEST"
     with mail_app.app_context():
         assert str(calendar.walk("VEVENT")[0]["uid"]) == load_meeting(meeting_id).uid
+
+
+LINK = re.compile(r"https?://\S+/l/[A-Za-z0-9_-]+")
+
+
+def _confirmation_link(mail_app, client, meeting_id: int, contact_name: str) -> str:
+    with mail_app.app_context():
+        contact_id = next(a.contact_id for a in load_meeting(meeting_id).attendees if a.name == contact_name)
+    response = client.post(f"/meetings/{meeting_id}/minutes/confirmation", data={"confirm-contact_id": contact_id})
+    assert response.status_code == 200 and "Письмо отправлено" in response.get_data(as_text=True)
+    body = mail_app.inbox.messages[-1].get_body(("plain",)).get_content()
+    return "/l/" + LINK.search(body).group(0).rsplit("/l/", 1)[1]
+
+
+def test_the_boss_confirms_the_minutes_once_through_a_signed_link(mail_app, client, team, held):
+    """The link opens without a login, shows the decisions, confirms once; a second answer is refused."""
+    client.login(team.manager)
+    path = _confirmation_link(mail_app, client, held, "Ковалёва Анна Сергеевна")
+    visitor = mail_app.test_client()
+    page = visitor.get(path)
+    assert page.status_code == 200 and "Выгружать каждый час." in page.get_data(as_text=True)
+    assert SECRET not in page.get_data(as_text=True)
+    assert visitor.post(path, data={"action": "confirm"}).status_code == 200
+    assert visitor.post(path, data={"action": "confirm"}).status_code == 410
+    state = client.get(f"/meetings/{held}").get_data(as_text=True)
+    assert "Подтверждён: Ковалёва Анна Сергеевна" in state
+
+
+def test_an_objection_needs_its_words_and_an_expired_link_answers_410(mail_app, client, team, held, clock):
+    """An empty objection keeps the link usable; a written one is recorded; an old link is gone."""
+    client.login(team.manager)
+    path = _confirmation_link(mail_app, client, held, "Ковалёва Анна Сергеевна")
+    visitor = mail_app.test_client()
+    assert visitor.post(path, data={"action": "object", "comment": ""}).status_code == 422
+    assert visitor.post(path, data={"action": "object", "comment": "Срок по выгрузке — неделя"}).status_code == 200
+    assert "Возражения (Ковалёва Анна Сергеевна): Срок по выгрузке — неделя" in \
+        client.get(f"/meetings/{held}").get_data(as_text=True)
+    late = _confirmation_link(mail_app, client, held, "Ковалёва Анна Сергеевна")
+    clock.shift(days=30)
+    assert visitor.get(late).status_code == 410
+
+
+def test_minutes_nobody_objected_to_count_as_accepted_after_the_regulations_period(app, client, team, held, clock):
+    """Sent and left unanswered: «ждём» within the acceptance period, «принят» after it."""
+    client.login(team.manager)
+    client.post(f"/meetings/{held}/minutes/sent", data={"send-recipients": "kovaleva@romashka.test"})
+    assert "Ждём подтверждения" in client.get(f"/meetings/{held}").get_data(as_text=True)
+    clock.shift(days=14)
+    client.login(team.manager)  # the session of two weeks ago has ended
+    assert "Принят: возражений не поступило" in client.get(f"/meetings/{held}").get_data(as_text=True)

@@ -150,7 +150,8 @@ def _generate_meetings(client_rows: list[dict], contact_rows: list[dict], now) -
                 previous_id=meeting_id - 1 if k else None, chair_id=client["manager_id"],
                 secretary_id=client["manager_id"], minutes_year=year if held else None, minutes_number=number,
                 minutes_sent_at=starts + timedelta(hours=3) if held else None, minutes_sent_to="",
-                cancel_reason="", held_at=starts if held else None, uid=f"bench-{meeting_id}@accountdesk",
+                cancel_reason="", minutes_confirmed_at=None, minutes_confirmed_by="", minutes_objection="",
+                held_at=starts if held else None, uid=f"bench-{meeting_id}@accountdesk",
                 sequence=0, created_by_id=client["manager_id"], created_at=starts - timedelta(days=7), version=1))
             for person in ({"contact_id": decider.get(client["id"]), "user_id": None},
                            {"contact_id": None, "user_id": client["manager_id"]}):

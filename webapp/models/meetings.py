@@ -78,8 +78,11 @@ class Meeting(Versioned, Audited, db.Model):
         "chair_id": "Председатель", "secretary_id": "Секретарь", "minutes_year": "Год протокола",
         "minutes_number": "Номер протокола", "minutes_sent_at": "Протокол отправлен",
         "minutes_sent_to": "Кому отправлен протокол", "cancel_reason": "Причина отмены",
-        "held_at": "Проведена", "sequence": "Версия приглашения"}
-    __unversioned__ = frozenset({"sequence", "minutes_sent_at", "minutes_sent_to"})
+        "held_at": "Проведена", "sequence": "Версия приглашения",
+        "minutes_confirmed_at": "Протокол подтверждён", "minutes_confirmed_by": "Кто ответил по протоколу",
+        "minutes_objection": "Возражения по протоколу"}
+    __unversioned__ = frozenset({"sequence", "minutes_sent_at", "minutes_sent_to", "minutes_confirmed_at",
+                                 "minutes_confirmed_by", "minutes_objection"})
     __audit_exclude__ = frozenset({"version", "uid"})
     __table_args__ = (
         sa.UniqueConstraint("minutes_year", "minutes_number"),
@@ -102,6 +105,10 @@ class Meeting(Versioned, Audited, db.Model):
     minutes_number: Mapped[int | None] = mapped_column(sa.Integer)
     minutes_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_sent_to: Mapped[str] = mapped_column(sa.Text, default="")
+    # The client's answer to the minutes through a signed link: confirmed, or an objection.
+    minutes_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes_confirmed_by: Mapped[str] = mapped_column(sa.String(200), default="")
+    minutes_objection: Mapped[str] = mapped_column(sa.Text, default="")
     cancel_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The calendar's identity of the event (stable) and its revision (bumped on reschedule, cancel).

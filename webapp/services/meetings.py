@@ -27,7 +27,8 @@ from webapp.models import (ActionItem, ActionStatus, AgendaPoint, ApprovalChanne
                            User)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import NotFound, ServiceError, access, agenda, dashboard, mail, terms, timeline, workflow
+from webapp.services import (NotFound, ServiceError, access, agenda, dashboard, links, mail, terms, timeline,
+                             workflow)
 from webapp.services import backlog as backlog_service
 from webapp.services import clients as client_service
 
@@ -166,7 +167,7 @@ def plan_meeting(client: Client, *, acting: User, starts_at: datetime | None = N
                              else terms.effective_terms(client).meeting_place or "").strip()[:300],
                       previous=previous, chair_id=client.manager_id, secretary_id=acting.id,
                       uid=f"{uuid.uuid4()}@accountdesk", sequence=0, created_by_id=acting.id, created_at=utcnow(),
-                      minutes_sent_to="", cancel_reason="")
+                      minutes_sent_to="", cancel_reason="", minutes_confirmed_by="", minutes_objection="")
     db.session.add(meeting)
     for contact in client.contacts:
         if contact.is_decision_maker:
@@ -594,6 +595,93 @@ def mark_minutes_sent(meeting: Meeting, recipients: list[str], *, acting: User) 
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+# --- the client's confirmation of the minutes ----------------------------------------------------
+
+CONFIRM_PURPOSE = "confirm_minutes"
+
+
+def confirmers(meeting: Meeting) -> list[Contact]:
+    """Who may confirm the minutes by link: the client's decision makers at the meeting with an e-mail."""
+    return [a.contact for a in meeting.attendees
+            if a.contact and a.contact.is_decision_maker and (a.contact.email or "").strip()]
+
+
+def acceptance_deadline(meeting: Meeting) -> date | None:
+    """The day by which silence counts as acceptance: the regulation's acceptance period, in
+    working days, from the day the minutes went out."""
+    if meeting.minutes_sent_at is None:
+        return None
+    from webapp.workcalendar import add_working_days
+    return add_working_days(local(meeting.minutes_sent_at).date(), terms.effective_terms(meeting.client).acceptance_days)
+
+
+def minutes_state(meeting: Meeting, day: date) -> str:
+    """What the page says of the minutes: confirmed, objected to, accepted by silence, or waiting."""
+    if meeting.minutes_objection:
+        return f"Возражения ({meeting.minutes_confirmed_by}): {meeting.minutes_objection}"
+    if meeting.minutes_confirmed_at is not None:
+        return f"Подтверждён: {meeting.minutes_confirmed_by}, {date_time(meeting.minutes_confirmed_at)}"
+    deadline = acceptance_deadline(meeting)
+    if deadline is None:
+        return ""
+    if day > deadline:
+        return f"Принят: возражений не поступило до {long_date(deadline)} (срок по регламенту)"
+    return f"Ждём подтверждения; без возражений до {long_date(deadline)} протокол считается принятым"
+
+
+def request_confirmation(meeting: Meeting, *, contact_id: int | None, acting: User) -> mail.Outcome:
+    """A signed, single-use link for a decision maker to confirm the minutes or object to them,
+    valid for the acceptance period (without mail, the text with the link to copy)."""
+    access.require_edit_meeting(acting, meeting)
+    if not meeting.is_held:
+        raise ServiceError("Подтверждают протокол проведённой встречи.")
+    contact = next((c for c in confirmers(meeting) if c.id == contact_id), None)
+    if contact is None:
+        raise ServiceError("Выберите ЛПР клиента с e-mail, который был на встрече.", field="contact_id")
+    days = terms.effective_terms(meeting.client).acceptance_days
+    token = links.issue_link(CONFIRM_PURPOSE, meeting, contact.email.strip(), timedelta(days=max(days, 1) + 7),
+                             acting=acting)
+    text = (f"Здравствуйте, {contact.full_name}!\n\nПросим подтвердить протокол № {meeting.minutes_number} "
+            f"планёрки {long_date(meeting.starts_at)} или написать возражения — по ссылке (ответить можно один "
+            f"раз):\n{links.link_url(token)}\n\nЕсли возражений не будет в течение {days} рабочих дней, "
+            "протокол считается принятым.\n")
+    return mail.send(contact.email.strip(), f"Подтверждение протокола № {meeting.minutes_number}", text,
+                     about=(Meeting.__tablename__, meeting.id), client_id=meeting.client_id, acting=acting)
+
+
+def _link_contact(meeting: Meeting, link) -> Contact:
+    address = link.recipient.strip().lower()
+    contact = next((c for c in confirmers(meeting) if c.email.strip().lower() == address), None)
+    if contact is None:
+        raise ServiceError("Адресата ссылки больше нет среди ЛПР клиента: попросите менеджера прислать новую.")
+    if meeting.minutes_confirmed_at is not None or meeting.minutes_objection:
+        raise ServiceError("По протоколу уже ответили.")
+    return contact
+
+
+def _confirm_by_link(meeting: Meeting, link, data) -> str:
+    contact = _link_contact(meeting, link)
+    meeting.minutes_confirmed_at = link.used_at
+    meeting.minutes_confirmed_by = contact.full_name[:200]
+    db.session.flush()
+    return f"Протокол № {meeting.minutes_number} подтверждён. Спасибо!"
+
+
+def _object_by_link(meeting: Meeting, link, data) -> str:
+    contact = _link_contact(meeting, link)
+    comment = (data.get("comment") or "").strip()[:5000]
+    if not comment:
+        raise ServiceError("Напишите, с чем вы не согласны.", field="comment")
+    meeting.minutes_objection = comment
+    meeting.minutes_confirmed_by = contact.full_name[:200]
+    db.session.flush()
+    return "Возражения записаны: менеджер свяжется с вами."
+
+
+links.register_purpose(CONFIRM_PURPOSE, model=Meeting, render="meetings.confirm_link", title="Протокол встречи",
+                       actions={"confirm": _confirm_by_link, "object": _object_by_link})
 
 
 # --- calendars -----------------------------------------------------------------------------------

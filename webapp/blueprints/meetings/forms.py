@@ -84,3 +84,8 @@ class SendMinutesForm(BaseForm):
     def addresses(self) -> list[str]:
         text = (self.recipients.data or "").replace(";", ",").replace("\n", ",")
         return [a.strip() for a in text.split(",") if a.strip()]
+
+
+class ConfirmationForm(BaseForm):
+    contact_id = SelectField("Кому (ЛПР клиента)", coerce=optional_id, validate_choice=False,
+                             validators=[InputRequired("Выберите ЛПР.")])

@@ -8,9 +8,9 @@ from sqlalchemy.orm.exc import StaleDataError
 from webapp import htmx, saving
 from webapp.blueprints import status
 from webapp.blueprints.meetings import bp
-from webapp.blueprints.meetings.forms import (ActionForm, ApproveForm, AttendeeForm, PlanForm, PointForm,
-                                              PrioritiesForm, RescheduleForm, SendMinutesForm, person_choices,
-                                              person_ids)
+from webapp.blueprints.meetings.forms import (ActionForm, ApproveForm, AttendeeForm, ConfirmationForm, PlanForm,
+                                              PointForm, PrioritiesForm, RescheduleForm, SendMinutesForm,
+                                              person_choices, person_ids)
 from webapp.documents.minutes import render_minutes
 from webapp.documents.render import content_disposition
 from webapp.extensions import db
@@ -109,7 +109,8 @@ def _detail_context(meeting: Meeting, **extra) -> dict:
                    planned=meeting.is_planned, moves=workflow.allowed_moves(meeting, current_user),
                    keys=meeting_service.item_keys(meeting), shown_of=shown_of,
                    who_choices=person_choices(client.contacts, users, "— не назначен —"),
-                   status_choices=[(s.value, s.label) for s in ActionStatus])
+                   status_choices=[(s.value, s.label) for s in ActionStatus],
+                   minutes_state=meeting_service.minutes_state(meeting, today()))
     context["who_options"] = [(c.value, c.label) for c in context["who_choices"]]
     if can_edit:
         attendee_form = AttendeeForm(formdata=None, prefix="attendee")
@@ -134,7 +135,10 @@ def _detail_context(meeting: Meeting, **extra) -> dict:
             "starts_at": local(meeting.starts_at).replace(tzinfo=None), "place": meeting.place,
             "duration_minutes": meeting.duration_minutes})
         saving.arm(reschedule_form, meeting)
-        context.update(attendee_form=attendee_form, point_form=point_form, action_form=action_form,
+        confirm_form = ConfirmationForm(formdata=None, prefix="confirm")
+        confirm_form.contact_id.choices = [("", "— выберите —")] + [
+            (c.id, f"{c.full_name} <{c.email}>") for c in meeting_service.confirmers(meeting)]
+        context.update(confirm_form=confirm_form, attendee_form=attendee_form, point_form=point_form, action_form=action_form,
                        approve_form=approve_form, priorities_form=priorities_form, send_form=send_form,
                        reschedule_form=reschedule_form)
     context.update(extra)
@@ -524,6 +528,21 @@ def send_minutes(meeting_id: int):
         meeting, form.addresses(), acting=current_user, override_dir=current_app.config["DOCUMENT_TEMPLATES"]))
     return htmx.render(DETAIL, block="minutes", status=outcome.status,
                        **_detail_context(meeting, send_form=form, mail_outcome=outcome.result if outcome.saved else None))
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/confirmation")
+@allow(*access.ACCOUNT_MANAGERS)
+def request_confirmation(meeting_id: int):
+    """Send a decision maker a signed link to confirm the minutes or object to them."""
+    meeting = _load(meeting_id)
+    _require_edit(meeting)
+    form = ConfirmationForm(prefix="confirm")
+    outcome = submit(form, lambda: meeting_service.request_confirmation(meeting, contact_id=form.contact_id.data,
+                                                                        acting=current_user))
+    context = _detail_context(meeting, mail_outcome=outcome.result if outcome.saved else None)
+    form.contact_id.choices = context["confirm_form"].contact_id.choices
+    context["confirm_form"] = form
+    return htmx.render(DETAIL, block="minutes", status=outcome.status, **context)
 
 
 @bp.post("/meetings/<int:meeting_id>/minutes/sent")

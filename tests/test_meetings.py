@@ -70,7 +70,7 @@ def test_the_agenda_is_built_from_the_backlogs_sections(app, team, plan, make_it
         assert meeting_service.refresh_agenda(meeting, acting=_acting(team.manager)) == 0  # nothing twice
 
 
-def test_the_next_meeting_carries_undecided_points_and_open_action_items(app, team, plan):
+def test_the_next_meeting_carries_undecided_points_and_open_action_items(app, team, plan, client):
     """Does «Следующая встреча» bring what is open, marked carried, with the action item's history?"""
     meeting_id = plan(team, starts_at=datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
     with app.app_context():
@@ -95,6 +95,11 @@ def test_the_next_meeting_carries_undecided_points_and_open_action_items(app, te
         assert action.what == "Прислать выгрузку" and action.carried and action.is_open
         assert [a.meeting_id for a in meeting_service.action_history(action)] == [meeting.id, following.id]
         assert meeting_service.next_meeting(meeting, acting=acting).id == following.id  # made once
+        path = f"/meetings/{following.id}/actions/{action.id}/history"
+    client.login(team.manager)
+    history = client.get(path, headers={"HX-Request": "true", "HX-Request-Type": "partial"}).get_data(as_text=True)
+    assert "24.11.2026 10:00" in history and "01.12.2026 10:00" in history and "<html" not in history
+    assert "Прошло через встречи" in client.get(path).get_data(as_text=True)
 
 
 def test_finishing_numbers_the_minutes_and_counts_as_a_contact(app, team, plan, clock):

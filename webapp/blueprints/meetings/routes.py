@@ -457,7 +457,7 @@ def action_history(meeting_id: int, action_id: int):
     """The meetings an action item passed through."""
     meeting = _load(meeting_id)
     action = meeting_service.get_action(meeting, action_id)
-    return htmx.render_fragment(DETAIL, "action_history", **_detail_context(
+    return htmx.render(DETAIL, block="action_history", **_detail_context(
         meeting, action=action, chain=meeting_service.action_history(action)))
 
 

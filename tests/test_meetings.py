@@ -278,7 +278,7 @@ def test_my_day_shows_todays_meetings_and_the_history_shows_held_ones(app, team,
 
 
 def test_the_weeks_list_shows_mine_and_everyones_for_the_admin(app, team, plan, client, make_client, make_user):
-    """/meetings/: a manager sees their own week; an admin may see everyone's."""
+    """/meetings/: a manager sees their own week; an admin sees everyone's (and may narrow to their own)."""
     plan(team, starts_at=datetime(2026, 11, 26, 7, 0, tzinfo=UTC))
     other = make_user(Role.MANAGER, full_name="Чужой Менеджер Иванович")
     foreign = make_client(other, short_name="Василёк")
@@ -291,8 +291,9 @@ def test_the_weeks_list_shows_mine_and_everyones_for_the_admin(app, team, plan, 
     assert "Ромашка" in mine and "Василёк" not in mine
     admin = app.test_client()
     admin.login(make_user(Role.ADMIN))
-    everyone = admin.get("/meetings/?all=1").get_data(as_text=True)
+    everyone = admin.get("/meetings/").get_data(as_text=True)
     assert "Ромашка" in everyone and "Василёк" in everyone
+    assert "Ромашка" not in admin.get("/meetings/?all=0").get_data(as_text=True)
 
 
 def test_planning_from_the_clients_page(app, team, client):

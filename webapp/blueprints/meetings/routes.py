@@ -84,13 +84,13 @@ def plan(client_id: int):
 @bp.get("/meetings/")
 @allow()
 def index():
-    """The week's meetings: mine; everyone's for the admin and the head of production (?all=1)."""
+    """The week's meetings: mine; the admin and the head of production see everyone's (?all=0: their own)."""
     try:
         day = date.fromisoformat(request.args.get("week", "")[:10])
     except ValueError:
         day = today()
     can_all = access.sees_all_meetings(current_user)
-    everyone = can_all and request.args.get("all") == "1"
+    everyone = can_all and request.args.get("all", "1") != "0"
     start, _ = meeting_service.week_bounds(day)
     monday = local(start).date()
     return htmx.render(INDEX, rows=meeting_service.week_meetings(current_user, day, everyone=everyone),

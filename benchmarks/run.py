@@ -122,6 +122,11 @@ def my_client(ctx: Ctx, offset: int = 0) -> int:
                       m=ctx.users["manager"].id, o=offset)
 
 
+def planned_meeting(ctx: Ctx) -> int:
+    """The planned meeting (20 agenda points) of the manager's first client."""
+    return ctx.scalar("SELECT min(id) FROM meetings WHERE client_id = :c AND status = 'planned'", c=my_client(ctx))
+
+
 def regulated_client(ctx: Ctx) -> int:
     """The manager's first client with a signed regulation and a new edition in draft."""
     return ctx.scalar("SELECT min(r.client_id) FROM regulations r JOIN clients c ON c.id = r.client_id "
@@ -214,6 +219,9 @@ PAGES = [
     Page("Шаблоны документов", "admin", "/admin/templates"),
     Page("Бюджет клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}/budgets/{date.today().year}"),
     Page("Бюджеты: обзор", "admin", f"/budgets/{date.today().year}"),
+    Page("Встречи недели", "manager", "/meetings/"),
+    Page("Встречи недели (все)", "admin", "/meetings/?all=1"),
+    Page("Встреча: 20 вопросов", "manager", lambda ctx: f"/meetings/{planned_meeting(ctx)}"),
     Page("Учётная запись", "manager", "/account"),
     Page("Проверка (healthz)", "manager", "/healthz", kind="health"),
     Page("Бэклог клиента", "manager", lambda ctx: f"/clients/{my_client(ctx)}/backlog/"),

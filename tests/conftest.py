@@ -30,7 +30,7 @@ NO_POSTGRESQL = "PostgreSQL: not configured (TEST_DATABASE_URL unset) — ran on
 
 # The fixtures of the real servers some tests talk to: the directory (slapd) and mail (aiosmtpd).
 pytest_plugins = ["tests.ldap_server", "tests.smtp_server", "tests.backlog_fixtures", "tests.budget_fixtures",
-                  "tests.acts_fixtures"]
+                  "tests.acts_fixtures", "tests.meetings_fixtures"]
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 # A Wednesday in an ordinary working week: no holiday within the cadence of any default test.
@@ -369,6 +369,11 @@ def sample_records(app, make_user):
                                        item_ids=[], acting=acting)
         act_line = act_service.add_line(act, {"name": "Образцовая работа", "quantity": Decimal("2"),
                                               "price": Decimal("3000")}, acting=acting)
+        from webapp.services import meetings as meeting_service
+        meeting = meeting_service.plan_meeting(client, acting=acting)
+        point = meeting_service.add_point(meeting, title="Образцовый вопрос", acting=acting)
+        action = meeting_service.add_action(meeting, what="Образцовое поручение", contact_id=contact.id,
+                                            acting=acting)
         db.session.commit()
         records = SimpleNamespace(user=owner, client=SimpleNamespace(id=client.id),
                                   budget=SimpleNamespace(id=budget.id), block=SimpleNamespace(id=block.id),
@@ -376,7 +381,10 @@ def sample_records(app, make_user):
                                   contact=SimpleNamespace(id=contact.id),
                                   touchpoint=SimpleNamespace(id=touchpoint.id),
                                   regulation=SimpleNamespace(id=regulation.id),
-                                  item=SimpleNamespace(id=item.id), stage=SimpleNamespace(id=item.stages[0].id))
+                                  item=SimpleNamespace(id=item.id), stage=SimpleNamespace(id=item.stages[0].id),
+                                  meeting=SimpleNamespace(id=meeting.id), point=SimpleNamespace(id=point.id),
+                                  action=SimpleNamespace(id=action.id),
+                                  attendee=SimpleNamespace(id=meeting.attendees[0].id))
         db.session.remove()
     return records
 

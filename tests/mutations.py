@@ -127,6 +127,16 @@ MUTATIONS = [
     Mutation("overpayment-accepted", "a payment never exceeds what is still owed",
              "webapp/services/acts.py", "    if amount > owed:", "    if amount > owed + act.total_amount:",
              ("tests/test_acts.py", "tests/test_acts_pages.py")),
+    Mutation("meeting-approval-by-anyone", "an estimate is approved at a meeting only by a decision maker present",
+             "webapp/services/meetings.py", "    if contact_id not in {c.id for c in deciders_present(meeting)}:",
+             "    if False:", ("tests/test_meetings.py",)),
+    Mutation("minutes-number-not-counted", "minutes numbers are given by the year's counter row, gapless",
+             "webapp/services/meetings.py", "                                    .values(last=MinutesCounter.last + 1)",
+             "                                    .values(last=MinutesCounter.last)", ("tests/test_meetings.py",)),
+    Mutation("internal-note-printed", "a point's internal note never reaches the minutes",
+             "webapp/services/meetings.py", "MinutesPoint(p.title, p.notes or \"\", p.decision or \"\")",
+             "MinutesPoint(p.title, (p.notes or \"\") + p.internal_note, p.decision or \"\")",
+             ("tests/test_meetings_documents.py",)),
 ]
 
 

@@ -131,6 +131,19 @@ EXPECTED: dict[str, frozenset[Role] | str | dict[Role, int]] = {
     "acts.delete_line": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
     "acts.add_payment": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=422),
     "acts.reminded": on_record(admin=422, manager=403, lead=403, specialist=403, accountant=403),
+    "meetings.index": EVERY_ROLE,
+    "meetings.calendar": EVERY_ROLE,
+    "meetings.client_list": on_record(),
+    "meetings.detail": on_record(),
+    "meetings.minutes": on_record(),
+    "meetings.ics": on_record(),
+    "meetings.action_history": on_record(),
+    # POST-only, the client team's: the empty probe form is refused (422) after the gate and the scope
+    **{f"meetings.{name}": on_record(admin=422, **READ_ONLY_FOR_OTHERS)
+       for name in ("plan", "move", "reschedule", "next_meeting", "refresh_agenda", "add_attendee", "attendance",
+                    "add_point", "save_point", "move_point", "remove_point", "add_action", "save_action",
+                    "action_to_backlog", "approve", "agree_priorities", "send_minutes", "mark_sent", "invite",
+                    "request_confirmation")},
 }
 
 # Routes whose rule has parts to fill: endpoint → their values, from the ``sample_records`` fixture.
@@ -209,6 +222,17 @@ URL_ARGS: dict[str, Callable[..., dict]] = {
     "acts.delete_line": lambda r: {"act_id": r.act.id, "line_id": r.act_line.id},
     "acts.add_payment": lambda r: {"act_id": r.act.id},
     "acts.reminded": lambda r: {"act_id": r.act.id},
+    "meetings.client_list": lambda r: {"client_id": r.client.id},
+    "meetings.plan": lambda r: {"client_id": r.client.id},
+    **{f"meetings.{name}": lambda r: {"meeting_id": r.meeting.id}
+       for name in ("detail", "minutes", "ics", "move", "reschedule", "next_meeting", "refresh_agenda",
+                    "add_attendee", "add_point", "add_action", "approve", "agree_priorities", "send_minutes",
+                    "mark_sent", "invite", "request_confirmation")},
+    "meetings.attendance": lambda r: {"meeting_id": r.meeting.id, "attendee_id": r.attendee.id},
+    **{f"meetings.{name}": lambda r: {"meeting_id": r.meeting.id, "point_id": r.point.id}
+       for name in ("save_point", "move_point", "remove_point")},
+    **{f"meetings.{name}": lambda r: {"meeting_id": r.meeting.id, "action_id": r.action.id}
+       for name in ("save_action", "action_to_backlog", "action_history")},
 }
 
 # What a role that may use a route gets when that is not a 200 page (rows given as role sets).

@@ -113,6 +113,7 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     regulation_rows = _regulations(client_rows, contact_rows, first_user, day, now)
     _insert(Regulation.__table__, regulation_rows)
     backlog = _generate_backlog(rng, first_client, clients, first_user, managers + 5, now, day)
+    meetings = _generate_meetings(client_rows, contact_rows, now)
     backlog.update(_generate_acts(rng, first_client, clients, first_user, now, day))
     events = [dict(created_at=now, actor_id=None, actor_name="bench", entity_type="clients",
                    entity_id=first_client + i % max(clients, 1), entity_label="bench", action="update",
@@ -122,7 +123,68 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     cache.invalidate(db.session, ["managers"])  # bulk inserts pass no flush, so say it here
     return {"users": len(users), "clients": len(client_rows), "contacts": len(contact_rows),
             "touchpoints": len(touch_rows), "regulations": len(regulation_rows), "audit_events": len(events),
-            **backlog}
+            **backlog, **meetings}
+
+
+HELD_MEETINGS_PER_CLIENT = 3
+POINTS_PER_HELD, POINTS_PER_PLANNED = 4, 20  # the live page of the benchmark: a meeting with 20 points
+
+
+def _generate_meetings(client_rows: list[dict], contact_rows: list[dict], now) -> dict[str, int]:
+    """Each client's last weekly meetings (held, minutes numbered in their year) and the next one
+    planned this week with a long agenda; two attendees and a few action items each."""
+    from webapp.models import ActionItem, AgendaPoint, Attendee, Meeting, MinutesCounter
+
+    first_meeting, first_point = _max_id(Meeting) + 1, _max_id(AgendaPoint) + 1
+    first_attendee, first_action = _max_id(Attendee) + 1, _max_id(ActionItem) + 1
+    decider = {c["client_id"]: c["id"] for c in contact_rows if c["is_decision_maker"]}
+    numbers = dict(db.session.execute(sa.select(MinutesCounter.year, MinutesCounter.last)).all())
+    meetings, points, attendees, actions = [], [], [], []
+    for client in client_rows:
+        for k in range(HELD_MEETINGS_PER_CLIENT + 1):
+            meeting_id = first_meeting + len(meetings)
+            held = k < HELD_MEETINGS_PER_CLIENT
+            starts = now + timedelta(days=7 * (k - HELD_MEETINGS_PER_CLIENT) + 1, hours=client["id"] % 8)
+            year = local(starts).year
+            number = None
+            if held:
+                numbers[year] = number = numbers.get(year, 0) + 1
+            meetings.append(dict(
+                id=meeting_id, client_id=client["id"], kind="weekly", status="held" if held else "planned",
+                starts_at=starts, duration_minutes=60, place="офис Заказчика",
+                previous_id=meeting_id - 1 if k else None, chair_id=client["manager_id"],
+                secretary_id=client["manager_id"], minutes_year=year if held else None, minutes_number=number,
+                minutes_sent_at=starts + timedelta(hours=3) if held else None, minutes_sent_to="",
+                cancel_reason="", minutes_confirmed_at=None, minutes_confirmed_by="", minutes_objection="",
+                held_at=starts if held else None, uid=f"bench-{meeting_id}@accountdesk",
+                sequence=0, created_by_id=client["manager_id"], created_at=starts - timedelta(days=7), version=1))
+            for person in ({"contact_id": decider.get(client["id"]), "user_id": None},
+                           {"contact_id": None, "user_id": client["manager_id"]}):
+                if person["contact_id"] or person["user_id"]:
+                    attendees.append(dict(id=first_attendee + len(attendees), meeting_id=meeting_id,
+                                          attended=held, **person))
+            for n in range(POINTS_PER_HELD if held else POINTS_PER_PLANNED):
+                points.append(dict(id=first_point + len(points), meeting_id=meeting_id, position=n + 1,
+                                   title=f"Вопрос {n + 1}: статус задач и сроки", section="Дополнительно",
+                                   proposal_key="", backlog_item_id=None, notes="Обсудили" if held else "",
+                                   decision="Принять к сведению" if held and n % 2 else "", internal_note="",
+                                   carried_from_id=None, version=1))
+            for n in range(2 if held else 5):
+                actions.append(dict(id=first_action + len(actions), meeting_id=meeting_id, position=n + 1,
+                                    what=f"Поручение {n + 1}", contact_id=decider.get(client["id"]), user_id=None,
+                                    due_on=local(starts).date() + timedelta(days=7), status="done" if held else "open",
+                                    carried_from_id=None, backlog_item_id=None, version=1))
+    _insert(Meeting.__table__, meetings)
+    _insert(Attendee.__table__, attendees)
+    _insert(AgendaPoint.__table__, points)
+    _insert(ActionItem.__table__, actions)
+    for year, last in numbers.items():
+        updated = db.session.execute(sa.update(MinutesCounter).where(MinutesCounter.year == year)
+                                     .values(last=last)).rowcount
+        if not updated:
+            db.session.add(MinutesCounter(year=year, last=last))
+    db.session.flush()
+    return {"meetings": len(meetings), "agenda_points": len(points), "action_items": len(actions)}
 
 
 def _generate_backlog(rng: random.Random, first_client: int, clients: int, first_user: int, users: int,
@@ -297,10 +359,10 @@ def _fix_sequences() -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the rows."""
     if db.engine.dialect.name != "postgresql":
         return
-    from webapp.models import Budget, BudgetBlock, BudgetMonth
+    from webapp.models import ActionItem, AgendaPoint, Attendee, Budget, BudgetBlock, BudgetMonth, Meeting
 
     for model in (User, Client, Contact, Touchpoint, Regulation, BacklogItem, Stage, TimeEntry, Budget, BudgetBlock,
-                  BudgetMonth):
+                  BudgetMonth, Meeting, AgendaPoint, Attendee, ActionItem):
         table = model.__tablename__
         db.session.execute(sa.text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))

@@ -63,6 +63,7 @@ def seed() -> None:
     seed_backlog()
     seed_budgets()
     seed_acts()
+    seed_meetings()
 
 
 def seed_company() -> None:
@@ -453,3 +454,63 @@ def seed_acts() -> None:
                                    version=act.version, values={"cancel_reason": "Неверный период: выставлен заново"})
             act_service.issue(act_service.create_draft(client, period_from=period_from, period_to=day, item_ids=None,
                                                        acting=accountant), acting=accountant)
+
+
+DEMO_MEETING_POINTS = [
+    ("Статус доработок за неделю", "Доработки по складу сданы, печать счетов — в тестировании.",
+     "Принять доработки по складу; печать счетов проверить до пятницы."),
+    ("Бюджет часов на следующий месяц", "Остаток пакета — 12 часов.", ""),
+    ("Обновление конфигурации", "Вышел новый релиз, требуется обновление и проверка обменов.",
+     "Обновить тестовую базу в выходные, рабочую — после проверки."),
+]
+DEMO_ACTIONS = [("Прислать пример файла выгрузки", "client", 3), ("Подготовить оценку доработки отчёта", "us", 5),
+                ("Согласовать окно для обновления", "client", 7)]
+
+
+def seed_meetings() -> None:
+    """For each demo manager: two held weekly meetings with two clients (minutes numbered and sent,
+    one action item left open and carried over) and a planned meeting today with the first of them."""
+    from webapp.models import ActionStatus, Client, MeetingKind
+    from webapp.services import meetings as meeting_service
+
+    managers = db.session.scalars(sa.select(User).where(User.email.in_(["manager@demo.local",
+                                                                          "manager2@demo.local"])).order_by(User.id))
+    day = today()
+    for manager in managers:
+        clients = db.session.scalars(sa.select(Client).where(Client.manager_id == manager.id)
+                                     .order_by(Client.id).limit(2)).all()
+        for n, client in enumerate(clients):
+            previous = None
+            for weeks_back in (2, 1):
+                starts = from_local(datetime.combine(day - timedelta(weeks=weeks_back), time(10 + n * 2, 0)))
+                meeting = meeting_service.plan_meeting(client, acting=manager, starts_at=starts,
+                                                       kind=MeetingKind.WEEKLY, previous=previous)
+                for attendee in meeting.attendees:
+                    attendee.attended = True
+                for title, heard, decision in DEMO_MEETING_POINTS:
+                    if any(p.title == title for p in meeting.points):
+                        continue  # carried over from the week before
+                    point = meeting_service.add_point(meeting, title=title, acting=manager)
+                    point.notes, point.decision = heard, decision
+                    if title.startswith("Бюджет"):
+                        point.internal_note = "Клиент просит скидку — обсудить с руководителем."
+                contact = next((c for c in client.contacts), None)
+                for what, side, due in DEMO_ACTIONS[:2] if weeks_back == 2 else DEMO_ACTIONS[2:]:
+                    action = meeting_service.add_action(
+                        meeting, what=what, acting=manager, due_on=local_day(starts) + timedelta(days=due),
+                        contact_id=contact.id if side == "client" and contact else None,
+                        user_id=manager.id if side == "us" or not contact else None)
+                    if side == "us":
+                        action.status = ActionStatus.DONE
+                meeting_service.finish(meeting, acting=manager)
+                meeting_service.mark_minutes_sent(meeting, meeting_service.minutes_recipients(meeting), acting=manager)
+                previous = meeting
+            if n == 0 and previous is not None:
+                starts = from_local(datetime.combine(day, time(15, 0)))
+                meeting_service.plan_meeting(client, acting=manager, starts_at=starts, kind=MeetingKind.WEEKLY,
+                                             previous=previous)
+
+
+def local_day(moment: datetime) -> date:
+    from webapp.formatting import local
+    return local(moment).date()

@@ -78,6 +78,13 @@ def date_time(value: datetime | None) -> str:
     return local(value).strftime("%d.%m.%Y %H:%M")
 
 
+def time_of_day(value: datetime | None) -> str:
+    """«14:05» in the installation's time zone."""
+    if value is None:
+        return "—"
+    return local(value).strftime("%H:%M")
+
+
 def local(value: datetime) -> datetime:
     return value.astimezone(_timezone)
 
@@ -113,4 +120,5 @@ FILTERS = {
     "long_date": long_date,
     "short_date": short_date,
     "date_time": date_time,
+    "time_of_day": time_of_day,
 }

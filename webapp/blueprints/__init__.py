@@ -23,6 +23,7 @@ NAVIGATION = [
     NavItem("dashboard.index", "Мой день", _ALL, "dashboard"),
     NavItem("clients.index", "Клиенты", _ALL, "clients"),
     NavItem("backlog.index", "Бэклог", frozenset(Role) - {Role.SPECIALIST}, "backlog"),
+    NavItem("meetings.index", "Встречи", frozenset(Role) - {Role.SPECIALIST}, "meetings"),
     NavItem("budgets.index", "Бюджеты", frozenset(Role) - {Role.SPECIALIST}, "budgets"),
     NavItem("acts.index", "Акты", frozenset({Role.ADMIN, Role.MANAGER, Role.LEAD, Role.ACCOUNTANT}), "acts"),
     NavItem("admin.users", "Администрирование", frozenset({Role.ADMIN}), "admin"),
@@ -44,10 +45,11 @@ def register_blueprints(app: Flask) -> None:
     from webapp.blueprints.files import bp as files_bp
     from webapp.blueprints.health import bp as health_bp
     from webapp.blueprints.links import bp as links_bp
+    from webapp.blueprints.meetings import bp as meetings_bp
     from webapp.blueprints.regulations import bp as regulations_bp
 
-    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, budgets_bp, acts_bp, admin_bp, health_bp,
-               links_bp, files_bp):
+    for bp in (auth_bp, dashboard_bp, clients_bp, regulations_bp, backlog_bp, meetings_bp, budgets_bp, acts_bp, admin_bp,
+               health_bp, links_bp, files_bp):
         app.register_blueprint(bp)
 
     @app.context_processor

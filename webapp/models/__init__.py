@@ -13,12 +13,15 @@ from webapp.models.clients import (CadenceState, Channel, Client, ClientStatus, 
 from webapp.models.company import CompanyProfile, VatMode
 from webapp.models.links import FeedToken, SignedLink
 from webapp.models.mail import MailStatus, OutboundMail
+from webapp.models.meetings import (ActionItem, ActionStatus, AgendaPoint, Attendee, Meeting, MeetingKind,
+                                    MeetingStatus, MinutesCounter)
 from webapp.models.regulations import Regulation, RegulationStandard, RegulationStatus
 from webapp.models.users import Role, User
 
-__all__ = ["Act", "ActCounter", "ActLine", "ActStatus", "AlertBasis", "Approval", "ApprovalChannel", "Attachment",
-           "AuditEvent", "BacklogItem", "Billing", "BlockKind", "Budget", "BudgetAlert", "BudgetBlock", "BudgetMonth",
-           "BudgetStatus", "CacheToken", "CadenceState", "CarryOver", "PaidState", "Payment", "SignedHow",
+__all__ = ["Act", "ActCounter", "ActLine", "ActStatus", "ActionItem", "ActionStatus", "AgendaPoint", "AlertBasis",
+           "Approval", "ApprovalChannel", "Attachment", "Attendee", "AuditEvent", "BacklogItem", "Billing", "BlockKind",
+           "Budget", "BudgetAlert", "BudgetBlock", "BudgetMonth", "BudgetStatus", "CacheToken", "CadenceState",
+           "CarryOver", "Meeting", "MeetingKind", "MeetingStatus", "MinutesCounter", "PaidState", "Payment", "SignedHow",
            "Channel", "Client", "ClientStatus", "CompanyProfile", "Contact", "Estimate", "FeedToken", "IntakeChannel",
            "ItemStatus", "ItemWord", "MailStatus", "OutboundMail", "Priority", "PriorityAgreement", "Regulation", "RegulationStandard",
            "RegulationStatus", "Role", "SignedLink", "Stage", "StageKind", "TimeEntry", "Touchpoint", "User", "VatMode",

@@ -286,3 +286,44 @@ def can_edit_budget(user: User, budget) -> bool:
     """A budget is its client's: the account manager, the deputy and an admin edit it; the head of
     production and accounting read it."""
     return can_edit_client(user, budget.client)
+
+
+# --- meetings -----------------------------------------------------------------------------------
+
+
+def visible_meetings(user: User) -> sa.Select:
+    """The meetings ``user`` may see: those of the clients they see."""
+    from webapp.models import Meeting
+
+    query = sa.select(Meeting)
+    if user.role in READ_ALL:
+        return query
+    return query.where(Meeting.client_id.in_(visible_client_ids(user)))
+
+
+def get_meeting(user: User, meeting_id: int):
+    from webapp.models import Meeting
+
+    meeting = db.session.scalar(visible_meetings(user).where(Meeting.id == meeting_id))
+    if meeting is None:
+        raise NotFound("Встреча не найдена.")
+    return meeting
+
+
+def can_plan_meeting(user: User, client: Client) -> bool:
+    """Meetings are the account manager's (and the deputy's, and an admin's)."""
+    return can_edit_client(user, client)
+
+
+def can_edit_meeting(user: User, meeting) -> bool:
+    """Attendance, the agenda, notes, decisions, action items, finishing and sending the minutes."""
+    return can_edit_client(user, meeting.client)
+
+
+def require_edit_meeting(user: User, meeting) -> None:
+    require(can_edit_meeting(user, meeting), "Встречу ведут аккаунт-менеджер клиента, заместитель и администратор.")
+
+
+def sees_all_meetings(user: User) -> bool:
+    """«Встречи» shows everyone's to the admin and the head of production; a manager sees their own."""
+    return user.role in (Role.ADMIN, Role.LEAD)

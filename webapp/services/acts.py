@@ -735,8 +735,8 @@ def send_reminder(client: Client, *, contact_id: int | None, acting: User, overr
         rows.append(f"— акт № {act.number} от {long_date(act.act_date)}: к оплате {money(act.balance)}, "
                     f"срок оплаты {long_date(act.due_on)}{late}")
         data = act_doc(act)
-        files.append((filename(act), DOCX, render_act(data, override_dir)))
-        files.append((filename(act, "Счёт"), DOCX, render_invoice(data, override_dir)))
+        files.append(mail.Attachment(filename(act), DOCX, render_act(data, override_dir)))
+        files.append(mail.Attachment(filename(act, "Счёт"), DOCX, render_invoice(data, override_dir)))
     company = CompanyProfile.cached()
     total = sum((a.balance for a in acts), Decimal(0))
     text = (f"Здравствуйте, {contact.full_name}!\n\nНапоминаем об оплате оказанных услуг:\n" + "\n".join(rows)

@@ -32,8 +32,8 @@ from webapp.models.backlog import (APPROVAL_TOLERANCE, CLOSED, FINISHED, OPEN, R
                                    WAITING_ON_CLIENT, approval_missing)
 from webapp.models.types import utcnow
 from webapp.saving import Edit
-from webapp.services import (NotFound, ServiceError, access, as_id, attachments, budgets, dashboard, derived, links,
-                             mail, terms, timeline, workflow)
+from webapp.services import (NotFound, ServiceError, access, agenda, as_id, attachments, budgets, dashboard, derived,
+                             links, mail, terms, timeline, workflow)
 from webapp.workcalendar import add_working_days, is_working_day, on_or_after
 
 NUMBER_ATTEMPTS = 5
@@ -972,3 +972,55 @@ def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None
 
 
 timeline.register("backlog", _timeline_entries)
+
+
+# --- the planning meeting's agenda -------------------------------------------------------------------
+
+AGENDA_LIMIT = 20
+
+
+def _agenda_new(client: Client, since: datetime | None, day: date) -> list[agenda.Proposal]:
+    """Requests received since the last meeting (every open new one before the first meeting)."""
+    query = sa.select(BacklogItem).where(BacklogItem.client_id == client.id, BacklogItem.status.in_(OPEN))
+    query = query.where(BacklogItem.received_at >= since) if since else query.where(BacklogItem.status == ItemStatus.NEW)
+    items = db.session.scalars(query.options(lazyload(BacklogItem.requester))
+                               .order_by(BacklogItem.received_at, BacklogItem.id).limit(AGENDA_LIMIT))
+    return [agenda.Proposal(f"backlog-new:{i.id}", f"Новая заявка {i.key}: {i.title}", backlog_item_id=i.id)
+            for i in items]
+
+
+def _agenda_approvals(client: Client, since: datetime | None, day: date) -> list[agenda.Proposal]:
+    items = db.session.scalars(sa.select(BacklogItem).where(BacklogItem.client_id == client.id,
+                                                            BacklogItem.status == ItemStatus.APPROVAL)
+                               .options(lazyload(BacklogItem.requester))
+                               .order_by(BacklogItem.rank, BacklogItem.id).limit(AGENDA_LIMIT))
+    return [agenda.Proposal(f"backlog-approval:{i.id}:{number(i.estimate_hours)}",
+                            f"Согласовать оценку {i.key}: {i.title} — {number(i.estimate_hours)} ч, "
+                            f"{money(i.estimate_cost)}", backlog_item_id=i.id) for i in items]
+
+
+def _agenda_overdue(client: Client, since: datetime | None, day: date) -> list[agenda.Proposal]:
+    stages = db.session.scalars(
+        sa.select(Stage).join(BacklogItem, Stage.item_id == BacklogItem.id)
+        .where(BacklogItem.client_id == client.id, Stage.done_at.is_(None), Stage.due_on < day,
+               BacklogItem.status.in_(OPEN), BacklogItem.status.not_in(SLA_PAUSED))
+        .options(sa.orm.contains_eager(Stage.item), lazyload(Stage.item, BacklogItem.requester))
+        .order_by(Stage.due_on, Stage.id).limit(AGENDA_LIMIT))
+    return [agenda.Proposal(f"backlog-overdue:{s.id}",
+                            f"Просрочен этап «{s.name}» задачи {s.item.key} (срок {long_date(s.due_on)})",
+                            backlog_item_id=s.item_id) for s in stages]
+
+
+def _agenda_priorities(client: Client, since: datetime | None, day: date) -> list[agenda.Proposal]:
+    count = db.session.scalar(sa.select(sa.func.count()).where(BacklogItem.client_id == client.id,
+                                                               BacklogItem.status.in_(OPEN)))
+    if not count:
+        return []
+    return [agenda.Proposal(f"backlog-priorities:{day.isoformat()}",
+                            f"Согласовать порядок открытых задач ({count})")]
+
+
+agenda.register(agenda.AgendaSection("backlog-new", "Новые заявки", 10, _agenda_new))
+agenda.register(agenda.AgendaSection("backlog-approval", "Оценки на согласовании", 20, _agenda_approvals))
+agenda.register(agenda.AgendaSection("backlog-overdue", "Просроченные этапы", 30, _agenda_overdue))
+agenda.register(agenda.AgendaSection("backlog-priorities", "Приоритеты задач", 40, _agenda_priorities))

@@ -47,6 +47,16 @@ class Outcome:
         return self.status == "sent"
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message: its name, content type («text/calendar; method=REQUEST» keeps
+    its parameters) and bytes."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
 def mail_configured() -> bool:
     config = current_app.config
     return bool(config.get("MAIL_HOST") and config.get("MAIL_SENDER"))
@@ -55,10 +65,10 @@ def mail_configured() -> bool:
 def send(to: str | Iterable[str], subject: str, text: str, html: str | None = None, *,
          about: tuple[str, int] | None = None, client_id: int | None = None,
          acting: User | None = None, now: datetime | None = None,
-         attachments: Iterable[tuple[str, str, bytes]] = ()) -> Outcome:
+         attachments: Iterable[Attachment] = ()) -> Outcome:
     """Send one message to ``to`` and record it (``about``: the record it concerns, as
     ``(table name, id)``; ``client_id``: whose history shows it). Bad addresses are refused
-    (ServiceError) before anything is sent. ``attachments`` are (file name, content type, bytes)."""
+    (ServiceError) before anything is sent. ``attachments`` go as parts of the message."""
     recipients = _addresses(to)
     subject = " ".join(subject.split())  # a header is one line
     if not mail_configured():
@@ -71,10 +81,7 @@ def send(to: str | Iterable[str], subject: str, text: str, html: str | None = No
                           entity_type=about[0] if about else None, entity_id=about[1] if about else None,
                           client_id=client_id)
     try:
-        message = _message(recipients, subject, text, html, now)  # a malformed MAIL_SENDER fails here
-        for name, content_type, data in attachments:
-            maintype, _, subtype = content_type.partition("/")
-            message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=name)
+        message = _message(recipients, subject, text, html, now, list(attachments))  # a malformed MAIL_SENDER fails here
         record.message_id = message["Message-ID"]
         _deliver(message)
     except (smtplib.SMTPException, OSError, ValueError) as error:  # UnicodeError is a ValueError
@@ -109,7 +116,8 @@ def _addresses(to: str | Iterable[str]) -> list[str]:
     return result
 
 
-def _message(recipients: list[str], subject: str, text: str, html: str | None, now: datetime) -> EmailMessage:
+def _message(recipients: list[str], subject: str, text: str, html: str | None, now: datetime,
+             attachments: list[Attachment] = ()) -> EmailMessage:
     """Headers encoded for SMTP: a Cyrillic subject or sender name becomes RFC 2047 words."""
     config = current_app.config
     sender = Address(display_name=config.get("MAIL_SENDER_NAME") or "", addr_spec=config["MAIL_SENDER"])
@@ -123,6 +131,12 @@ def _message(recipients: list[str], subject: str, text: str, html: str | None, n
     message.set_content(text, cte="base64")
     if html is not None:
         message.add_alternative(html, subtype="html", cte="base64")
+    for attached in attachments:
+        kind, _, rest = attached.content_type.partition(";")
+        maintype, _, subtype = kind.strip().partition("/")
+        params = dict(p.strip().split("=", 1) for p in rest.split(";") if "=" in p)
+        message.add_attachment(attached.data, maintype=maintype, subtype=subtype, filename=attached.name,
+                               params=params)
     return message
 
 

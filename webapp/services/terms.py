@@ -117,6 +117,10 @@ class EffectiveTerms:
     acceptance_days: int
     payment_days: int
     regulation: Regulation | None
+    # The weekly meeting: weekday (0 = Monday), local time and place; the standard's without a regulation.
+    meeting_weekday: int | None = None
+    meeting_time: time | None = None
+    meeting_place: str = ""
 
     @property
     def source(self) -> str:
@@ -134,4 +138,5 @@ def effective_terms(client: Client) -> EffectiveTerms:
         cadence = client.contact_cadence_days
     return EffectiveTerms(cadence, source.meeting_schedule if regulation else "", source.approval_threshold_hours,
                           source.approval_threshold_amount, source.sla or [], source.acceptance_days,
-                          source.payment_days, regulation)
+                          source.payment_days, regulation, source.meeting_weekday, source.meeting_time,
+                          source.meeting_place or "")

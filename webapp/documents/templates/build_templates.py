@@ -796,8 +796,113 @@ def build_invoice(path: Path) -> None:
 
 
 
-BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec, "budget.docx": build_budget,
-            "act.docx": build_act, "invoice.docx": build_invoice}
+
+# -- the minutes (протокол) -------------------------------------------------------------------
+
+
+def _centered(document, text: str, bold: bool = False, space_after: float = 0):
+    paragraph = document.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    paragraph.add_run(text).bold = bold
+    paragraph.paragraph_format.space_after = Pt(space_after)
+    return paragraph
+
+
+def _label(document, label: str, text: str):
+    """«Председатель — …»: a bold label and its value, one paragraph."""
+    paragraph = document.add_paragraph(style="Текст")
+    paragraph.add_run(label).bold = True
+    paragraph.add_run(text)
+    return paragraph
+
+
+def build_minutes(path: Path) -> None:
+    """The minutes of a planning meeting in the office-work form; empty parts are left out."""
+    document = new_document("Протокол")
+    _add_paragraph_style(document, "Текст", justify=True, after_pt=3)
+    header_footer(document, draft_mark=False)
+
+    _centered(document, "{{ organisation }}", bold=True, space_after=12)
+    _centered(document, "ПРОТОКОЛ", bold=True)
+    _centered(document, "планёрки с {{ client_name }}", space_after=6)
+    place = document.add_paragraph("{{ held_on_short }}\t№\u00a0{{ number }}")
+    place.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM), WD_TAB_ALIGNMENT.RIGHT)
+    _centered(document, "{{ city }}", space_after=12)
+
+    tag(document, "{%p if place %}")
+    _label(document, "Место проведения: ", "{{ place }}, начало в {{ starts_at }}")
+    end_if(document)
+    tag(document, "{%p if chair %}")
+    _label(document, "Председатель — ", "{{ chair.line }}")
+    end_if(document)
+    tag(document, "{%p if secretary %}")
+    _label(document, "Секретарь — ", "{{ secretary.line }}")
+    end_if(document)
+
+    document.add_paragraph("Присутствовали:", style="Текст").runs[0].bold = True
+    tag(document, "{%p if client_side %}")
+    document.add_paragraph("от Заказчика ({{ client.name }}):", style="Текст")
+    tag(document, "{%p for person in client_side %}")
+    document.add_paragraph("{{ person.line }}", style="Перечень")
+    tag(document, "{%p endfor %}")
+    end_if(document)
+    tag(document, "{%p if our_side %}")
+    document.add_paragraph("от Исполнителя ({{ contractor.name }}):", style="Текст")
+    tag(document, "{%p for person in our_side %}")
+    document.add_paragraph("{{ person.line }}", style="Перечень")
+    tag(document, "{%p endfor %}")
+    end_if(document)
+
+    tag(document, "{%p if points %}")
+    document.add_paragraph("Повестка дня:", style="Текст").runs[0].bold = True
+    tag(document, "{%p for point in points %}")
+    document.add_paragraph("{{ point.n }}. {{ point.title }}", style="Перечень")
+    tag(document, "{%p endfor %}")
+
+    tag(document, "{%p for point in points %}")
+    heading = document.add_paragraph(style="Текст")
+    heading.add_run("{{ point.n }}. {{ point.title }}").bold = True
+    heading.paragraph_format.space_before = Pt(6)
+    heading.paragraph_format.keep_with_next = True
+    tag(document, "{%p if point.heard %}")
+    _label(document, "СЛУШАЛИ: ", "{{ point.heard[0] }}")
+    tag(document, "{%p for line in point.heard[1:] %}")
+    document.add_paragraph("{{ line }}", style="Текст")
+    tag(document, "{%p endfor %}")
+    end_if(document)
+    tag(document, "{%p if point.decision %}")
+    _label(document, "РЕШИЛИ: ", "{{ point.decision[0] }}")
+    tag(document, "{%p for line in point.decision[1:] %}")
+    document.add_paragraph("{{ line }}", style="Текст")
+    tag(document, "{%p endfor %}")
+    end_if(document)
+    tag(document, "{%p endfor %}")
+    end_if(document)
+
+    tag(document, "{%p if actions %}")
+    lead = document.add_paragraph("Поручения:", style="Текст")
+    lead.runs[0].bold = True
+    lead.paragraph_format.space_before = Pt(6)
+    lead.paragraph_format.keep_with_next = True
+    loop_table(document, ["№", "Поручение", "Ответственный", "Срок"], [10, 90, 45, 25], "action in actions",
+               [["{{ action.n }}"], ["{{ action.what }}"], ["{{ action.who }}"], ["{{ action.due }}"]])
+    end_if(document)
+
+    document.add_paragraph("", style="Текст")
+    signatures = document.add_table(rows=2, cols=3)
+    for row, (label, person) in zip(signatures.rows, (("Председатель", "chair"), ("Секретарь", "secretary"))):
+        _fill(row.cells[0], [label])
+        _fill(row.cells[1], [f"{{{{ {person}.signature if {person} else '' }}}}"])
+        _fill(row.cells[2], [f"{{{{ {person}.name if {person} else '' }}}}"])
+        _row_properties(row)
+    _fixed_layout(signatures, [40, 75, 55])
+
+    document.save(path)
+
+
+
+BUILDERS = {"regulation.docx": build_regulation, "spec.docx": build_spec, "minutes.docx": build_minutes,
+            "budget.docx": build_budget, "act.docx": build_act, "invoice.docx": build_invoice}
 
 
 if __name__ == "__main__":

@@ -292,3 +292,93 @@ document.addEventListener("click", function (event) {
   document.addEventListener("DOMContentLoaded", setUpAll);
   document.addEventListener("htmx:after:swap", setUpAll);
 })();
+
+// A meeting's fields save themselves as they are typed (data-autosave): 800 ms after the last
+// keystroke, or at once on a change of a select or date. Only the field's own value goes, with the
+// version and what the page showed of it; the answer replaces the field's save state («сохранено»,
+// a conflict with both texts, a refusal). A dropped connection keeps the text in the field and sends
+// it again when the connection returns (the «online» event, or every few seconds).
+(function () {
+  "use strict";
+
+  var DELAY = 800;
+  var RETRY = 4000;
+
+  function field(form) {
+    return form.querySelector("[name=value]");
+  }
+
+  function status(form, text) {
+    var place = form.querySelector(".save-status");
+    if (place) place.textContent = text;
+  }
+
+  function send(form) {
+    var state = form._autosave;
+    if (state.inFlight) {
+      state.again = true;
+      return;
+    }
+    clearTimeout(state.timer);
+    var input = field(form);
+    var sent = input.value;
+    state.inFlight = true;
+    status(form, "сохраняется…");
+    fetch(form.action, {
+      method: "POST", credentials: "same-origin", body: new FormData(form),
+      headers: {"HX-Request": "true", "HX-Request-Type": "partial"}
+    }).then(function (response) {
+      return response.text().then(function (html) {
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        var fresh = holder.querySelector(".save-state");
+        var old = form.querySelector(".save-state");
+        if (fresh && old) old.replaceWith(fresh);
+        if (response.ok) {
+          input.defaultValue = sent;
+          if (input.tagName === "SELECT") {
+            Array.prototype.forEach.call(input.options, function (o) { o.defaultSelected = o.selected; });
+          }
+          form.classList.remove("autosave-offline");
+        }
+        state.inFlight = false;
+        if (response.ok && (state.again || input.value !== sent)) {
+          state.again = false;
+          send(form);
+        }
+      });
+    }).catch(function () {
+      state.inFlight = false;
+      form.classList.add("autosave-offline");
+      status(form, "нет связи — текст сохранится, когда связь вернётся");
+      clearTimeout(state.timer);
+      state.timer = setTimeout(function () { send(form); }, RETRY);
+    });
+  }
+
+  function setUp(form) {
+    if (form._autosave) return;
+    form._autosave = {timer: null, inFlight: false, again: false};
+    form.addEventListener("input", function () {
+      clearTimeout(form._autosave.timer);
+      form._autosave.timer = setTimeout(function () { send(form); }, DELAY);
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target.tagName !== "TEXTAREA") send(form);
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(form);
+    });
+  }
+
+  function setUpAll() {
+    document.querySelectorAll("form[data-autosave]").forEach(setUp);
+  }
+
+  window.addEventListener("online", function () {
+    document.querySelectorAll("form[data-autosave].autosave-offline").forEach(send);
+  });
+  document.addEventListener("DOMContentLoaded", setUpAll);
+  document.addEventListener("htmx:after:swap", setUpAll);
+})();

@@ -34,7 +34,10 @@ def _month_of_a_block_without_months() -> dict[str, Any]:
     return {"block_id": block.id, "month": 1}
 
 
-BUILD: dict[str, Callable[[], dict[str, Any]]] = {"BudgetMonth": _month_of_a_block_without_months}
+BUILD: dict[str, Callable[[], dict[str, Any]]] = {
+    "BudgetMonth": _month_of_a_block_without_months,
+    "Attendee": lambda: {"user_id": None},  # a contact or a colleague, never both
+}
 
 # Columns a database check keeps in a range the factory's values leave: «Model.column» → the new
 # value given the old.
@@ -46,6 +49,8 @@ NOT_AUDITED = {
     "OutboundMail": "the log of mail sent: written once, shown in the client's timeline",
     "CacheToken": "not data: a new token only tells the workers to reload their copies",
     "BudgetAlert": "derived: raised and cleared by the block's figures, whose every change is audited",
+    "ActCounter": "the year's last act number: moved only by issuing an act, which is audited",
+    "MinutesCounter": "the year's last minutes number: moved only by finishing a meeting, which is audited",
     "ItemWord": "derived: the words of an item's title, request and spec, recomputed with each audited edit",
 }
 

@@ -306,3 +306,27 @@ def test_planning_from_the_clients_page(app, team, client):
         meeting = db.session.scalar(sa.select(Meeting).where(Meeting.client_id == team.client.id))
         assert meeting.starts_at == datetime(2026, 12, 3, 20, 30, tzinfo=UTC) and meeting.place == "Онлайн"
     assert "Онлайн" in client.get(f"/clients/{team.client.id}/meetings/").get_data(as_text=True)
+
+
+def test_actions_from_a_stale_page_are_refused_and_change_nothing(app, team, plan, client):
+    """«Следующая встреча», «Обновить повестку» and «В бэклог» from a page drawn before a colleague
+    changed the meeting (or the action item): 409, and no meeting, point or request is made."""
+    meeting_id = plan(team)
+    with app.app_context():
+        meeting = load_meeting(meeting_id)
+        action = meeting_service.add_action(meeting, what="Настроить обмен с сайтом", acting=_acting(team.manager))
+        db.session.commit()
+        stale_meeting, action_id, stale_action = meeting.version, action.id, action.version
+        meeting.place = "Переговорная 2"  # a colleague's changes since the page was drawn
+        action.what = "Настроить обмен с сайтом и складом"
+        db.session.commit()
+        before = (db.session.scalar(sa.select(sa.func.count(Meeting.id))),
+                  len(load_meeting(meeting_id).points), db.session.scalar(sa.select(sa.func.count(BacklogItem.id))))
+    client.login(team.manager)
+    assert client.post(f"/meetings/{meeting_id}/next", data={"version": stale_meeting}).status_code == 409
+    assert client.post(f"/meetings/{meeting_id}/agenda/refresh", data={"version": stale_meeting}).status_code == 409
+    assert client.post(f"/meetings/{meeting_id}/actions/{action_id}/backlog",
+                       data={"version": stale_action}).status_code == 409
+    with app.app_context():
+        assert (db.session.scalar(sa.select(sa.func.count(Meeting.id))), len(load_meeting(meeting_id).points),
+                db.session.scalar(sa.select(sa.func.count(BacklogItem.id)))) == before

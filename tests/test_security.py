@@ -5,6 +5,7 @@ import io
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tests.conftest import TEST_PASSWORD, database_snapshot, messages
 from tests.route_matrix import all_routes, expected_status, get_routes, url_of
@@ -133,6 +134,14 @@ def test_health_check_answers_without_login(client):
     assert response.is_json and response.get_json() == {"status": "ok", "database": "ok"}
 
 
+def _answers_get(urls, url: str) -> bool:
+    try:
+        urls.match(url, method="GET")
+    except (MethodNotAllowed, NotFound):
+        return False
+    return True
+
+
 def test_anonymous_visitor_meets_the_login_page_everywhere(app, client):
     """Is every URL rule but the public ones closed to a visitor who has not logged in, GET and POST?"""
     with app.app_context():
@@ -146,7 +155,7 @@ def test_anonymous_visitor_meets_the_login_page_everywhere(app, client):
             continue
         # any id will do: the gate answers before anything is looked up
         url = urls.build(rule.endpoint, {name: 1 for name in rule.arguments})
-        expected_get = 302 if "GET" in rule.methods else 405
+        expected_get = 302 if _answers_get(urls, url) else 405  # a POST rule may share its URL with a page
         response = client.get(url)
         if response.status_code != expected_get or (
                 expected_get == 302 and not response.headers["Location"].startswith("/login")):

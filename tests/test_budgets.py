@@ -105,6 +105,42 @@ def test_spent_and_committed_follow_the_items_charged_to_the_block(app, budget_t
         assert page.forecast == Decimal("24000.00")
 
 
+def test_spent_is_what_the_act_billed_once_issued_and_the_hours_again_once_cancelled(app, budget_team, make_budget,
+                                                                                     make_user):
+    """Once acts exist, is a block's «spent» the issued act's line (here billed below the hours), not
+    the hours × rate — and, the act cancelled, the hours again? A draft changes nothing."""
+    from webapp.models import Act, ActStatus, Role, User
+    from webapp.services import acts as act_service
+    from webapp.services import workflow
+
+    manager, client = budget_team
+    accountant = make_user(Role.ACCOUNTANT)
+    block_id = make_budget(client, manager)["blocks"]["Операционный блок"]
+    item_id = charged_item(app, client, manager, block_id, Decimal("10"), approve=True)
+    finish_item(app, item_id, manager, Decimal("12"), date(2026, 11, 20))
+    assert block_figures(app, block_id)["spent"] == Decimal("24000.00")  # 12 h × 2 000 ₽
+    with app.app_context():
+        act = act_service.create_draft(db.session.get(Client, client.id), period_from=date(2026, 11, 1),
+                                       period_to=date(2026, 11, 30), item_ids=[item_id],
+                                       acting=db.session.get(User, manager.id))
+        [line] = act.lines
+        line.quantity, line.price, line.amount = Decimal("10"), Decimal("2000"), Decimal("20000.00")  # 2 h forgiven
+        db.session.commit()
+        act_id = act.id
+    assert block_figures(app, block_id)["spent"] == Decimal("24000.00")  # a draft bills nothing yet
+    with app.app_context():
+        act_service.issue(db.session.get(Act, act_id), acting=db.session.get(User, accountant.id))
+        db.session.commit()
+    assert (block_figures(app, block_id)["spent"], block_figures(app, block_id)["spent_hours"]) == (
+        Decimal("20000.00"), Decimal("10.00"))
+    with app.app_context():
+        act = db.session.get(Act, act_id)
+        workflow.change_status(act, ActStatus.CANCELLED, acting=db.session.get(User, accountant.id),
+                               shown_status="issued", version=act.version, values={"cancel_reason": "Ошибка в периоде"})
+        db.session.commit()
+    assert block_figures(app, block_id)["spent"] == Decimal("24000.00")
+
+
 # --- the approval that overruns a block ------------------------------------------------------------------
 
 

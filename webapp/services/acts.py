@@ -496,9 +496,19 @@ def _cancel(act: Act, acting: User, values: dict[str, Any]) -> None:
     act.cancel_reason = reason[:500]
 
 
+def _budgets_follow(act: Act, acting: User, values: dict[str, Any]) -> None:
+    """Issued, an act's lines become the spent money of its items' budget blocks; cancelled, they stop
+    being it (the work counts at its hours again until a new act bills it)."""
+    from webapp.services import budgets
+
+    db.session.flush()
+    budgets.items_billed([line.item_id for line in act.lines if line.item_id is not None])
+
+
 workflow.register(Act, can_change=access.can_move_act, denied="Выставляет, подписывает и аннулирует акты бухгалтерия.",
                   before={ActStatus.ISSUED: _issue, ActStatus.SIGNED: _sign, ActStatus.CANCELLED: _cancel},
-                  after={ActStatus.SIGNED: _accept_items})
+                  after={ActStatus.ISSUED: _budgets_follow, ActStatus.SIGNED: _accept_items,
+                         ActStatus.CANCELLED: _budgets_follow})
 
 
 def issue(act: Act, *, acting: User) -> Act:

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from webapp import saving
 from webapp.extensions import db
-from webapp.models import (AlertBasis, BacklogItem, Billing, BlockKind, Budget, BudgetAlert, BudgetBlock, BudgetMonth,
+from webapp.models import (Act, ActLine, ActStatus, AlertBasis, BacklogItem, Billing, BlockKind, Budget, BudgetAlert, BudgetBlock, BudgetMonth,
                            BudgetStatus, CarryOver, Client, Contact, ItemStatus, TimeEntry, User)
 from webapp.models.audit import tag_action
 from webapp.models.budgets import CENT, MONTHS, split_evenly
@@ -43,6 +43,8 @@ FORECAST_METHOD = ("Прогноз = израсходовано + согласо
 # Work that consumes a block or a package; warranty work never does.
 CONSUMING = (Billing.BILLABLE, Billing.PACKAGE)
 DONE = (ItemStatus.DONE, ItemStatus.ACCEPTED)
+BILLED_BY_ACT = (ActStatus.ISSUED, ActStatus.SIGNED)  # a draft bills nothing yet, a cancelled act nothing any more
+HOURS_UNIT = "ч"
 COMMITTED = (ItemStatus.APPROVED, ItemStatus.IN_PROGRESS)
 
 saving.unique_rule("uq_budgets_client_id", "Бюджет клиента на этот год уже есть.", field="year")
@@ -94,12 +96,27 @@ def _default_rate(client_id: int) -> Decimal:
 def spent_by_block(block_ids: list[int], year: int) -> dict[int, dict[int, tuple[Decimal, Decimal]]]:
     """Work done per block and month of ``year``: {block: {month: (hours, money)}}.
 
-    The one source of «spent» (acts will replace it with their lines): billable hours logged on
-    consuming items that are done or accepted, at each item's rate, by the month they were logged.
-    One grouped query for all the blocks.
+    The one source of «spent». What an act has billed counts as the act says — its lines' amounts
+    (and hours, where the unit is hours) in the month of the act — from the day it is issued until it
+    is cancelled; work done and not billed yet counts at its logged hours × the item's rate, by the
+    month they were logged. Two grouped queries for all the blocks.
     """
     if not block_ids:
         return {}
+    found: dict[int, dict[int, tuple[Decimal, Decimal]]] = defaultdict(dict)
+    act_month = sa.extract("month", Act.act_date)
+    billed_rows = db.session.execute(
+        sa.select(BacklogItem.budget_block_id, act_month,
+                  sa.func.sum(sa.case((ActLine.unit == HOURS_UNIT, ActLine.quantity), else_=0)),
+                  sa.func.sum(ActLine.amount))
+        .join(ActLine, ActLine.item_id == BacklogItem.id).join(Act, Act.id == ActLine.act_id)
+        .where(BacklogItem.budget_block_id.in_(block_ids), BacklogItem.billing.in_(CONSUMING),
+               Act.status.in_(BILLED_BY_ACT), Act.act_date >= date(year, 1, 1), Act.act_date <= date(year, 12, 31))
+        .group_by(BacklogItem.budget_block_id, act_month)).all()
+    for block_id, month_no, hours, money in billed_rows:
+        found[block_id][int(month_no)] = (Decimal(hours or 0), Decimal(money or 0))
+    billed_items = (sa.select(ActLine.item_id).join(Act, Act.id == ActLine.act_id)
+                    .where(Act.status.in_(BILLED_BY_ACT), ActLine.item_id.is_not(None)))
     month = sa.extract("month", TimeEntry.spent_on)
     rows = db.session.execute(
         sa.select(BacklogItem.budget_block_id, BacklogItem.client_id, BacklogItem.estimate_cost,
@@ -107,10 +124,10 @@ def spent_by_block(block_ids: list[int], year: int) -> dict[int, dict[int, tuple
         .join(TimeEntry, TimeEntry.item_id == BacklogItem.id)
         .where(BacklogItem.budget_block_id.in_(block_ids), BacklogItem.billing.in_(CONSUMING),
                BacklogItem.status.in_(DONE), sa.or_(TimeEntry.billable.is_(True), BacklogItem.billing == Billing.PACKAGE),
-               TimeEntry.spent_on >= date(year, 1, 1), TimeEntry.spent_on <= date(year, 12, 31))
+               TimeEntry.spent_on >= date(year, 1, 1), TimeEntry.spent_on <= date(year, 12, 31),
+               BacklogItem.id.not_in(billed_items))
         .group_by(BacklogItem.id, BacklogItem.budget_block_id, BacklogItem.client_id, BacklogItem.estimate_cost,
                   BacklogItem.estimate_hours, month)).all()
-    found: dict[int, dict[int, tuple[Decimal, Decimal]]] = defaultdict(dict)
     defaults: dict[int, Decimal] = {}
     for block_id, client_id, cost, hours, month_no, spent in rows:
         if client_id not in defaults:
@@ -154,6 +171,14 @@ def refresh_block(block: BudgetBlock, day: date | None = None) -> None:
 def _today() -> date:
     from webapp.formatting import today
     return today()
+
+
+def items_billed(item_ids: list[int]) -> None:
+    """An act billing these items was issued or cancelled: their blocks' spent follows."""
+    block_ids = db.session.scalars(sa.select(BacklogItem.budget_block_id).distinct()
+                                   .where(BacklogItem.id.in_(item_ids), BacklogItem.budget_block_id.is_not(None)))
+    for block_id in sorted(block_ids):
+        refresh_block(db.session.get(BudgetBlock, block_id))
 
 
 def item_changed(item: BacklogItem, *also: int | None) -> None:

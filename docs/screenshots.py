@@ -46,6 +46,12 @@ SHOTS = [
     Shot("regulation", "/regulations/2"),
     Shot("regulation-editor", "/regulations/{draft}"),
     Shot("regulation-compare", "/regulations/{draft}/compare?with={signed}"),
+    Shot("backlog", "/clients/{client}/backlog/"),
+    Shot("backlog-item", "/backlog/{item}"),
+    Shot("meeting", "/meetings/{meeting}"),
+    Shot("budget", "/clients/{over_budget}/budgets/{year}"),
+    Shot("acts", "/acts/", user="accountant@demo.local"),
+    Shot("act", "/acts/{act}", user="accountant@demo.local"),
     Shot("admin-users", "/admin/users", user="admin@demo.local"),
     Shot("admin-company", "/admin/company", user="admin@demo.local"),
 ]
@@ -72,16 +78,35 @@ def demo_app(workdir: Path):
 
 
 def demo_ids(app) -> dict[str, int]:
-    """Ids the demo gives out in its own order: the edition in work and the one it replaces."""
+    """Ids the demo gives out in its own order: the edition in work and the one it replaces, the
+    manager's client with the most requests, today's meeting, the budget over its plan, an issued act."""
     import sqlalchemy as sa
 
     from webapp.extensions import db
-    from webapp.models import Client, Regulation, RegulationStatus
+    from webapp.formatting import today
+    from webapp.models import (Act, ActStatus, BacklogItem, Budget, BudgetBlock, Client, Meeting, MeetingStatus,
+                               Regulation, RegulationStatus, User)
 
     with app.app_context():
         client_id = db.session.scalar(sa.select(Client.id).where(Client.short_name == "Северная Мануфактура"))
         editions = {r.status: r.id for r in db.session.scalars(sa.select(Regulation).where(Regulation.client_id == client_id))}
-    return {"draft": editions[RegulationStatus.DRAFT], "signed": editions[RegulationStatus.SIGNED]}
+        manager_id = db.session.scalar(sa.select(User.id).where(User.email == "manager@demo.local"))
+        busiest = db.session.scalar(
+            sa.select(BacklogItem.client_id).join(Client).where(Client.manager_id == manager_id)
+            .group_by(BacklogItem.client_id).order_by(sa.func.count().desc(), BacklogItem.client_id).limit(1))
+        item = db.session.scalar(sa.select(BacklogItem.id).where(BacklogItem.client_id == busiest,
+                                                                 BacklogItem.estimate_hours.is_not(None))
+                                 .order_by(BacklogItem.id).limit(1))
+        meeting = db.session.scalar(sa.select(Meeting.id).join(Client).where(
+            Client.manager_id == manager_id, Meeting.status == MeetingStatus.PLANNED).order_by(Meeting.starts_at).limit(1))
+        over = db.session.scalar(sa.select(Budget.client_id).join(BudgetBlock).join(Client)
+                                 .where(Client.manager_id == manager_id)
+                                 .order_by((BudgetBlock.spent + BudgetBlock.committed - BudgetBlock.planned_amount).desc())
+                                 .limit(1))
+        act = db.session.scalar(sa.select(Act.id).where(Act.status == ActStatus.SIGNED).order_by(Act.id).limit(1))
+    return {"draft": editions[RegulationStatus.DRAFT], "signed": editions[RegulationStatus.SIGNED],
+            "client": busiest, "item": item, "meeting": meeting, "over_budget": over, "act": act,
+            "year": today().year}
 
 
 def log_in(page: Page, email: str) -> None:

@@ -40,8 +40,9 @@ def _field_values(record: Any, target: str) -> dict[str, Any]:
     return values
 
 
-def change_status(record: Any, *, redirect_url: str, refused: Callable[[str, int], Response]) -> Response:
-    """Perform the move posted for ``record``; ``refused(message, status)`` draws the page again."""
+def change_status(record: Any, *, redirect_url: str, page: str, context: Callable[..., dict[str, Any]]) -> Response:
+    """Perform the move posted for ``record``; refused, the record's ``page`` is drawn again with
+    ``context(workflow_message=…)`` and the refusal's status."""
     target = request.form.get("target", "")
     try:
         move = workflow.change_status(record, target, acting=current_user, shown_status=request.form.get("from"),
@@ -52,7 +53,7 @@ def change_status(record: Any, *, redirect_url: str, refused: Callable[[str, int
         raise
     except ServiceError as error:
         db.session.rollback()
-        return refused(error.message, error.status)
+        return htmx.render(page, status=error.status, **context(workflow_message=error.message))
     if move.done:
         flash(move.done, "success")
     return htmx.redirect(redirect_url)

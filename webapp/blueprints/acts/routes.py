@@ -217,10 +217,8 @@ def move(act_id: int):
     """Issue, sign or cancel the act."""
     act = _load(act_id)
 
-    def refused(message: str, code: int):
-        return htmx.render(DETAIL, status=code, **_act_context(act, workflow_message=message))
-
-    return status.change_status(act, redirect_url=url_for("acts.detail", act_id=act.id), refused=refused)
+    return status.change_status(act, redirect_url=url_for("acts.detail", act_id=act.id), page=DETAIL,
+                                context=lambda **extra: _act_context(act, **extra))
 
 
 @bp.post("/acts/<int:act_id>/delete")

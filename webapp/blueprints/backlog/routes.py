@@ -311,10 +311,8 @@ def move(item_id: int):
     """A status move of the item's workflow."""
     item = _load(item_id)
 
-    def refused(message: str, code: int):
-        return htmx.render(DETAIL, status=code, **_item_context(item, workflow_message=message))
-
-    return status.change_status(item, redirect_url=url_for("backlog.detail", item_id=item.id), refused=refused)
+    return status.change_status(item, redirect_url=url_for("backlog.detail", item_id=item.id), page=DETAIL,
+                                context=lambda **extra: _item_context(item, **extra))
 
 
 @bp.post("/backlog/<int:item_id>/estimate")

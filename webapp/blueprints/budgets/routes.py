@@ -178,10 +178,8 @@ def move(client_id: int, year: int):
     client = access.get_client(current_user, client_id)
     budget = access.get_budget(current_user, client, year)
 
-    def refused(message: str, code: int):
-        return htmx.render(DETAIL, status=code, **_context(client, year, workflow_message=message))
-
-    return status.change_status(budget, redirect_url=_url(client, year), refused=refused)
+    return status.change_status(budget, redirect_url=_url(client, year), page=DETAIL,
+                                context=lambda **extra: _context(client, year, **extra))
 
 
 @bp.post("/clients/<int:client_id>/budgets/<int:year>/next")

@@ -36,8 +36,11 @@ def _load(meeting_id: int) -> Meeting:
     return meeting_service.get_meeting(current_user, meeting_id)
 
 
-def _require_edit(meeting: Meeting) -> None:
+def _editable(meeting_id: int) -> Meeting:
+    """The meeting if the user may change it: 404 outside their scope, 403 where they only read it."""
+    meeting = _load(meeting_id)
     access.require_edit_meeting(current_user, meeting)
+    return meeting
 
 
 @bp.app_template_global("autosave_shown")
@@ -180,19 +183,15 @@ def move(meeting_id: int):
     """Finish (held, the minutes get their number) or cancel with a reason."""
     meeting = _load(meeting_id)
 
-    def refused(message: str, code: int):
-        return htmx.render(DETAIL, status=code, **_detail_context(meeting, workflow_message=message))
-
     return status.change_status(meeting, redirect_url=url_for("meetings.detail", meeting_id=meeting.id),
-                                refused=refused)
+                                page=DETAIL, context=lambda **extra: _detail_context(meeting, **extra))
 
 
 @bp.post("/meetings/<int:meeting_id>/reschedule")
 @allow(*access.ACCOUNT_MANAGERS)
 def reschedule(meeting_id: int):
     """«Перенести»: a new time or place; calendars get the same event with a higher SEQUENCE."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = RescheduleForm(prefix="reschedule")
     outcome = submit(form, lambda: meeting_service.reschedule(meeting, saving.edit_of(form), acting=current_user))
     if outcome.saved:
@@ -206,8 +205,7 @@ def reschedule(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def next_meeting(meeting_id: int):
     """«Следующая встреча»: the next of the series, with what is open carried over."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     try:
         saving.check_delete(meeting, request.form.get("version"))
         following = meeting_service.next_meeting(meeting, acting=current_user)
@@ -227,8 +225,7 @@ def next_meeting(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def refresh_agenda(meeting_id: int):
     """«Обновить повестку»: what the areas propose now and the agenda lacks."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     def refresh():
         saving.check_delete(meeting, request.form.get("version"))
         meeting_service.refresh_agenda(meeting, acting=current_user)
@@ -244,8 +241,7 @@ def refresh_agenda(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def add_attendee(meeting_id: int):
     """Invite one more person (a contact of the client or a colleague)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     contact_id, user_id = person_ids(request.form.get("attendee-person"))
     return _run(meeting, lambda: meeting_service.add_attendee(meeting, contact_id=contact_id, user_id=user_id,
                                                               acting=current_user), anchor="#attendees")
@@ -255,8 +251,7 @@ def add_attendee(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def attendance(meeting_id: int, attendee_id: int):
     """Mark a person present (or not)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     attendee = meeting_service.get_attendee(meeting, attendee_id)
     if request.form.get("attended") not in ("0", "1"):
         abort(422)
@@ -271,8 +266,7 @@ def attendance(meeting_id: int, attendee_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def add_point(meeting_id: int):
     """A point of the manager's own."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = PointForm(prefix="point")
     outcome = submit(form, lambda: meeting_service.add_point(
         meeting, title=form.title.data, backlog_item_id=form.backlog_item_id.data, acting=current_user))
@@ -372,8 +366,7 @@ ACTION_FIELDS = {"what": ("what",), "who": ("contact_id", "user_id"), "due_on": 
 @allow(*access.ACCOUNT_MANAGERS)
 def save_point(meeting_id: int, point_id: int):
     """Autosave of one field of a point (notes, decision, internal note, title)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     point = meeting_service.get_point(meeting, point_id)
     return _autosave(meeting, point, POINT_FIELDS, meeting_service.update_point, "field_state")
 
@@ -382,8 +375,7 @@ def save_point(meeting_id: int, point_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def move_point(meeting_id: int, point_id: int):
     """Move a point up or down the agenda."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     point = meeting_service.get_point(meeting, point_id)
     if request.form.get("up") not in ("0", "1"):
         abort(422)
@@ -395,8 +387,7 @@ def move_point(meeting_id: int, point_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def remove_point(meeting_id: int, point_id: int):
     """Take a point off the agenda."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     point = meeting_service.get_point(meeting, point_id)
     return _run(meeting, lambda: meeting_service.remove_point(point, request.form.get("version"), acting=current_user),
                 done="Пункт убран из повестки.", anchor="#agenda")
@@ -409,8 +400,7 @@ def remove_point(meeting_id: int, point_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def add_action(meeting_id: int):
     """A new action item."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = ActionForm(prefix="action")
     form.who.choices = []
     contact_id, user_id = person_ids(form.who.data if form.is_submitted() else None)
@@ -429,8 +419,7 @@ def add_action(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def save_action(meeting_id: int, action_id: int):
     """Autosave of one field of an action item (what, who, due date, status)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     action = meeting_service.get_action(meeting, action_id)
     return _autosave(meeting, action, ACTION_FIELDS, meeting_service.update_action, "field_state")
 
@@ -439,8 +428,7 @@ def save_action(meeting_id: int, action_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def action_to_backlog(meeting_id: int, action_id: int):
     """«В бэклог»: the action item becomes a request of the client."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     action = meeting_service.get_action(meeting, action_id)
 
     def convert():
@@ -468,8 +456,7 @@ def action_history(meeting_id: int, action_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def approve(meeting_id: int):
     """Approve an estimate at the meeting, by an attending decision maker."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = ApproveForm(prefix="approve")
     outcome = submit(form, lambda: meeting_service.approve_estimate(
         meeting, form.item_id.data, contact_id=form.contact_id.data, acting=current_user))
@@ -487,8 +474,7 @@ def approve(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def agree_priorities(meeting_id: int):
     """Agree the order of the client's open items at the meeting."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = PrioritiesForm(prefix="priorities")
     outcome = submit(form, lambda: meeting_service.agree_priorities(meeting, contact_id=form.contact_id.data,
                                                                     acting=current_user))
@@ -521,8 +507,7 @@ def minutes(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def send_minutes(meeting_id: int):
     """Send the minutes by e-mail with the DOCX attached (without mail: the text to copy)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = SendMinutesForm(prefix="send")
     outcome = submit(form, lambda: meeting_service.send_minutes(
         meeting, form.addresses(), acting=current_user, override_dir=current_app.config["DOCUMENT_TEMPLATES"]))
@@ -534,8 +519,7 @@ def send_minutes(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def request_confirmation(meeting_id: int):
     """Send a decision maker a signed link to confirm the minutes or object to them."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = ConfirmationForm(prefix="confirm")
     outcome = submit(form, lambda: meeting_service.request_confirmation(meeting, contact_id=form.contact_id.data,
                                                                         acting=current_user))
@@ -549,8 +533,7 @@ def request_confirmation(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def mark_sent(meeting_id: int):
     """«Отправлено»: the minutes went out by hand (mail is not configured)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     form = SendMinutesForm(prefix="send")
     outcome = submit(form, lambda: meeting_service.mark_minutes_sent(meeting, form.addresses(), acting=current_user))
     if outcome.saved:
@@ -563,8 +546,7 @@ def mark_sent(meeting_id: int):
 @allow(*access.ACCOUNT_MANAGERS)
 def invite(meeting_id: int):
     """Send the client's attendees the meeting as an iCalendar invitation (or its cancellation)."""
-    meeting = _load(meeting_id)
-    _require_edit(meeting)
+    meeting = _editable(meeting_id)
     outcome = None
     try:
         outcome = meeting_service.send_invitation(meeting, acting=current_user)

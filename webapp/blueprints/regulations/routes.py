@@ -113,10 +113,8 @@ def move(regulation_id: int):
     regulation = _load(regulation_id)
     url = url_for("regulations.detail", regulation_id=regulation.id)
 
-    def refused(message: str, code: int):
-        return htmx.render(DETAIL, **_detail_context(regulation, workflow_message=message), status=code)
-
-    return status.change_status(regulation, redirect_url=url, refused=refused)
+    return status.change_status(regulation, redirect_url=url, page=DETAIL,
+                                context=lambda **extra: _detail_context(regulation, **extra))
 
 
 @bp.post("/regulations/<int:regulation_id>/revise")

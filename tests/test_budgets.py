@@ -141,6 +141,38 @@ def test_spent_is_what_the_act_billed_once_issued_and_the_hours_again_once_cance
     assert block_figures(app, block_id)["spent"] == Decimal("24000.00")
 
 
+def test_an_hour_package_is_billed_as_its_monthly_fee_plus_the_hours_over(app, budget_team, make_budget, make_user):
+    """Does a draft act for November bill the package as its fee (10 h × 2 500 ₽) plus the 3 hours
+    worked over it, and does a second draft for the same month, once the first is issued, not bill
+    the month again?"""
+    from webapp.models import Act, Role, User
+    from webapp.services import acts as act_service
+
+    manager, client = budget_team
+    accountant = make_user(Role.ACCOUNTANT)
+    block_id = make_budget(client, manager, blocks=[("Сопровождение", None)], kind=BlockKind.HOURS,
+                           hours_per_month=Decimal("10"), rate=Decimal("2500"))["blocks"]["Сопровождение"]
+    item_id = charged_item(app, client, manager, block_id, Decimal("13"), approve=True, billing="package")
+    finish_item(app, item_id, manager, Decimal("13"), date(2026, 11, 18))
+
+    def draft():
+        with app.app_context():
+            act = act_service.create_draft(db.session.get(Client, client.id), period_from=date(2026, 11, 1),
+                                           period_to=date(2026, 11, 30), item_ids=None,
+                                           acting=db.session.get(User, manager.id))
+            db.session.commit()
+            return act.id, [(line.name, line.quantity, line.unit, line.amount) for line in act.lines]
+
+    act_id, lines = draft()
+    assert lines == [
+        ("Абонентское обслуживание «Сопровождение», ноябрь 2026 (10 ч)", Decimal("1"), "мес.", Decimal("25000.00")),
+        ("Часы сверх пакета «Сопровождение», ноябрь 2026", Decimal("3"), "ч", Decimal("7500.00"))]
+    with app.app_context():
+        act_service.issue(db.session.get(Act, act_id), acting=db.session.get(User, accountant.id))
+        db.session.commit()
+    assert draft()[1] == []
+
+
 # --- the approval that overruns a block ------------------------------------------------------------------
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import lazyload
 
 from webapp import saving
 from webapp.extensions import db
-from webapp.formatting import from_local, long_date, money, today
+from webapp.formatting import from_local, long_date, money, number, today
 from webapp.models import (Act, ActCounter, ActLine, ActStatus, AuditEvent, BacklogItem, Billing, Channel, Client,
                            CompanyProfile, ItemStatus, PaidState, Payment, SignedHow, User)
 from webapp.models.acts import BILLED, DUE_SOON_DAYS
@@ -226,6 +226,38 @@ def line_for(item: BacklogItem, rate: Decimal) -> dict[str, Any]:
     return {"name": name, "quantity": Decimal("0"), "unit": "ч", "price": rate}
 
 
+def package_lines(client: Client, period_from: date, period_to: date, client_rate: Decimal) -> list[dict[str, Any]]:
+    """«Абонентское обслуживание»: each hour package of the client's budgets, for every month that
+    starts within the period, as its monthly fee (the hours included × the package's rate) and, where
+    the month's billable work went over what the package and its carried hours cover, the hours over
+    at the package's rate (or the client's). A month already billed on an act that stands is skipped."""
+    from webapp.models import Budget
+    from webapp.services import budgets
+
+    billed = set(db.session.scalars(
+        sa.select(ActLine.name).join(Act, ActLine.act_id == Act.id)
+        .where(Act.client_id == client.id, Act.status != ActStatus.CANCELLED, ActLine.item_id.is_(None))))
+    lines: list[dict[str, Any]] = []
+    for budget in db.session.scalars(sa.select(Budget).where(
+            Budget.client_id == client.id, Budget.year.between(period_from.year, period_to.year)).order_by(Budget.year)):
+        for row in budgets.budget_figures(budget, period_to).blocks:
+            if row.package is None:
+                continue
+            rate = row.block.rate if row.block.rate is not None else client_rate
+            for month in row.package:
+                if not period_from <= date(budget.year, month.month, 1) <= period_to:
+                    continue
+                when = f"{budgets.MONTH_NAMES[month.month - 1]} {budget.year}"
+                fee = f"Абонентское обслуживание «{row.block.name}», {when} ({number(month.included)} ч)"
+                if fee in billed:
+                    continue
+                lines.append({"name": fee, "quantity": Decimal("1"), "unit": "мес.", "price": month.included * rate})
+                if month.over > 0:
+                    lines.append({"name": f"Часы сверх пакета «{row.block.name}», {when}", "quantity": month.over,
+                                  "unit": "ч", "price": rate})
+    return lines
+
+
 def _amount(quantity: Decimal, price: Decimal) -> Decimal:
     return (quantity * price).quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -253,6 +285,8 @@ def create_draft(client: Client, *, period_from: date, period_to: date, item_ids
         data = line_for(item, rate)
         act.lines.append(ActLine(item_id=item.id, position=position, amount=_amount(data["quantity"], data["price"]),
                                  **data))
+    for position, data in enumerate(package_lines(client, period_from, period_to, rate), start=len(act.lines)):
+        act.lines.append(ActLine(position=position, amount=_amount(data["quantity"], data["price"]), **data))
     db.session.add(act)
     db.session.flush()
     _refresh_totals(act)

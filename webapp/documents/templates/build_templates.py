@@ -526,6 +526,21 @@ def build_regulation(path: Path) -> None:
 # -- the spec (техническое задание) -----------------------------------------------------------
 
 
+def _sign_off(document) -> None:
+    """Both parties' signature blocks side by side, kept on one page: the spec and the budget appendix."""
+    signatures = document.add_table(rows=1, cols=2)
+    for cell, party in zip(signatures.rows[0].cells, ("contractor", "client")):
+        _fill(cell, [f"{{{{ {party}.role }}}}", f"{{{{ {party}.name }}}}", f"{{{{ {party}.position }}}}", "",
+                     f"{{{{ {party}.signature }}}}", "{{ unsigned_date }}",
+                     f"{{%p if {party}.seal %}}", "М.П.", "{%p endif %}"])
+        cell.paragraphs[0].runs[0].bold = True
+        for paragraph in cell.paragraphs:
+            paragraph.paragraph_format.keep_with_next = True
+    for row in signatures.rows:
+        _row_properties(row)
+    _fixed_layout(signatures, [85, 85])
+
+
 def build_spec(path: Path) -> None:
     """The spec of one backlog item for the client's sign-off; each section only when it has text."""
     document = new_document("Техническое задание")
@@ -581,17 +596,7 @@ def build_spec(path: Path) -> None:
     heading(document, "Согласование")
     clause(document, "Подписывая ТЗ, Стороны подтверждают состав работ и критерии их приёмки"
                      "{% if estimate %}, а также их оценку{% endif %}.")
-    signatures = document.add_table(rows=1, cols=2)
-    for cell, party in zip(signatures.rows[0].cells, ("contractor", "client")):
-        _fill(cell, [f"{{{{ {party}.role }}}}", f"{{{{ {party}.name }}}}", f"{{{{ {party}.position }}}}", "",
-                     f"{{{{ {party}.signature }}}}", "{{ unsigned_date }}",
-                     f"{{%p if {party}.seal %}}", "М.П.", "{%p endif %}"])
-        cell.paragraphs[0].runs[0].bold = True
-        for paragraph in cell.paragraphs:
-            paragraph.paragraph_format.keep_with_next = True
-    for row in signatures.rows:
-        _row_properties(row)
-    _fixed_layout(signatures, [85, 85])
+    _sign_off(document)
 
     document.save(path)
 
@@ -627,17 +632,7 @@ def build_budget(path: Path) -> None:
     clause(document, "Фактическая стоимость определяется актами сдачи-приёмки оказанных услуг. Работы сверх "
                      "плана блока выполняются после отдельного согласования Заказчиком.")
     heading(document, "Согласование")
-    signatures = document.add_table(rows=1, cols=2)
-    for cell, party in zip(signatures.rows[0].cells, ("contractor", "client")):
-        _fill(cell, [f"{{{{ {party}.role }}}}", f"{{{{ {party}.name }}}}", f"{{{{ {party}.position }}}}", "",
-                     f"{{{{ {party}.signature }}}}", "{{ unsigned_date }}",
-                     f"{{%p if {party}.seal %}}", "М.П.", "{%p endif %}"])
-        cell.paragraphs[0].runs[0].bold = True
-        for paragraph in cell.paragraphs:
-            paragraph.paragraph_format.keep_with_next = True
-    for row in signatures.rows:
-        _row_properties(row)
-    _fixed_layout(signatures, [85, 85])
+    _sign_off(document)
     document.save(path)
 
 

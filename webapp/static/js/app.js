@@ -6,11 +6,15 @@
   var FOCUSABLE = "button:not([disabled]), [href], " + FIELDS + ", [tabindex]:not([tabindex='-1'])";
 
   // Where focus was before a swap: if the swap removes that element, focus must not fall to <body>.
-  var focusWasIn = null;
+  // Kept per target id: a save that refreshes two blocks at once (terms and regulation) has their
+  // swaps interleave, and one block's swap must not forget that focus was in the other.
+  var focusWasIn = {};
   document.addEventListener("htmx:before:swap", function (event) {
     var target = event.detail && event.detail.ctx && event.detail.ctx.target;
     var active = document.activeElement;
-    focusWasIn = (target && target.contains && active && active !== document.body && target.contains(active)) ? target.id : null;
+    if (target && target.id && target.contains && active && active !== document.body && target.contains(active)) {
+      focusWasIn[target.id] = true;
+    }
   });
 
   // After an htmx swap, move focus to the first invalid field, else the first field of a freshly
@@ -22,6 +26,8 @@
     if (target && !target.isConnected && target.id) {
       target = document.getElementById(target.id);  // an outerHTML swap replaced it
     }
+    var focusWasHere = !!(target && target.id && focusWasIn[target.id]);
+    if (target && target.id) delete focusWasIn[target.id];
     var auto = document.querySelector("[data-autofocus]");
     if (auto) {
       auto.removeAttribute("data-autofocus");
@@ -36,10 +42,9 @@
       focus = details && !details.open ? null : focus.querySelector(FIELDS);
     }
     var lost = !document.activeElement || document.activeElement === document.body;
-    if (!focus && lost && focusWasIn && target.id === focusWasIn) {
+    if (!focus && lost && focusWasHere) {
       focus = target.querySelector("button[hx-get]") || target.querySelector(FOCUSABLE);
     }
-    focusWasIn = null;
     if (focus) focus.focus();
   });
 

@@ -11,6 +11,7 @@ import openpyxl
 import sqlalchemy as sa
 import pytest
 
+from tests.backlog_fixtures import DECISION_MAKER
 from tests.budget_fixtures import charged_item, finish_item
 from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx
 from webapp.extensions import db
@@ -208,19 +209,53 @@ def test_budget_is_started_filled_approved_and_continued_from_its_page(app, clie
 
 
 def test_overview_queries_do_not_grow_with_budgets(app, client, budget_team, make_budget, make_client, count_queries):
-    """Does the overview cost the same number of queries for one client's budget as for four?"""
+    """Does the overview cost the same number of queries for one client's budget as for four, each
+    with an hour package carrying hours in from last year's?"""
     manager, record = budget_team
-    make_budget(record, manager, blocks=[("Операционный блок", Decimal("1000")), ("Бухгалтерия", Decimal("1000"))])
+
+    def budgets_of(client_record) -> None:
+        for year in (2025, 2026):
+            make_budget(client_record, manager, year, blocks=[("Абонентское обслуживание", None)],
+                        kind=BlockKind.HOURS, hours_per_month=Decimal("10"), carry_over=CarryOver.NEXT_MONTH)
+        with app.app_context():
+            from webapp.models import User
+            budget = db.session.scalar(db.select(Budget).where(Budget.client_id == client_record.id,
+                                                               Budget.year == 2026))
+            budget_service.add_block(budget, name="Операционный блок", planned_amount=Decimal("1000"),
+                                     acting=db.session.get(User, manager.id))
+            db.session.commit()
+
+    budgets_of(record)
     client.login(manager)
     client.get("/budgets/2026")
     with count_queries() as small:
         assert client.get("/budgets/2026").status_code == 200
     for n in range(3):
-        make_budget(make_client(manager, short_name=f"Клиент {n}"), manager,
-                    blocks=[("Операционный блок", Decimal("1000")), ("Бухгалтерия", Decimal("1000"))])
+        budgets_of(make_client(manager, short_name=f"Клиент {n}"))
     with count_queries() as large:
         assert client.get("/budgets/2026").status_code == 200
     assert len(large) == len(small), large
+
+
+def test_overview_pages_keep_the_riskiest_first_across_pages(app, client, budget_team, make_budget, make_client):
+    """With two budgets a page, are five clients' budgets shown on three pages, ordered by forecast
+    over plan across the pages, with the month chosen kept in the page links?"""
+    manager, record = budget_team
+    app.config["PER_PAGE"] = 2
+    plans = {"Альфа": "5000", "Бета": "1000", "Гамма": "3000", "Дельта": "2000", "Эпсилон": "4000"}
+    for name, plan in plans.items():
+        customer = make_client(manager, short_name=name, contacts=[DECISION_MAKER], hourly_rate=Decimal("2000"))
+        ids = make_budget(customer, manager, blocks=[("Операционный блок", Decimal(plan))])
+        charged_item(app, customer, manager, ids["blocks"]["Операционный блок"], Decimal("5"), approve=True)
+    client.login(manager)
+    # the same five hours committed on each: the smaller the plan, the further over it
+    shown = []
+    for number in (1, 2, 3):
+        page = client.get(f"/budgets/2026?month=&page={number}").get_data(as_text=True)
+        shown += [name for name in sorted(plans, key=page.find) if name in page]
+    assert shown == ["Бета", "Дельта", "Гамма", "Эпсилон", "Альфа"]
+    first = client.get("/budgets/2026?month=11").get_data(as_text=True)
+    assert 'href="/budgets/2026?month=11&amp;page=2"' in first
 
 
 def test_budget_pages_in_every_state_are_valid_html(app, client, budget_team, make_budget):

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 import webapp
 from webapp import benchdata, cache, create_app
 from webapp.extensions import db
-from webapp.models import Channel, Client, Regulation, RegulationStatus, Role, User
+from webapp.models import (ActLine, BacklogItem, Budget, Channel, Client, Meeting, Regulation, RegulationStatus, Role,
+                           User)
 from webapp.services import clients as client_service
 from webapp.templating import MacroNamespace
 from tests.conftest import Client as Browser, app_config
@@ -69,7 +70,28 @@ def _pages(app) -> dict[str, tuple[str, str]]:
         draft, signed = (db.session.scalar(sa.select(Regulation.id).where(
             Regulation.client_id == regulated, Regulation.status == status))
             for status in (RegulationStatus.DRAFT, RegulationStatus.SIGNED))
+        item = db.session.scalar(sa.select(sa.func.min(BacklogItem.id)).where(
+            BacklogItem.client_id == card, BacklogItem.status.not_in(["accepted", "rejected", "cancelled"])))
+        meeting = db.session.scalar(sa.select(sa.func.min(Meeting.id)).where(Meeting.client_id == card))
+        act = db.session.scalar(sa.select(ActLine.act_id).group_by(ActLine.act_id)
+                                .order_by(sa.func.count().desc(), ActLine.act_id).limit(1))
+        year = db.session.scalar(sa.select(sa.func.max(Budget.year)))
     return {
+        "Клиенты: по телефону": ("manager", "/clients/?q=79"),  # every bench phone is +7 9…
+        "Передача клиентов": ("admin", "/clients/handover"),
+        "Бэклог клиента": ("manager", f"/clients/{card}/backlog/"),
+        "Бэклог всех клиентов": ("manager", "/backlog/"),
+        "Бэклог: ждут нас": ("admin", "/backlog/?waiting=us"),
+        "Задача бэклога": ("manager", f"/backlog/{item}"),
+        "Встречи недели (все)": ("admin", "/meetings/?all=1"),
+        "Встречи клиента": ("manager", f"/clients/{card}/meetings/"),
+        "Встреча": ("manager", f"/meetings/{meeting}"),
+        "Бюджет клиента": ("manager", f"/clients/{card}/budgets/{year}"),
+        "Бюджеты: обзор": ("admin", f"/budgets/{year}"),
+        "Акты": ("admin", "/acts/"),
+        "Акты: просроченные": ("admin", "/acts/?paid=overdue"),
+        "Акты клиента": ("admin", f"/clients/{card}/acts/"),
+        "Акт": ("admin", f"/acts/{act}"),
         "Клиенты": ("manager", "/clients/"),
         "Клиенты: поиск": ("manager", "/clients/?q=%D1%80%D0%BE%D0%BC"),
         "Клиенты: требуют внимания": ("manager", "/clients/?cadence=attention&sort=last_contact"),

@@ -5,6 +5,7 @@ history), but fill the same denormalised columns the services keep: cadence date
 """
 
 import random
+from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
@@ -250,6 +251,7 @@ def _generate_budgets(items: list[dict], entries: list[dict], day) -> dict[str, 
     first_budget, first_block, first_month = _max_id(Budget) + 1, _max_id(BudgetBlock) + 1, _max_id(BudgetMonth) + 1
     logged = {e["item_id"]: e for e in entries}
     budgets, blocks, months, figures = [], [], [], {}
+    by_month: dict[int, dict[int, list[Decimal]]] = {}
     by_client: dict[int, list[int]] = {}
     for item in items:
         client_id = item["client_id"]
@@ -264,13 +266,17 @@ def _generate_budgets(items: list[dict], entries: list[dict], day) -> dict[str, 
                 blocks.append(dict(id=block_id, budget_id=budget_id, position=position, name=name, kind="money",
                                    planned_hours=Decimal("0.00"), carry_over="burn", version=1))
                 figures[block_id] = [Decimal(0)] * 4
+                by_month[block_id] = defaultdict(lambda: [Decimal(0), Decimal(0)])
         block_id = by_client[client_id][item["number"] % 2]
         item["budget_block_id"] = block_id
         status, cost, hours = item["status"], item["estimate_cost"], item["estimate_hours"]
         entry = logged.get(item["id"])
         if status in ("done", "accepted") and entry and entry["spent_on"].year == day.year and hours:
-            figures[block_id][0] += (entry["hours"] * cost / hours).quantize(Decimal("0.01"))
+            money = (entry["hours"] * cost / hours).quantize(Decimal("0.01"))
+            figures[block_id][0] += money
             figures[block_id][2] += entry["hours"]
+            by_month[block_id][entry["spent_on"].month][0] += money
+            by_month[block_id][entry["spent_on"].month][1] += entry["hours"]
         elif status in ("approved", "in_progress") and cost is not None:
             figures[block_id][1] += cost
             figures[block_id][3] += hours
@@ -282,7 +288,9 @@ def _generate_budgets(items: list[dict], entries: list[dict], day) -> dict[str, 
         block.update(planned_amount=plan, spent=spent, committed=committed, spent_hours=spent_hours,
                      committed_hours=committed_hours)
         for month, part in enumerate(split_evenly(plan), start=1):
-            months.append(dict(id=first_month + len(months), block_id=block["id"], month=month, planned=part))
+            spent_money, spent_hours = by_month[block["id"]][month]
+            months.append(dict(id=first_month + len(months), block_id=block["id"], month=month, planned=part,
+                               spent=spent_money, spent_hours=spent_hours))
     _insert(Budget.__table__, budgets)
     _insert(BudgetBlock.__table__, blocks)
     _insert(BudgetMonth.__table__, months)

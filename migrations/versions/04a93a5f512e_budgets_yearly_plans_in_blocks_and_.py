@@ -81,6 +81,8 @@ def upgrade():
     sa.Column('block_id', sa.Integer(), nullable=False),
     sa.Column('month', sa.Integer(), nullable=False),
     sa.Column('planned', sa.Numeric(precision=14, scale=2), nullable=False),
+    sa.Column('spent', sa.Numeric(precision=14, scale=2), server_default='0', nullable=False),
+    sa.Column('spent_hours', sa.Numeric(precision=8, scale=2), server_default='0', nullable=False),
     sa.CheckConstraint('month BETWEEN 1 AND 12', name=op.f('ck_budget_months_month_range')),
     sa.ForeignKeyConstraint(['block_id'], ['budget_blocks.id'], name=op.f('fk_budget_months_block_id_budget_blocks'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_budget_months')),

@@ -191,6 +191,9 @@ class BudgetMonth(Audited, db.Model):
     __tablename__ = "budget_months"
     __audit_name__ = "План блока на месяц"
     __audit_labels__ = {"block_id": "Блок", "month": "Месяц", "planned": "План, ₽"}
+    # Work done in the month, kept by ``services.budgets.refresh_block`` with the block's own figures:
+    # the overview ranks every budget by forecast from these rows instead of scanning the backlog.
+    __audit_exclude__ = frozenset({"version", "spent", "spent_hours"})
     __table_args__ = (sa.UniqueConstraint("block_id", "month"),
                       sa.CheckConstraint("month BETWEEN 1 AND 12", name="month_range"))
 
@@ -198,6 +201,8 @@ class BudgetMonth(Audited, db.Model):
     block_id: Mapped[int] = mapped_column(sa.ForeignKey("budget_blocks.id", ondelete="CASCADE"))
     month: Mapped[int] = mapped_column(sa.Integer)
     planned: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    spent: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"), server_default="0")
+    spent_hours: Mapped[Decimal] = mapped_column(HOURS, default=Decimal("0.00"), server_default="0")
 
     block: Mapped[BudgetBlock] = relationship(back_populates="months")
 

@@ -163,6 +163,8 @@ def refresh_block(block: BudgetBlock, day: date | None = None) -> None:
     by_month = spent_by_block([block.id], year).get(block.id, {})
     block.spent_hours = sum((h for h, _ in by_month.values()), ZERO)
     block.spent = sum((m for _, m in by_month.values()), ZERO)
+    for month in block.months:
+        month.spent_hours, month.spent = by_month.get(month.month, (ZERO, ZERO))
     block.committed_hours, block.committed = committed_by_block([block.id]).get(block.id, (ZERO, ZERO))
     db.session.flush()
     _check_alerts(block, year, by_month, day or _today())
@@ -322,7 +324,8 @@ def add_block(budget: Budget, *, name: str, acting: User, kind: BlockKind = Bloc
                         planned_hours=(planned_hours or ZERO), hours_per_month=hours_per_month, rate=rate,
                         carry_over=carry_over, position=len(budget.blocks), spent=ZERO, committed=ZERO,
                         spent_hours=ZERO, committed_hours=ZERO)
-    block.months = [BudgetMonth(month=m, planned=part) for m, part in zip(MONTHS, split_evenly(amount), strict=True)]
+    block.months = [BudgetMonth(month=m, planned=part, spent=ZERO, spent_hours=ZERO)
+                    for m, part in zip(MONTHS, split_evenly(amount), strict=True)]
     db.session.add(block)
     db.session.flush()
     return block
@@ -568,39 +571,46 @@ class BudgetFigures:
         return self.forecast - self.planned
 
 
-def _package_carry_in(budget: Budget, blocks: list[BudgetBlock]) -> dict[int, Decimal]:
-    """Hours carried into January from the same-named package of the previous year's budget."""
-    packages = [b for b in blocks if b.is_package and b.carry_over == CarryOver.NEXT_MONTH]
+def _stored_by_month(block: BudgetBlock) -> dict[int, tuple[Decimal, Decimal]]:
+    """The block's work done per month as ``refresh_block`` stored it: {month: (hours, money)}."""
+    return {m.month: (m.spent_hours, m.spent) for m in block.months}
+
+
+def package_carry_in(budgets: list[Budget]) -> dict[int, Decimal]:
+    """Hours carried into January from the same-named package of each budget's previous year:
+    {block id: hours}. One query for any number of budgets (the overview's page)."""
+    packages = [(budget, b) for budget in budgets for b in budget.blocks
+                if b.is_package and b.carry_over == CarryOver.NEXT_MONTH]
     if not packages:
         return {}
-    previous = db.session.scalars(sa.select(BudgetBlock).join(Budget).where(
-        Budget.client_id == budget.client_id, Budget.year == budget.year - 1,
-        BudgetBlock.kind == BlockKind.HOURS, BudgetBlock.name.in_([b.name for b in packages]))).all()
-    if not previous:
-        return {}
-    spent = spent_by_block([b.id for b in previous], budget.year - 1)
-    found = {}
+    keys = {(budget.client_id, budget.year - 1, b.name) for budget, b in packages}
+    previous = db.session.scalars(
+        sa.select(BudgetBlock).join(Budget)
+        .where(Budget.client_id.in_({k[0] for k in keys}), Budget.year.in_({k[1] for k in keys}),
+               BudgetBlock.kind == BlockKind.HOURS, BudgetBlock.name.in_({k[2] for k in keys}))
+        .options(sa.orm.contains_eager(BudgetBlock.budget), sa.orm.selectinload(BudgetBlock.months))).all()
+    carried = {}
     for old in previous:
-        used = [spent.get(old.id, {}).get(m, (ZERO, ZERO))[0] for m in MONTHS]
+        by_month = _stored_by_month(old)
+        used = [by_month.get(m, (ZERO, ZERO))[0] for m in MONTHS]
         months = package_months(old.carry_over, old.hours_per_month or ZERO, used)
-        found[old.name] = months[-1].carried_out
-    return {b.id: found.get(b.name, ZERO) for b in packages}
+        carried[(old.budget.client_id, old.budget.year, old.name)] = months[-1].carried_out
+    return {b.id: carried.get((budget.client_id, budget.year - 1, b.name), ZERO) for budget, b in packages}
 
 
 def budget_figures(budget: Budget, day: date, as_of_month: int | None = None, *,
-                   spent: dict[int, dict[int, tuple[Decimal, Decimal]]] | None = None) -> BudgetFigures:
-    """Every figure of the budget's page: per block and month, money and hours (a few grouped
-    queries, whatever the number of items). ``as_of_month``: the budget as it stood at the end of
+                   carry_in: dict[int, Decimal] | None = None) -> BudgetFigures:
+    """Every figure of the budget's page: per block and month, money and hours, from the stored
+    month rows (no query of the backlog). ``as_of_month``: the budget as it stood at the end of
     that month — spent up to it, the forecast from it, nothing committed (approvals have no history).
-    ``spent``: ``spent_by_block`` already read for several budgets (the overview)."""
+    ``carry_in``: ``package_carry_in`` already read for several budgets (the overview)."""
     blocks = budget.blocks
-    if spent is None:
-        spent = spent_by_block([b.id for b in blocks], budget.year)
     elapsed = as_of_month if as_of_month is not None else elapsed_months(budget.year, day)
-    carry_in = _package_carry_in(budget, blocks)
+    if carry_in is None:
+        carry_in = package_carry_in([budget])
     rows = []
     for block in blocks:
-        by_month = spent.get(block.id, {})
+        by_month = _stored_by_month(block)
         if as_of_month is not None:
             by_month = {m: v for m, v in by_month.items() if m <= as_of_month}
         plans = {m.month: m.planned for m in block.months}
@@ -643,16 +653,40 @@ def _cumulate(months: list[MonthRow], total_forecast: Decimal, elapsed: int) -> 
             row.cum_forecast = (spent_past + (total_forecast - spent_past) * share).quantize(CENT, ROUND_HALF_UP)
 
 
-def overview(user: User, year: int, day: date, as_of_month: int | None = None) -> list[BudgetFigures]:
-    """All the visible budgets of ``year`` with their blocks' figures, the riskiest first (forecast
-    over plan). Three queries: the budgets with their blocks and months, and the spent by month."""
-    budgets = list(db.session.scalars(
-        access.visible_budgets(user).where(Budget.year == year)
-        .options(sa.orm.selectinload(Budget.blocks).selectinload(BudgetBlock.months))))
-    all_ids = [b.id for budget in budgets for b in budget.blocks]
-    spent = spent_by_block(all_ids, year)
-    figures = [budget_figures(budget, day, as_of_month, spent=spent) for budget in budgets]
-    return sorted(figures, key=lambda f: (-(f.forecast - f.planned), f.budget.client.short_name))
+def overview_query(user: User, year: int, day: date, as_of_month: int | None = None) -> sa.Select:
+    """The visible budgets of ``year``, the riskiest first: by forecast over plan, summed over the
+    blocks' stored figures and month rows (``FORECAST_METHOD``), computed in the ORDER BY, so a page
+    of the overview reads 50 budgets and its count reads only the budgets."""
+    elapsed = as_of_month if as_of_month is not None else elapsed_months(year, day)
+
+    def blocks_sum(column) -> sa.ScalarSelect:
+        return (sa.select(sa.func.coalesce(sa.func.sum(column), 0)).where(BudgetBlock.budget_id == Budget.id)
+                .correlate(Budget).scalar_subquery())
+
+    def spent_through(month: int) -> sa.ScalarSelect:
+        return (sa.select(sa.func.coalesce(sa.func.sum(BudgetMonth.spent), 0))
+                .join(BudgetBlock, BudgetMonth.block_id == BudgetBlock.id)
+                .where(BudgetBlock.budget_id == Budget.id, BudgetMonth.month <= month)
+                .correlate(Budget).scalar_subquery())
+
+    if as_of_month is None:
+        spent_and_committed = blocks_sum(BudgetBlock.spent) + blocks_sum(BudgetBlock.committed)
+    else:
+        spent_and_committed = spent_through(as_of_month)
+    projected = spent_and_committed
+    if 0 < elapsed < 12:
+        projected = projected + spent_through(elapsed) * sa.literal(Decimal(12 - elapsed) / elapsed, sa.Numeric(14, 6))
+    risk = projected - blocks_sum(BudgetBlock.planned_amount)
+    return (access.visible_budgets(user).where(Budget.year == year).join(Client, Client.id == Budget.client_id)
+            .options(sa.orm.contains_eager(Budget.client),
+                     sa.orm.selectinload(Budget.blocks).selectinload(BudgetBlock.months))
+            .order_by(risk.desc(), Client.short_name, Budget.id))
+
+
+def overview(budgets: list[Budget], day: date, as_of_month: int | None = None) -> list[BudgetFigures]:
+    """The figures of a page of ``overview_query``: one more query, for the packages' carry-in."""
+    carry_in = package_carry_in(budgets)
+    return [budget_figures(budget, day, as_of_month, carry_in=carry_in) for budget in budgets]
 
 
 # --- «Мой день» and the agenda ------------------------------------------------------------------

@@ -224,16 +224,22 @@ def match_notes(found: list[Client], q: str) -> dict[int, str]:
     def hit(text: str) -> bool:
         return bool(text) and key in search_key(text)
 
+    ids = [c.id for c in found]
     contacts: dict[int, list[Contact]] = {}
-    for contact in db.session.scalars(sa.select(Contact).where(Contact.client_id.in_([c.id for c in found]))
+    for contact in db.session.scalars(sa.select(Contact).where(Contact.client_id.in_(ids))
                                       .order_by(Contact.is_decision_maker.desc(), Contact.full_name)):
         contacts.setdefault(contact.client_id, []).append(contact)
+    # a list loads only the columns its rows show: the requisites searched are read here at once
+    requisites = {row.id: row for row in db.session.execute(
+        sa.select(Client.id, Client.legal_name, Client.inn, Client.kpp, Client.ogrn, Client.contract_number)
+        .where(Client.id.in_(ids)))}
     notes = {}
     for client in found:
         if hit(client.short_name):
             continue
-        fields = [("полное наименование", client.legal_name), ("ИНН", client.inn), ("КПП", client.kpp),
-                  ("ОГРН", client.ogrn), ("договор №", client.contract_number)]
+        row = requisites[client.id]
+        fields = [("полное наименование", row.legal_name), ("ИНН", row.inn), ("КПП", row.kpp),
+                  ("ОГРН", row.ogrn), ("договор №", row.contract_number)]
         note = next((f"{label} {value}" for label, value in fields if hit(value)), None)
         for person in contacts.get(client.id, []):
             if note:

@@ -33,6 +33,7 @@ from webapp.models.audit import tag_action
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import NotFound, ServiceError, access, agenda, as_id, dashboard, derived, terms, timeline, workflow
+from webapp.services.clients import search_key
 from webapp.workcalendar import add_working_days
 
 CENT = Decimal("0.01")
@@ -92,14 +93,16 @@ def get_act(user: User, act_id: int) -> Act:
 
 @dataclass
 class ActFilters:
-    client: str = ""     # a client id
+    client: str = ""     # a client id (a link from the client's card)
+    q: str = ""          # words of a client's name or its ИНН, as typed in the list's filter
     status: str = ""     # an ActStatus value, or "" (every act but drafts and cancelled ones: "billed")
     paid: str = ""       # a PaidState value
     since: str = ""      # ISO date: acts dated on or after
     until: str = ""      # ISO date: acts dated on or before
 
-    def args(self) -> dict[str, str]:
-        return {k: v for k, v in self.__dict__.items() if v}
+    def args(self, *without: str) -> dict[str, str]:
+        """The filters set, for the links of the page (``without`` some of them)."""
+        return {k: v for k, v in self.__dict__.items() if v and k not in without}
 
 
 def _date(text: str) -> date | None:
@@ -112,6 +115,8 @@ def _date(text: str) -> date | None:
 def _filtered(query: sa.Select, filters: ActFilters, day: date) -> sa.Select:
     if (client_id := as_id(filters.client)) is not None:
         query = query.where(Act.client_id == client_id)
+    if key := search_key(filters.q):
+        query = query.where(Act.client_id.in_(sa.select(Client.id).where(Client.search_text.contains(key, autoescape=True))))
     if filters.status in ActStatus.__members__.values():
         query = query.where(Act.status == ActStatus(filters.status))
     elif filters.status != "all":

@@ -13,6 +13,7 @@ from webapp.extensions import db
 from webapp.formatting import today
 from webapp.models import Act, ActStatus, Client, PaidState
 from webapp.models import audit as audit_log
+from webapp.pagination import paginate
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import ServiceError, access, as_id, workflow
@@ -34,7 +35,8 @@ def _load(act_id: int) -> Act:
 
 def _filters() -> act_service.ActFilters:
     args = request.args
-    return act_service.ActFilters(client=args.get("client", "")[:12], status=args.get("status", "")[:20],
+    return act_service.ActFilters(client=args.get("client", "")[:12], q=args.get("q", "")[:100],
+                                  status=args.get("status", "")[:20],
                                   paid=args.get("paid", "")[:20], since=args.get("since", "")[:10],
                                   until=args.get("until", "")[:10])
 
@@ -123,12 +125,12 @@ def index():
     """Every act: filters in the URL, totals of what is shown, export."""
     filters = _filters()
     day = today()
-    page = db.paginate(act_service.acts_query(current_user, filters, day), page=as_id(request.args.get("page")) or 1,
-                       per_page=current_app.config["PER_PAGE"], error_out=False)
-    clients = db.session.execute(access.visible_clients(current_user).with_only_columns(Client.id, Client.short_name)
-                                 .where(Client.id.in_(db.select(Act.client_id))).order_by(Client.short_name)).all()
+    page = paginate(act_service.acts_query(current_user, filters, day), page=as_id(request.args.get("page")) or 1,
+                    per_page=current_app.config["PER_PAGE"])
+    chosen = as_id(filters.client)
+    chosen = access.visible_clients(current_user).where(Client.id == chosen) if chosen is not None else None
     return htmx.render(INDEX, block="results", page=page, filters=filters, today=day, statuses=STATUS_FILTERS,
-                       paid_states=PAID_FILTERS, clients=clients,
+                       paid_states=PAID_FILTERS, chosen=db.session.scalar(chosen) if chosen is not None else None,
                        totals=act_service.totals(current_user, filters, day))
 
 

@@ -294,6 +294,11 @@ def test_the_weeks_list_shows_mine_and_everyones_for_the_admin(app, team, plan, 
     everyone = admin.get("/meetings/").get_data(as_text=True)
     assert "Ромашка" in everyone and "Василёк" in everyone
     assert "Ромашка" not in admin.get("/meetings/?all=0").get_data(as_text=True)
+    app.config["PER_PAGE"] = 1  # a department's week runs to hundreds: pages, in time order, none dropped
+    first, second = (admin.get(f"/meetings/?all=1&page={n}").get_data(as_text=True) for n in (1, 2))
+    assert "Ромашка" in first and "Василёк" not in first
+    assert "Василёк" in second and "Ромашка" not in second
+    assert 'href="/meetings/?all=1&amp;page=2"' in first
 
 
 def test_planning_from_the_clients_page(app, team, client):

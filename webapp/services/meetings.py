@@ -63,13 +63,15 @@ def _mine(user: User) -> sa.ColumnElement:
     return sa.or_(Meeting.client_id.in_(clients), Meeting.id.in_(attending))
 
 
-def week_meetings(user: User, day: date, *, everyone: bool = False) -> list[Meeting]:
-    """The week's meetings (Monday to Sunday around ``day``): the user's own, or everyone's."""
+def week_meetings(user: User, day: date, *, everyone: bool = False) -> sa.Select:
+    """The week's meetings (Monday to Sunday around ``day``), in time order: the user's own, or
+    everyone's (a page at a time: a large department holds hundreds a week)."""
     start, end = week_bounds(day)
-    query = access.visible_meetings(user).where(Meeting.starts_at >= start, Meeting.starts_at < end)
+    query = (access.visible_meetings(user).where(Meeting.starts_at >= start, Meeting.starts_at < end)
+             .options(sa.orm.joinedload(Meeting.client).joinedload(Client.manager)))
     if not everyone:
         query = query.where(_mine(user))
-    return list(db.session.scalars(query.order_by(Meeting.starts_at, Meeting.id).limit(500)))
+    return query.order_by(Meeting.starts_at, Meeting.id)
 
 
 def todays_meetings(user: User, day: date) -> list[Meeting]:

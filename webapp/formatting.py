@@ -42,8 +42,18 @@ def number(value: Decimal | int | float | None, digits: int = 2) -> str:
     """«1 234,5»: hours and quantities, trailing zeros dropped."""
     if value is None:
         return "—"
-    pattern = "#,##0" + ("." + "#" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    if isinstance(value, float):  # floats are not cached: 0.1 + 0.2 would be a new key each time
+        return format_decimal(value, format=_number_pattern(digits), locale=LOCALE)
+    return _number(Decimal(value), digits)
+
+
+@lru_cache(maxsize=8192)
+def _number(value: Decimal, digits: int) -> str:
+    return format_decimal(value, format=_number_pattern(digits), locale=LOCALE)
+
+
+def _number_pattern(digits: int) -> str:
+    return "#,##0" + ("." + "#" * digits if digits else "")
 
 
 def long_date(value: date | datetime | None) -> str:

@@ -235,6 +235,8 @@ class BacklogItem(Versioned, Audited, db.Model):
         sa.Index("ix_backlog_items_status_assignee_estimate", "status", "assignee_id", "estimate_hours"),
         sa.Index("ix_backlog_items_status_changed", "status", "status_changed_at"),
         sa.Index("ix_backlog_items_received", "received_at", "id"),
+        # «Мой день»: a manager's new requests and waiting approvals, from their clients' rows only.
+        sa.Index("ix_backlog_items_client_status", "client_id", "status", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -39,6 +39,13 @@ def _chromium() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def _browser_env() -> dict[str, str]:
+    """The browser is the user's machine, with a clock of its own: a suite run under ``faketime``
+    (the server's clock moved to a hard date) does not pass the fake clock on, which every Chromium
+    child process would restart from the same instant and which stalls its animations."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -81,7 +88,7 @@ def browser() -> Iterator[Browser]:
     if executable is None:
         pytest.skip("Chromium is not installed (make test-deps)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, env=_browser_env())
         yield browser
         browser.close()
 

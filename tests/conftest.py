@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import os
 import re
+import threading
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -50,6 +51,16 @@ def pytest_terminal_summary(terminalreporter) -> None:
     """Say at the end, where it is read, that half of the database runs did not happen."""
     if "postgresql" not in DATABASES:
         terminalreporter.write_sep("-", NO_POSTGRESQL, yellow=True, bold=True)
+
+
+def pytest_sessionfinish(session) -> None:
+    """End the one-shot timers the apps of the run left behind (the rate limiter's in-memory storage
+    starts one per app to expire its counters). They are not daemon threads: where a timed wait does
+    not return in time — under ``faketime``, which moves the clock the wait is measured on — the
+    process would wait for them at exit instead of ending."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
 
 
 # --- the clock ----------------------------------------------------------------------------------------

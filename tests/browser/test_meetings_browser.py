@@ -11,6 +11,7 @@ from tests.documents_helpers import all_text, read_docx
 from tests.meetings_fixtures import load_meeting
 from webapp.extensions import db
 from webapp.models import ApprovalChannel, BacklogItem, ItemStatus, User
+from webapp.services import meetings as meeting_service
 from webapp.services import workflow
 
 
@@ -75,3 +76,25 @@ def test_a_live_meeting_from_attendance_to_the_minutes(app, page, login, team, p
     assert "ПРОТОКОЛ" in text and "Ковалёва Анна Сергеевна, Генеральный директор" in text
     assert "СЛУШАЛИ: Склад просит отчёт к понедельнику." in text and "РЕШИЛИ: Оценку 8 часов согласовать." in text
     assert "Прислать пример отчёта" in text and "30.11.2026" in text
+
+
+def test_text_typed_before_the_scripts_ran_is_saved(app, page, login, team, plan):
+    """On a slow laptop the page shows before its scripts run: is a decision typed in that moment
+    saved once they do, instead of staying unsent with no sign of it?"""
+    meeting_id = plan(team, starts_at=datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc))
+    with app.app_context():
+        meeting_service.add_point(load_meeting(meeting_id), title="Отчёт по складу",
+                                  acting=db.session.get(User, team.manager.id))
+        db.session.commit()
+    login(page, team.manager)
+    held = []
+    page.route("**/js/app.js", lambda route: held.append(route))  # the script arrives late
+    page.goto(f"/meetings/{meeting_id}", wait_until="commit")
+    point = page.locator(".agenda-point").first
+    point.get_by_label("Решили").fill("Решение, набранное до загрузки скриптов.")
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(point.locator(".save-state", has=page.locator("input")).nth(1)).to_contain_text("сохранено")
+    with app.app_context():
+        assert load_meeting(meeting_id).points[0].decision == "Решение, набранное до загрузки скриптов."

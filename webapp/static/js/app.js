@@ -375,6 +375,11 @@ document.addEventListener("click", function (event) {
       event.preventDefault();
       send(form);
     });
+    // Text typed before this script ran (a quick hand on a slow laptop) raised no event we heard.
+    var input = field(form);
+    if (input && input.tagName !== "SELECT" && input.value !== input.defaultValue) {
+      form._autosave.timer = setTimeout(function () { send(form); }, DELAY);
+    }
   }
 
   function setUpAll() {

@@ -111,6 +111,10 @@ MUTATIONS = [
     Mutation("alert-every-refresh", "a budget alert is raised once per crossing, not on every recompute",
              "webapp/services/budgets.py", "            if crossed and current is None:",
              "            if crossed:", ("tests/test_budgets.py",)),
+    Mutation("budget-months-not-stored", "a block's months keep the work done in them, recomputed with the block",
+             "webapp/services/budgets.py",
+             "    for month in block.months:\n        month.spent_hours, month.spent = by_month.get(month.month, (ZERO, ZERO))\n",
+             "", ("tests/test_budgets.py", "tests/test_budgets_pages.py")),
     Mutation("act-number-without-lock", "concurrent issues take turns on the year's counter row (caught on PostgreSQL)",
              "webapp/services/acts.py",
              "    db.session.execute(sa.update(ActCounter).where(ActCounter.year == year)\n"

@@ -9,9 +9,11 @@ page that is not full needs no count at all.
 
 
 import sqlalchemy as sa
+from flask import current_app, request
 from flask_sqlalchemy.pagination import SelectPagination
 
 from webapp.extensions import db
+from webapp.services import as_id
 
 COUNT_CAP = 10_000
 
@@ -50,3 +52,10 @@ def paginate(select: sa.Select, *, page: int, per_page: int) -> CappedPagination
     """One page of ``select``; an out-of-range page is empty rather than a 404."""
     return CappedPagination(select=select, session=db.session(), page=page, per_page=per_page,
                             max_per_page=None, error_out=False)
+
+
+def requested_page(select: sa.Select) -> CappedPagination:
+    """The page of ``select`` the request asks for (``?page=``, the first when absent or not a
+    number), ``PER_PAGE`` rows long: what every paged list of the application shows."""
+    return paginate(select, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
+

@@ -13,7 +13,7 @@ from webapp.extensions import db
 from webapp.formatting import today
 from webapp.models import Act, ActStatus, Client, PaidState
 from webapp.models import audit as audit_log
-from webapp.pagination import paginate
+from webapp.pagination import requested_page
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import ServiceError, access, as_id, workflow
@@ -125,13 +125,12 @@ def index():
     """Every act: filters in the URL, totals of what is shown, export."""
     filters = _filters()
     day = today()
-    page = paginate(act_service.acts_query(current_user, filters, day), page=as_id(request.args.get("page")) or 1,
-                    per_page=current_app.config["PER_PAGE"])
-    chosen = as_id(filters.client)
-    chosen = access.visible_clients(current_user).where(Client.id == chosen) if chosen is not None else None
+    page = requested_page(act_service.acts_query(current_user, filters, day))
+    client_id = as_id(filters.client)
+    chosen = (db.session.scalar(access.visible_clients(current_user).where(Client.id == client_id))
+              if client_id is not None else None)
     return htmx.render(INDEX, block="results", page=page, filters=filters, today=day, statuses=STATUS_FILTERS,
-                       paid_states=PAID_FILTERS, chosen=db.session.scalar(chosen) if chosen is not None else None,
-                       totals=act_service.totals(current_user, filters, day))
+                       paid_states=PAID_FILTERS, chosen=chosen, totals=act_service.totals(current_user, filters, day))
 
 
 def _export(kind: str):

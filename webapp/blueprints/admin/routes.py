@@ -11,10 +11,10 @@ from webapp.documents.render import content_disposition, template_names, templat
 from webapp.forms import choices
 from webapp.models import CompanyProfile, Role, User
 from webapp.models import audit as audit_log
-from webapp.pagination import paginate
+from webapp.pagination import requested_page
 from webapp.permissions import allow
 from webapp.saving import submit
-from webapp.services import access, as_id
+from webapp.services import access
 from webapp.services import audit as audit_service
 from webapp.services import company as company_service
 from webapp.services import directory as directory_service
@@ -32,7 +32,7 @@ def users():
     role = request.args.get("role", "")
     state = request.args.get("state", "active")
     query = user_service.user_list_query(q=q, role=role, state=state)
-    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
+    page = requested_page(query)
     return htmx.render("admin/users.html", block="results", page=page, q=q, role=role, state=state, roles=list(Role))
 
 
@@ -183,7 +183,7 @@ def audit():
         actor=args.get("actor", ""), entity_type=args.get("entity_type", ""), entity_id=args.get("entity_id", ""),
         action=args.get("action", ""), date_from=args.get("from", ""), date_to=args.get("to", ""),
         signins=args.get("signins") == "1"))
-    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
+    page = requested_page(query)
     actors = db.session.scalars(sa.select(User).order_by(User.full_name)).all()
     entity_types = db.session.scalars(audit_service.entity_types()).all()
     return htmx.render("admin/audit.html", block="results", page=page, actors=actors, entity_types=entity_types,

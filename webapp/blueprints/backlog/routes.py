@@ -18,7 +18,7 @@ from webapp.intake.email import NotAnEmail, parse_eml
 from webapp.models import audit as audit_log
 from webapp.models import ApprovalChannel, BacklogItem, Client, ItemStatus
 from webapp.models.types import utcnow
-from webapp.pagination import paginate
+from webapp.pagination import requested_page
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import ServiceError, access, as_id, attachments, workflow
@@ -190,7 +190,7 @@ def index():
     filters = _filters()
     day = today()
     query = backlog_service.all_backlog_query(current_user, filters, day)
-    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
+    page = requested_page(query)
     backlog_service.attach_next_stages(page.items)
     return htmx.render(ALL, block="results", page=page, filters=filters, statuses=STATUS_FILTERS, today=day,
                        overview=backlog_service.overview(current_user, day),

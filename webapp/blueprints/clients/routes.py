@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, load_only
-from flask import abort, current_app, flash, request, url_for
+from flask import abort, flash, request, url_for
 from flask_login import current_user
 
 from webapp import htmx, saving
@@ -11,7 +11,7 @@ from webapp.extensions import db
 from webapp.formatting import from_local, today
 from webapp.forms import choices
 from webapp.models import Channel, Client, User
-from webapp.pagination import paginate
+from webapp.pagination import requested_page
 from webapp.permissions import allow
 from webapp.saving import DeleteConflict, submit
 from webapp.services import access, as_id, budgets, terms, timeline
@@ -63,7 +63,7 @@ def index():
                                            status=args.get("status", "open"),
                                            cadence=args.get("cadence", ""), sort=args.get("sort", "name"))
     query = client_service.client_list_query(current_user, filters, today()).options(*LIST_COLUMNS)
-    page = paginate(query, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
+    page = requested_page(query)
     return htmx.render("clients/list.html", block="results", page=page, filters=filters,
                        managers=_managers(), today=today(),
                        matches=client_service.match_notes(page.items, filters.q),

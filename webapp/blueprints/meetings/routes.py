@@ -16,10 +16,10 @@ from webapp.documents.render import content_disposition
 from webapp.extensions import db
 from webapp.formatting import from_local, local, today
 from webapp.models import ActionStatus, FeedToken, Meeting, MeetingKind, User
-from webapp.pagination import paginate
+from webapp.pagination import requested_page
 from webapp.permissions import allow
 from webapp.saving import Edit, FieldConflict, decode_shown, encode_shown, fingerprint, submit
-from webapp.services import ServiceError, access, as_id, calendars, links, workflow
+from webapp.services import ServiceError, access, calendars, links, workflow
 from webapp.services import backlog as backlog_service
 from webapp.services import meetings as meeting_service
 
@@ -97,10 +97,10 @@ def index():
     everyone = can_all and request.args.get("all", "1") != "0"
     start, _ = meeting_service.week_bounds(day)
     monday = local(start).date()
-    page = paginate(meeting_service.week_meetings(current_user, day, everyone=everyone),
-                    page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
-    return htmx.render(INDEX, rows=page.items, page=page, monday=monday, sunday=monday + timedelta(days=6), previous=monday - timedelta(days=7),
-                       following=monday + timedelta(days=7), everyone=everyone, can_all=can_all)
+    page = requested_page(meeting_service.week_meetings(current_user, day, everyone=everyone))
+    return htmx.render(INDEX, rows=page.items, page=page, monday=monday, sunday=monday + timedelta(days=6),
+                       previous=monday - timedelta(days=7), following=monday + timedelta(days=7),
+                       everyone=everyone, can_all=can_all)
 
 
 # --- the meeting -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from webapp import cli_directory
 from webapp.backup import BackupError, make_backup, restore_backup
-from webapp.extensions import db
+from webapp.extensions import analyze, db
 from webapp.models import Role, User
 from webapp.services import ServiceError
 
@@ -57,6 +57,7 @@ def seed_demo(force: bool) -> None:
     else:
         demo.seed()
         db.session.commit()
+        analyze()
         click.echo("Демо-данные загружены.")
     click.echo(demo.login_hint(os.environ.get("FLASK_RUN_HOST"), os.environ.get("FLASK_RUN_PORT")))
 
@@ -100,4 +101,5 @@ def bench_data(clients: int, random_seed: int) -> None:
 
     figures = benchdata.generate(clients=clients, random_seed=random_seed)
     db.session.commit()
+    analyze()
     click.echo(", ".join(f"{name}: {count}" for name, count in figures.items()))

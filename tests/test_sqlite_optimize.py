@@ -1,0 +1,36 @@
+"""SQLite's planner statistics are kept fresh on a live installation: a pooled connection runs
+``PRAGMA optimize`` once an hour (``webapp.extensions.OPTIMIZE_EVERY``), as SQLite advises for
+long-lived connections."""
+
+import sqlite3
+
+import pytest
+import sqlalchemy as sa
+
+from webapp import extensions
+from webapp.extensions import db
+
+
+def test_a_pooled_connection_optimizes_once_an_hour(app, monkeypatch):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL's autovacuum keeps its own statistics")
+        clock = [1000.0]
+        monkeypatch.setattr(extensions, "monotonic", lambda: clock[0])
+        db.engine.dispose()  # a fresh pooled connection, whose trace we can read
+        seen: list[str] = []
+
+        def use_once() -> None:
+            with db.engine.connect() as connection:
+                raw = connection.connection.dbapi_connection
+                assert isinstance(raw, sqlite3.Connection)
+                raw.set_trace_callback(seen.append)
+                connection.execute(sa.text("SELECT count(*) FROM users"))
+
+        use_once()
+        clock[0] += 60
+        use_once()
+        assert not any("optimize" in s for s in seen), "optimized before the hour was up"
+        clock[0] += extensions.OPTIMIZE_EVERY
+        use_once()
+        assert "PRAGMA optimize" in seen

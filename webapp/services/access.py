@@ -90,6 +90,16 @@ def visible_clients(user: User) -> sa.Select:
     return query.where(sa.false())
 
 
+def is_on_team(user: User) -> sa.ColumnElement[bool]:
+    """«My clients»: those the user leads or stands in for (account manager or deputy)."""
+    return sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id)
+
+
+def team_client_ids(user: User) -> sa.Select:
+    """The ids of the clients ``is_on_team``, to narrow a client's records to the user's own."""
+    return sa.select(Client.id).where(is_on_team(user))
+
+
 def visible_client_ids(user: User) -> sa.Select:
     """The ids of ``visible_clients``, for scoping the records that belong to a client."""
     return visible_clients(user).with_only_columns(Client.id)

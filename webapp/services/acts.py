@@ -696,10 +696,6 @@ def export_xlsx(rows: list[list[Any]]) -> bytes:
 # --- reminders -------------------------------------------------------------------------------------------------
 
 
-def _my_clients(user: User) -> sa.Select:
-    return sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
-
-
 @dataclass
 class Reminder:
     act: Act
@@ -708,28 +704,41 @@ class Reminder:
     can_remind: bool = False  # «Напомнил» logs a contact: the client's team
 
 
-def reminders(user: User, day: date, limit: int = 30) -> list[Reminder]:
+def _reminder_queries(user: User, day: date) -> tuple[sa.Select, sa.Select]:
     """Acts awaiting signature past the acceptance period, and payments due within three days or
-    overdue: the user's own clients for a manager, every client for the bookkeepers (two queries)."""
+    overdue: the user's own clients for a manager, every client for the bookkeepers."""
     unsigned = (access.visible_acts(user).where(Act.status == ActStatus.ISSUED, Act.accept_by < day)
-                .order_by(Act.accept_by, Act.id).limit(limit))
+                .order_by(Act.accept_by, Act.id))
     unpaid = (access.visible_acts(user).where(Act.status.in_(BILLED), Act.paid_amount < Act.total_amount,
                                               Act.due_on <= day + timedelta(days=DUE_SOON_DAYS))
-              .order_by(Act.due_on, Act.id).limit(limit))
+              .order_by(Act.due_on, Act.id))
     if not (access.keeps_books(user) or access.is_admin(user)):
-        unsigned = unsigned.where(Act.client_id.in_(_my_clients(user)))
-        unpaid = unpaid.where(Act.client_id.in_(_my_clients(user)))
+        unsigned = unsigned.where(Act.client_id.in_(access.team_client_ids(user)))
+        unpaid = unpaid.where(Act.client_id.in_(access.team_client_ids(user)))
+    return unsigned, unpaid
+
+
+def reminders(user: User, day: date, limit: int | None = None) -> list[Reminder]:
+    """The first ``limit`` reminders: signatures first, then payments (two queries)."""
+    unsigned, unpaid = _reminder_queries(user, day)
     found = []
-    for act in db.session.scalars(unsigned):
+    for act in db.session.scalars(unsigned.limit(limit)):
         found.append(Reminder(act, "signature", f"не подписан, срок приёмки истёк {long_date(act.accept_by)}",
                               access.can_edit_client(user, act.client)))
-    for act in db.session.scalars(unpaid):
+    rest = None if limit is None else limit - len(found)
+    if rest == 0:
+        return found
+    for act in db.session.scalars(unpaid.limit(rest)):
         if act.due_on < day:
             text = f"оплата просрочена с {long_date(act.due_on)}, долг {money(act.balance)}"
         else:
             text = f"оплатить до {long_date(act.due_on)}: {money(act.balance)}"
         found.append(Reminder(act, "payment", text, access.can_edit_client(user, act.client)))
     return found
+
+
+def reminder_count(user: User, day: date) -> int:
+    return sum(dashboard.count(query) for query in _reminder_queries(user, day))
 
 
 def log_reminder(act: Act, *, acting: User, channel: Channel = Channel.CALL) -> None:
@@ -803,7 +812,8 @@ def send_reminder(client: Client, *, contact_id: int | None, acting: User, overr
 dashboard.register(dashboard.Section(
     "acts", "Акты: подписание и оплата", 40,
     applies=lambda user: access.leads_clients(user) or access.keeps_books(user),
-    load=reminders, count=len, macro="acts.reminders", refresh_on="act-reminded",
+    load=reminders, total=reminder_count, macro="acts.reminders", refresh_on="act-reminded",
+    more=dashboard.Link("acts.index", {"paid": PaidState.OVERDUE.value}, "Все просроченные оплаты"),
     empty="Все выставленные акты подписаны и оплачены в срок."))
 
 

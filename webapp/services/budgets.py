@@ -692,25 +692,30 @@ def overview(budgets: list[Budget], day: date, as_of_month: int | None = None) -
 # --- «Мой день» and the agenda ------------------------------------------------------------------
 
 
-def open_alerts(user: User, *, client: Client | None = None, limit: int = 20) -> list[BudgetAlert]:
-    """Alerts not cleared, of the budgets the user leads (all for an admin), the newest first."""
+def _alerts_query(user: User, client: Client | None = None) -> sa.Select:
+    """Alerts not cleared, of the client's budgets, or of those the user leads (all for an admin),
+    the newest first."""
     query = (sa.select(BudgetAlert).join(BudgetBlock, BudgetAlert.block_id == BudgetBlock.id)
              .join(Budget, BudgetBlock.budget_id == Budget.id)
              .where(BudgetAlert.cleared_at.is_(None),
                     Budget.id.in_(access.visible_budgets(user).with_only_columns(Budget.id)))
-             .order_by(BudgetAlert.raised_at.desc(), BudgetAlert.id.desc()).limit(limit))
+             .order_by(BudgetAlert.raised_at.desc(), BudgetAlert.id.desc()))
     if client is not None:
-        query = query.where(Budget.client_id == client.id)
-    elif not access.is_admin(user):
-        query = query.where(Budget.client_id.in_(sa.select(Client.id).where(
-            sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))))
-    return list(db.session.scalars(query))
+        return query.where(Budget.client_id == client.id)
+    if not access.is_admin(user):
+        query = query.where(Budget.client_id.in_(access.team_client_ids(user)))
+    return query
+
+
+def open_alerts(user: User, *, client: Client | None = None, limit: int | None = 20) -> list[BudgetAlert]:
+    return list(db.session.scalars(_alerts_query(user, client).limit(limit)))
 
 
 dashboard.register(dashboard.Section(
     "budget-alerts", "Бюджеты: предупреждения", 40,
     applies=lambda user: access.leads_clients(user) or access.is_admin(user),
-    load=lambda user, day: open_alerts(user), count=len, macro="budgets.alert_list",
+    load=lambda user, day, limit: open_alerts(user, limit=limit),
+    total=lambda user, day: dashboard.count(_alerts_query(user)), macro="budgets.alert_list",
     empty="Ни один блок бюджета не подошёл к порогу."))
 
 

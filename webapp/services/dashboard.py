@@ -3,6 +3,13 @@
 An area registers its sections next to its operations; the dashboard draws whichever apply to the
 user, in order, each with its title, count and macro, without knowing the areas. A section refreshes
 itself when one of its ``refresh_on`` events is triggered by a save elsewhere on the page.
+
+Two kinds of section. A *summary* (a table per manager, today's meetings) is small by nature:
+``load(user, day)`` returns what the macro draws and ``count(data)`` its badge. A *list* (whom to
+call, overdue stages, unpaid acts) may be long: the page shows its first ``PREVIEW`` rows —
+``load(user, day, limit)`` — and ``total(user, day)`` counts them for the badge, up to ``FULL`` + 1
+(«200+»): the page costs the same with 10 rows behind a section or 28,000. «Показать все» draws up to
+``FULL`` rows in place, and the section links to its area's own list (``more``), which pages.
 """
 
 from collections.abc import Callable
@@ -10,7 +17,22 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import sqlalchemy as sa
+
+from webapp.extensions import db
 from webapp.models import User
+
+PREVIEW = 10   # rows of a list section on the page
+FULL = 200     # rows of a list section shown in place by «Показать все»
+
+
+@dataclass(frozen=True)
+class Link:
+    """An area's page, for the template's ``url_for`` (services build no URLs)."""
+
+    endpoint: str
+    args: dict[str, str]
+    label: str = "Открыть весь список"
 
 
 @dataclass(frozen=True)
@@ -19,11 +41,17 @@ class Section:
     title: str
     order: int
     applies: Callable[[User], bool]
-    load: Callable[[User, date], Any]          # the data the macro draws
-    count: Callable[[Any], int]
+    load: Callable[..., Any]                   # a summary: (user, day); a list: (user, day, limit)
     macro: str                                 # «area.macro_name» in templates/_macros/
+    count: Callable[[Any], int] = len          # a summary's badge, from its data
+    total: Callable[[User, date], int] | None = None   # a list: its rows (``count``), counted without loading
+    more: "Link | None" = None                 # a list: the area's page that shows (and pages) them all
     refresh_on: str = ""                       # client events that reload the section
     empty: str = ""                            # shown when the count is 0
+
+    @property
+    def is_list(self) -> bool:
+        return self.total is not None
 
 
 @dataclass
@@ -32,8 +60,24 @@ class Filled:
 
     section: Section
     data: Any
-    count: int
-    macro: Any = None  # the section's macro, resolved by the page
+    count: int           # the badge: the rows the section has, up to FULL + 1
+    shown: int           # rows drawn (less than ``count`` for a list not shown in full)
+    expanded: bool = False
+    macro: Any = None    # the section's macro, resolved by the page
+
+    @property
+    def more(self) -> int:
+        """Rows not drawn."""
+        return self.count - self.shown
+
+    @property
+    def beyond_full(self) -> bool:
+        """More rows than «Показать все» draws («200+»): the area's own page has them."""
+        return self.count > FULL
+
+    @property
+    def can_expand(self) -> bool:
+        return self.more > 0 and not self.beyond_full
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -43,12 +87,27 @@ def register(section: Section) -> None:
     _SECTIONS[section.key] = section
 
 
-def sections_for(user: User, today: date, only: str | None = None) -> list[Filled]:
-    """The sections ``user`` sees today (or just the one named ``only``), loaded, in order."""
+def count(query: sa.Select) -> int:
+    """The rows of a list section's query, for its ``total``: counted up to ``FULL`` + 1, so that
+    28,000 overdue stages cost what 201 do."""
+    capped = query.order_by(None).limit(FULL + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+
+
+def sections_for(user: User, today: date, only: str | None = None, *, expanded: str | None = None) -> list[Filled]:
+    """The sections ``user`` sees today (or just the one named ``only``), loaded, in order; list
+    sections to ``PREVIEW`` rows, the one named ``expanded`` to ``FULL``."""
     chosen = sorted((s for s in _SECTIONS.values() if s.applies(user) and only in (None, s.key)),
                     key=lambda s: s.order)
     filled = []
     for section in chosen:
-        data = section.load(user, today)
-        filled.append(Filled(section, data, section.count(data)))
+        if section.total is None:
+            data = section.load(user, today)
+            count = section.count(data)
+            filled.append(Filled(section, data, count, count))
+            continue
+        full = section.key == expanded
+        limit = FULL if full else PREVIEW
+        data = section.load(user, today, limit)
+        filled.append(Filled(section, data, max(section.total(user, today), len(data)), len(data), full))
     return filled

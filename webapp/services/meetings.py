@@ -58,7 +58,7 @@ def week_bounds(day: date) -> tuple[datetime, datetime]:
 
 def _mine(user: User) -> sa.ColumnElement:
     """Meetings of the clients the user leads or stands in for, or that they attend."""
-    clients = sa.select(Client.id).where(sa.or_(Client.manager_id == user.id, Client.deputy_id == user.id))
+    clients = access.team_client_ids(user)
     attending = sa.select(Attendee.meeting_id).where(Attendee.user_id == user.id)
     return sa.or_(Meeting.client_id.in_(clients), Meeting.id.in_(attending))
 

@@ -14,14 +14,17 @@ PAGE = "dashboard/index.html"
 @bp.get("/")
 @allow()
 def index():
-    """«Мой день»: the sections the areas contribute for this user (``?section=`` one of them)."""
-    day, only = today(), request.args.get("section") or None
-    sections = dashboard.sections_for(current_user, day, only)
+    """«Мой день»: the sections the areas contribute for this user. ``?section=`` names one of them
+    (alone for htmx, which refreshes it; the whole page otherwise), ``&all=1`` shows it in full."""
+    day, key = today(), request.args.get("section") or None
+    expanded = key if request.args.get("all") == "1" else None
+    alone = key is not None and htmx.is_partial()
+    sections = dashboard.sections_for(current_user, day, key if alone else None, expanded=expanded)
+    if key is not None and not any(filled.section.key == key for filled in sections):
+        abort(404)
     for filled in sections:
         filled.macro = macro(filled.section.macro)
-    context = {"user": current_user, "today": day, "sections": sections}
-    if only is None:
+    context = {"user": current_user, "today": day, "sections": sections, "dashboard_full": dashboard.FULL}
+    if not alone:
         return htmx.render(PAGE, **context)
-    if not sections:
-        abort(404)
     return htmx.render_fragment(PAGE, "section", filled=sections[0], **context)

@@ -1,0 +1,64 @@
+"""«Мой день» shows the first rows of each list section, says how many there are, and opens the
+rest in place or on the area's own list — so the page costs the same with ten rows behind a
+section or thousands (issue 9), and nothing is dropped without a word (the old sections stopped at
+20 or 30 rows and counted only those)."""
+
+import re
+
+import pytest
+
+from webapp.models import Role
+from webapp.services import dashboard
+
+
+def due_names(page: str) -> list[str]:
+    return re.findall(r'<tr id="due-\d+" class="due-row">\s*<td><a href="/clients/\d+">([^<]+)</a>', page)
+
+
+@pytest.fixture
+def twelve_due(login_as, make_client):
+    """A manager with twelve clients due for a call, «Клиент 01» the most neglected."""
+    me = login_as(Role.MANAGER)
+    for n in range(1, 13):
+        make_client(me, short_name=f"Клиент {n:02d}", days_ago=40 - n)
+    return me
+
+
+def test_a_long_section_shows_its_first_rows_and_the_count_of_all(client, twelve_due):
+    page = client.get("/").get_data(as_text=True)
+    assert due_names(page) == [f"Клиент {n:02d}" for n in range(1, dashboard.PREVIEW + 1)]
+    assert 'id="due-count">12<' in page
+    assert "Показаны 10 из 12." in page
+    assert "Показать все 12" in page
+    assert 'href="/clients/?manager=me&amp;status=working&amp;cadence=attention&amp;sort=due"' in page
+
+
+def test_show_all_draws_the_rest_in_place_and_keeps_it_on_refresh(client, twelve_due):
+    section = client.get("/?section=due&all=1", htmx=True).get_data(as_text=True)
+    assert section.startswith('<section id="due-section"')
+    assert len(due_names(section)) == 12 and "Показаны" not in section
+    # a contact logged elsewhere on the page refreshes the section as it is drawn: in full
+    assert 'hx-get="/?section=due&amp;all=1"' in section
+
+
+def test_show_all_without_javascript_is_the_whole_page_with_the_section_open(client, twelve_due):
+    page = client.get("/?section=due&all=1").get_data(as_text=True)
+    assert "<title>" in page and 'id="due-section"' in page
+    assert len(due_names(page)) == 12
+
+
+def test_a_section_the_user_has_not_answers_404(client, twelve_due):
+    assert client.get("/?section=managers", htmx=True).status_code == 404
+    assert client.get("/?section=nonsense&all=1").status_code == 404
+
+
+def test_past_the_in_place_limit_the_section_points_to_its_list(client, twelve_due, monkeypatch):
+    """More rows than «Показать все» draws: the badge says «N+», the count stops there (it is a
+    capped query, not a scan) and only the area's own list — which pages — is offered."""
+    monkeypatch.setattr(dashboard, "PREVIEW", 3)
+    monkeypatch.setattr(dashboard, "FULL", 5)
+    page = client.get("/").get_data(as_text=True)
+    assert 'id="due-count">5+<' in page
+    assert len(due_names(page)) == 3 and "Показаны 3 из более чем 5." in page
+    assert "Показать все" not in page
+    assert "Открыть весь список" in page

@@ -113,6 +113,32 @@ def test_overview_puts_the_riskiest_budget_first_and_shows_a_past_month(app, cli
     assert "12\u00a0000,00" not in past and "На конец месяца «октябрь»" in past
 
 
+def test_overview_figures_are_the_budget_pages_figures(app, client, budget_team, make_budget, make_client):
+    """The overview sums each block's months in SQL instead of building the budget page's figures:
+    are its plan, spent, committed and forecast the page's, now and at the end of a past month?"""
+    manager, record = budget_team
+    ids = make_budget(record, manager, blocks=[("Операционный блок", Decimal("50000")), ("Бухгалтерия", Decimal("9000"))])
+    for block, hours, day in (("Операционный блок", "6", date(2026, 3, 10)), ("Операционный блок", "2.5", date(2026, 9, 1)),
+                              ("Бухгалтерия", "4", date(2026, 10, 20))):
+        item = charged_item(app, record, manager, ids["blocks"][block], Decimal(hours), approve=True)
+        finish_item(app, item, manager, Decimal(hours), day)
+    charged_item(app, record, manager, ids["blocks"]["Бухгалтерия"], Decimal("3"), approve=True)  # committed only
+    with app.test_request_context():
+        from webapp.formatting import today
+        from webapp.models import User
+        user = db.session.get(User, manager.id)
+        for as_of in (None, 9, 3):
+            budgets = list(db.session.scalars(budget_service.overview_query(user, 2026, today(), as_of)))
+            for fast in budget_service.overview(budgets, today(), as_of):
+                page = budget_service.budget_figures(fast.budget, today(), as_of)
+                assert [(r.block.name, r.planned, r.spent, r.spent_hours, r.committed, r.forecast, r.forecast_percent)
+                        for r in fast.blocks] == \
+                       [(r.block.name, r.planned, r.spent, r.spent_hours, r.committed, r.forecast, r.forecast_percent)
+                        for r in page.blocks]
+                assert (fast.planned, fast.spent, fast.forecast) == (page.planned, page.spent, page.forecast)
+                assert fast.spent > 0 or as_of == 3
+
+
 def test_budget_page_queries_do_not_grow_with_blocks_and_items(app, client, budget_team, make_budget, count_queries):
     """Does the budget page cost the same number of queries with one block and one item as with
     four blocks and eight items?"""
@@ -241,7 +267,7 @@ def test_overview_pages_keep_the_riskiest_first_across_pages(app, client, budget
     """With two budgets a page, are five clients' budgets shown on three pages, ordered by forecast
     over plan across the pages, with the month chosen kept in the page links?"""
     manager, record = budget_team
-    app.config["PER_PAGE"] = 2
+    app.config["BUDGETS_PER_PAGE"] = 2
     plans = {"Альфа": "5000", "Бета": "1000", "Гамма": "3000", "Дельта": "2000", "Эпсилон": "4000"}
     for name, plan in plans.items():
         customer = make_client(manager, short_name=name, contacts=[DECISION_MAKER], hourly_rate=Decimal("2000"))

@@ -47,6 +47,7 @@ RATELIMIT_HEADERS_ENABLED = False
 TIMEZONE = "Europe/Moscow"
 LOCALE = "ru_RU"
 PER_PAGE = 50
+BUDGETS_PER_PAGE = 20  # the budgets overview: a budget draws a row per block too, so some 60 rows
 
 # Security headers.
 CONTENT_SECURITY_POLICY = (

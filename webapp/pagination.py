@@ -54,8 +54,10 @@ def paginate(select: sa.Select, *, page: int, per_page: int) -> CappedPagination
                             max_per_page=None, error_out=False)
 
 
-def requested_page(select: sa.Select) -> CappedPagination:
+def requested_page(select: sa.Select, per_page: int | None = None) -> CappedPagination:
     """The page of ``select`` the request asks for (``?page=``, the first when absent or not a
-    number), ``PER_PAGE`` rows long: what every paged list of the application shows."""
-    return paginate(select, page=as_id(request.args.get("page")) or 1, per_page=current_app.config["PER_PAGE"])
+    number), ``PER_PAGE`` rows long — what every paged list of the application shows — unless a
+    list of records that draw several rows each asks for fewer."""
+    return paginate(select, page=as_id(request.args.get("page")) or 1,
+                    per_page=per_page or current_app.config["PER_PAGE"])
 

@@ -678,15 +678,39 @@ def overview_query(user: User, year: int, day: date, as_of_month: int | None = N
         projected = projected + spent_through(elapsed) * sa.literal(Decimal(12 - elapsed) / elapsed, sa.Numeric(14, 6))
     risk = projected - blocks_sum(BudgetBlock.planned_amount)
     return (access.visible_budgets(user).where(Budget.year == year).join(Client, Client.id == Budget.client_id)
-            .options(sa.orm.contains_eager(Budget.client),
-                     sa.orm.selectinload(Budget.blocks).selectinload(BudgetBlock.months))
+            .options(sa.orm.contains_eager(Budget.client), sa.orm.selectinload(Budget.blocks))
             .order_by(risk.desc(), Client.short_name, Budget.id))
 
 
 def overview(budgets: list[Budget], day: date, as_of_month: int | None = None) -> list[BudgetFigures]:
-    """The figures of a page of ``overview_query``: one more query, for the packages' carry-in."""
-    carry_in = package_carry_in(budgets)
-    return [budget_figures(budget, day, as_of_month, carry_in=carry_in) for budget in budgets]
+    """The totals of each block of a page of ``overview_query`` — what ``budget_figures`` gives,
+    without the months (the overview draws none): one grouped query over the page's month rows
+    instead of loading 1,200 of them."""
+    if not budgets:
+        return []
+    elapsed = as_of_month if as_of_month is not None else elapsed_months(budgets[0].year, day)
+    through = as_of_month or 12
+
+    def summed(column, last: int):  # read as the column's NUMERIC: SQLite sums in floating point
+        return sa.type_coerce(sa.func.coalesce(sa.func.sum(sa.case((BudgetMonth.month <= last, column), else_=0)), 0),
+                              column.type)
+
+    sums = {block_id: (spent, hours, before) for block_id, spent, hours, before in
+            db.session.execute(sa.select(BudgetMonth.block_id, summed(BudgetMonth.spent, through),
+                                         summed(BudgetMonth.spent_hours, through), summed(BudgetMonth.spent, elapsed))
+                               .where(BudgetMonth.block_id.in_([b.id for budget in budgets for b in budget.blocks]))
+                               .group_by(BudgetMonth.block_id))}
+    figures = []
+    for budget in budgets:
+        rows = []
+        for block in budget.blocks:
+            spent, hours, before = sums.get(block.id, (ZERO, ZERO, ZERO))
+            committed, committed_hours = ((block.committed, block.committed_hours) if as_of_month is None
+                                          else (ZERO, ZERO))
+            rows.append(BlockRow(block, spent, committed, hours, committed_hours,
+                                 forecast(spent, committed, before, elapsed), months=[]))
+        figures.append(BudgetFigures(budget, rows, [], elapsed, as_of_month))
+    return figures
 
 
 # --- «Мой день» and the agenda ------------------------------------------------------------------

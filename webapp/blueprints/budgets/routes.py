@@ -232,7 +232,8 @@ def index(year: int | None = None):
     """All clients' budgets of a year, the riskiest first; ``?month=`` as they stood then."""
     year = _year(year or today().year)
     as_of = _month()
-    page = requested_page(budget_service.overview_query(current_user, year, today(), as_of))
+    page = requested_page(budget_service.overview_query(current_user, year, today(), as_of),
+                          current_app.config["BUDGETS_PER_PAGE"])
     rows = budget_service.overview(page.items, today(), as_of)
     return htmx.render(OVERVIEW, year=year, rows=rows, page=page, as_of=as_of, months=budget_service.MONTH_NAMES,
                        method=budget_service.FORECAST_METHOD)

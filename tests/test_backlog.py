@@ -722,3 +722,30 @@ def test_a_voice_message_on_an_item_plays_there_and_stays_in_the_items_scope(app
     other = app.test_client()
     other.login(stranger)
     assert other.get(f"/files/{voice_id}").status_code == 404
+
+
+@pytest.mark.parametrize("filters", [{}, {"waiting": "us"}, {"waiting": "client"}, {"assignee": "none"},
+                                     {"overdue": "1"}, {"status": "closed"}, {"status": "new"}, {"status": "all"}])
+def test_the_all_clients_list_counts_the_rows_it_pages(app, team, make_item, make_user, filters):
+    """The page count is written its own way (open items «in OPEN», which the status index counts
+    fast, while the page walks «not closed»): does it count the rows the pages show?"""
+    manager, romashka = team
+    items = [make_item(romashka, manager, title=f"Задача {n}", hours=Decimal("2") if n % 2 else None) for n in range(6)]
+    with app.app_context():
+        for item_id, status in ((items[0].id, ItemStatus.CANCELLED), (items[1].id, ItemStatus.ACCEPTED),
+                                (items[2].id, ItemStatus.ON_HOLD)):  # two closed, one open though paused
+            db.session.execute(sa.update(BacklogItem).where(BacklogItem.id == item_id).values(status=status))
+        db.session.commit()
+    lead = make_user(Role.LEAD)
+    with app.test_request_context():
+        user = db.session.get(User, lead.id)
+        wanted = backlog_service.ItemFilters(**filters)
+        day = date(2026, 4, 1)
+
+        def count(query):
+            return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery()))
+
+        paged = count(backlog_service.all_backlog_query(user, wanted, day))
+        assert count(backlog_service.all_backlog_query(user, wanted, day, counting=True)) == paged
+        if set(filters) <= {"status"}:
+            assert paged == {"": 4, "closed": 2, "all": 6, "new": 3}[filters.get("status", "")]

@@ -33,7 +33,8 @@ class CappedPagination(SelectPagination):
         return offset + counted
 
     def _count_from(self, offset: int) -> int:
-        rows = (self._query_args["select"].order_by(None)
+        count_select = self._query_args.get("count_select")
+        rows = ((count_select if count_select is not None else self._query_args["select"]).order_by(None)
                 .with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
                 .offset(offset).limit(COUNT_CAP + 1).subquery())
         return self._query_args["session"].scalar(sa.select(sa.func.count()).select_from(rows))
@@ -48,16 +49,19 @@ class CappedPagination(SelectPagination):
         return self._query_offset + len(self.items)
 
 
-def paginate(select: sa.Select, *, page: int, per_page: int) -> CappedPagination:
-    """One page of ``select``; an out-of-range page is empty rather than a 404."""
+def paginate(select: sa.Select, *, page: int, per_page: int, count_select: sa.Select | None = None) -> CappedPagination:
+    """One page of ``select``; an out-of-range page is empty rather than a 404. ``count_select``:
+    the same rows written the way the database counts them fastest, when that is not the way it
+    pages them."""
     return CappedPagination(select=select, session=db.session(), page=page, per_page=per_page,
-                            max_per_page=None, error_out=False)
+                            max_per_page=None, error_out=False, count_select=count_select)
 
 
-def requested_page(select: sa.Select, per_page: int | None = None) -> CappedPagination:
+def requested_page(select: sa.Select, per_page: int | None = None, *,
+                   count_select: sa.Select | None = None) -> CappedPagination:
     """The page of ``select`` the request asks for (``?page=``, the first when absent or not a
     number), ``PER_PAGE`` rows long — what every paged list of the application shows — unless a
     list of records that draw several rows each asks for fewer."""
     return paginate(select, page=as_id(request.args.get("page")) or 1,
-                    per_page=per_page or current_app.config["PER_PAGE"])
+                    per_page=per_page or current_app.config["PER_PAGE"], count_select=count_select)
 

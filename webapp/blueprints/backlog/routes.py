@@ -189,8 +189,8 @@ def index():
     """Every client's items for the head of production: workload, waits, overdue stages."""
     filters = _filters()
     day = today()
-    query = backlog_service.all_backlog_query(current_user, filters, day)
-    page = requested_page(query)
+    page = requested_page(backlog_service.all_backlog_query(current_user, filters, day),
+                          count_select=backlog_service.all_backlog_query(current_user, filters, day, counting=True))
     backlog_service.attach_next_stages(page.items)
     return htmx.render(ALL, block="results", page=page, filters=filters, statuses=STATUS_FILTERS, today=day,
                        overview=backlog_service.overview(current_user, day),

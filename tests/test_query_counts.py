@@ -225,7 +225,7 @@ def other_worker(app, database_url, tmp_path):
     other = create_app(app_config(database_url, tmp_path / "other"))
     other.test_client_class = Browser
     with app.app_context():  # the migration's token rows (the fixture emptied every table)
-        cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard"])
+        cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard", "backlog_open_by_assignee"])
         db.session.commit()
     yield other
     with other.app_context():
@@ -279,6 +279,35 @@ def test_the_standard_saved_in_one_worker_gives_new_terms_in_another_at_once(app
         db.session.commit()
 
     assert "5 / 12 раб. дн." in client.get(f"/clients/{card_id}").get_data(as_text=True)
+
+
+def test_the_backlog_workload_follows_an_item_taken_in_another_worker(app, client, other_worker, login_as,
+                                                                     make_user, make_client):
+    """The all-clients backlog keeps every open item grouped by assignee per process: after an item
+    arrives and is assigned through another worker, is it counted on the very next request?"""
+    from webapp.services import backlog as backlog_service
+
+    manager = make_user(Role.MANAGER)
+    specialist = make_user(Role.SPECIALIST, full_name="Исполнитель Иван")
+    customer = make_client(manager, short_name="Ромашка")
+    login_as(Role.LEAD)
+
+    def waiting_on_us() -> str:
+        return re.search(r"За нами: (\d+)", client.get("/backlog/").get_data(as_text=True)).group(1)
+
+    assert waiting_on_us() == "0" and waiting_on_us() == "0"  # the second from the copy
+    with other_worker.test_request_context():
+        acting = db.session.get(User, manager.id)
+        item = backlog_service.create_item(db.session.get(Client, customer.id), {"title": "Отчёт"}, acting=acting)
+        db.session.commit()
+        item_id = item.id
+    assert waiting_on_us() == "1"
+    with other_worker.test_request_context():
+        stored = db.session.get(BacklogItem, item_id)
+        stored.assignee_id = specialist.id
+        db.session.commit()
+    page = client.get("/backlog/").get_data(as_text=True)
+    assert re.search(r"Исполнитель Иван</a></th>\s*<td class=\"text-end\">1</td>", page)
 
 
 def test_the_company_profile_copy_follows_a_save_in_another_worker(app, other_worker):

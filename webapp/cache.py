@@ -5,7 +5,7 @@ Every gunicorn worker keeps its own copy, so a change must reach all of them at 
 delay: each cached value has a token in the table ``cache_tokens``. A save that changes what a value
 is made of (``watch``: new, deleted or changed rows of a model) stores a new random token in the same
 transaction, and a worker reads the tokens once per request (a handful of rows) before it trusts a
-copy. We chose this over a short TTL because a TTL lets another worker show a deactivated manager
+copy (the tokens are written last in the transaction, at commit). We chose this over a short TTL because a TTL lets another worker show a deactivated manager
 or old requisites for its whole lifetime, and because one tiny read replaces the query the copy
 saves anyway. The tokens are random rather than counters so that a restored backup, which brings
 its own tokens, never matches a copy made of other data; a database without a token row (freshly
@@ -104,7 +104,17 @@ def _note_changes(session: Session, flush_context, instances) -> None:
         session.info.setdefault("cache_invalidate", set()).update(names)
 
 
-@sa.event.listens_for(Session, "after_flush_postexec")
-def _store_tokens(session: Session, flush_context) -> None:
+# The tokens are written once, at commit, after everything else: a token row is shared by every
+# transaction that changes what it covers (each new or re-assigned backlog item), and written
+# straight after each flush it would be locked in the middle of a transaction that goes on to
+# lock other rows — two such transactions could wait for each other. Last, it is only waited for.
+@sa.event.listens_for(Session, "before_commit")
+def _store_tokens(session: Session) -> None:
+    session.flush()  # commit's own flush comes after this hook: note its changes now
     if names := session.info.pop("cache_invalidate", None):
         invalidate(session, sorted(names))
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_changes(session: Session) -> None:
+    session.info.pop("cache_invalidate", None)

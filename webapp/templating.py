@@ -8,7 +8,7 @@ template's top-level imports, but globals are always there, so page and fragment
 from flask import Flask, current_app
 
 from webapp import formatting
-from webapp.forms import DATE_MAX, DATE_MIN
+from webapp.forms import DATE_MAX, DATE_MIN, csrf_field
 
 MACRO_FOLDER = "_macros/"
 
@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
     environment = app.jinja_env
     environment.filters.update(formatting.FILTERS)
     # No roles or states here: templates get ``can_*`` flags and the models' labels, and decide nothing.
-    environment.globals.update(plural=formatting.plural, today=formatting.today,
+    environment.globals.update(plural=formatting.plural, today=formatting.today, csrf_field=csrf_field,
                                date_min=DATE_MIN.isoformat(), date_max=DATE_MAX.isoformat())
     environment.trim_blocks = True
     environment.lstrip_blocks = True

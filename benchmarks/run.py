@@ -674,6 +674,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
     parser.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="measure only the pages whose name or path holds TEXT (repeatable; case ignored)")
     args = parser.parse_args(argv)
     if min(args.clients, args.requests, args.workers, args.inprocess_requests) < 1 or args.seconds <= 0:
         parser.error("--clients, --requests, --inprocess-requests, --workers and --seconds must be positive")
@@ -722,7 +724,11 @@ def main(argv: list[str] | None = None) -> int:
                                                     "PYTHONPATH": str(app_dir)},
                                    engine_for(version_url), tmp / f"gunicorn-{label.split()[0]}.log"))
             running[-1].start(args.workers)
-        for page in PAGES:
+        chosen = [page for page in PAGES if not args.only or any(
+            text.lower() in f"{page.name} {page.path if isinstance(page.path, str) else ''}".lower() for text in args.only)]
+        if not chosen:
+            raise LookupError(f"no page matches --only {args.only}")
+        for page in chosen:
             for version in running:
                 version.measure(page, args, tmp)
         for version in running:
@@ -741,7 +747,7 @@ def main(argv: list[str] | None = None) -> int:
         if any(not label.startswith("before") for label, _ in failed):  # old code may lack a page
             print("\nFAILED: pages of the code measured did not answer 200 to every request.")
             return 1
-        print(f"\nOK: every request of {len(PAGES)} pages answered 200.")
+        print(f"\nOK: every request of {len(chosen)} pages answered 200.")
         return 0
     except (RuntimeError, LookupError, OSError, subprocess.TimeoutExpired) as error:
         print(f"\nFAILED: {error}")

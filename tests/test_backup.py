@@ -125,8 +125,8 @@ def test_backup_archive_is_readable_by_the_owner_only(app, runner, tmp_path):
 
 
 def test_a_new_installation_keeps_its_database_uploads_and_templates_to_the_owner(tmp_path):
-    """Under a permissive umask, are the SQLite file with its -wal and -shm 0600 and the uploads and
-    templates folders 0700?"""
+    """Under a permissive umask, are the SQLite file with its -wal and -shm (and the writers' turn
+    lock) 0600 and the uploads and templates folders 0700?"""
     previous = os.umask(0o022)
     try:
         path = tmp_path / "instance" / "accountdesk.sqlite3"
@@ -141,7 +141,7 @@ def test_a_new_installation_keeps_its_database_uploads_and_templates_to_the_owne
     finally:
         os.umask(previous)
     assert modes == {"accountdesk.sqlite3": 0o600, "accountdesk.sqlite3-wal": 0o600,
-                     "accountdesk.sqlite3-shm": 0o600}
+                     "accountdesk.sqlite3-shm": 0o600, "accountdesk.sqlite3-writer.lock": 0o600}
     for folder in (app.config["UPLOAD_FOLDER"], app.config["DOCUMENT_TEMPLATES"]):
         assert stat.S_IMODE(Path(folder).stat().st_mode) == 0o700
 

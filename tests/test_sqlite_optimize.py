@@ -1,5 +1,5 @@
 """SQLite's planner statistics are kept fresh on a live installation: a pooled connection runs
-``PRAGMA optimize`` once an hour (``webapp.extensions.OPTIMIZE_EVERY``), as SQLite advises for
+``PRAGMA optimize`` once an hour (``webapp.sqlite_setup.OPTIMIZE_EVERY``), as SQLite advises for
 long-lived connections."""
 
 import sqlite3
@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
-from webapp import extensions
+from webapp import sqlite as sqlite_setup
 from webapp.extensions import db
 
 
@@ -16,7 +16,7 @@ def test_a_pooled_connection_optimizes_once_an_hour(app, monkeypatch):
         if db.engine.dialect.name != "sqlite":
             pytest.skip("PostgreSQL's autovacuum keeps its own statistics")
         clock = [1000.0]
-        monkeypatch.setattr(extensions, "monotonic", lambda: clock[0])
+        monkeypatch.setattr(sqlite_setup, "monotonic", lambda: clock[0])
         db.engine.dispose()  # a fresh pooled connection, whose trace we can read
         seen: list[str] = []
 
@@ -31,6 +31,6 @@ def test_a_pooled_connection_optimizes_once_an_hour(app, monkeypatch):
         clock[0] += 60
         use_once()
         assert not any("optimize" in s for s in seen), "optimized before the hour was up"
-        clock[0] += extensions.OPTIMIZE_EVERY
+        clock[0] += sqlite_setup.OPTIMIZE_EVERY
         use_once()
         assert "PRAGMA optimize" in seen

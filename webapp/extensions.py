@@ -1,7 +1,5 @@
 """Flask extensions: created here, bound to the app in ``create_app``."""
 
-from time import monotonic
-
 import sqlalchemy as sa
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -32,45 +30,6 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-@sa.event.listens_for(sa.engine.Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """SQLite on every connection: WAL for concurrent readers, foreign keys, patience with locks."""
-    import sqlite3
-
-    if isinstance(dbapi_connection, sqlite3.Connection):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.close()
-        # SQLite's own lower() folds ASCII only, so a search for «иванова» missed «Иванова».
-        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
-
-
-# SQLite keeps no statistics by itself; without them its planner guesses, and on this data it
-# guessed a manager's 200 waiting approvals and 225 act reminders into 5–8 ms instead of 1. The
-# SQLite documentation's advice for long-lived connections: «PRAGMA optimize» every few hours,
-# which re-analyses (bounded by analysis_limit) only the tables that the connection's own queries
-# would have planned better with fresh figures. Bulk loads run a full ANALYZE (``analyze``).
-OPTIMIZE_EVERY = 3600.0  # seconds, per pooled connection
-
-
-@sa.event.listens_for(sa.pool.Pool, "checkin")
-def _sqlite_optimize(dbapi_connection, connection_record) -> None:
-    """On a connection's return to the pool, once an hour: ``PRAGMA optimize``."""
-    import sqlite3
-
-    if not isinstance(dbapi_connection, sqlite3.Connection):
-        return
-    now = monotonic()
-    last = connection_record.info.setdefault("optimized_at", now)
-    if now - last >= OPTIMIZE_EVERY:
-        connection_record.info["optimized_at"] = now
-        dbapi_connection.execute("PRAGMA analysis_limit=400")
-        dbapi_connection.execute("PRAGMA optimize")
-
-
 def analyze() -> None:
     """Fresh planner statistics after a bulk load (the demo, the benchmark data):
     SQLite has none until asked; PostgreSQL's autovacuum would get there, later."""
@@ -78,5 +37,4 @@ def analyze() -> None:
         connection.execute(sa.text("ANALYZE"))
 
 
-def _lower(value):
-    return value.lower() if isinstance(value, str) else value
+from webapp import sqlite  # noqa: E402,F401 - SQLite's connection set-up, registered on import

@@ -1,0 +1,78 @@
+"""SQLite writers of our processes take turns on an flock beside the database file (``webapp.sqlite``)
+instead of polling in SQLite's busy handler with growing sleeps: the turn is taken at a transaction's first
+write, never by a reader, and given back with the connection after commit or rollback."""
+
+import fcntl
+import os
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from webapp.extensions import db
+from webapp.models import Role, User
+
+
+@pytest.fixture
+def lock_path(app):
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("PostgreSQL lets transactions write side by side")
+        return db.engine.url.database + "-writer.lock"
+
+
+def turn_is_free(path: str) -> bool:
+    """Could another writer take the turn now?"""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_a_writing_transaction_holds_the_turn_until_it_commits(app, lock_path, make_user):
+    user = make_user(Role.MANAGER)
+    with app.app_context():
+        db.session.scalar(sa.select(User).where(User.id == user.id))  # a read takes no turn
+        assert turn_is_free(lock_path)
+        db.session.execute(sa.update(User).where(User.id == user.id).values(position="Старший менеджер"))
+        assert not turn_is_free(lock_path)
+        db.session.commit()
+        assert turn_is_free(lock_path)
+        db.session.execute(sa.update(User).where(User.id == user.id).values(position="Менеджер"))
+        assert not turn_is_free(lock_path)
+        db.session.rollback()
+        assert turn_is_free(lock_path)
+        assert db.session.get(User, user.id).position == "Старший менеджер"
+
+
+def test_writers_in_threads_wait_for_their_turn_and_all_commit(app, lock_path, make_user):
+    """Twenty threads add to one user's position at once: every update lands, none is refused as
+    «database is locked»."""
+    user = make_user(Role.MANAGER, position="")
+    start, errors = threading.Barrier(20), []
+
+    def write(n: int) -> None:
+        try:
+            start.wait(timeout=30)
+            with app.app_context():
+                db.session.execute(sa.update(User).where(User.id == user.id)
+                                   .values(position=User.position + str(n % 10)))
+                db.session.commit()
+                db.session.remove()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    with app.app_context():
+        written = [c for c in db.session.get(User, user.id).position if c.isdigit()]
+        assert sorted(written) == sorted("01234567890123456789")
+    assert turn_is_free(lock_path)

@@ -14,9 +14,11 @@ parse without a DTD or entity declarations, and a render is bounded in time and 
 import dataclasses
 import enum
 import functools
+import hashlib
 import io
 import re
 import string
+import threading
 import time
 import unicodedata
 import zipfile
@@ -90,7 +92,7 @@ def render_docx(template_name: str, context: dict, override_dir: Path | None = N
     ``images`` are pictures the template places with ``{{ name }}``: name → (PNG bytes, width in mm).
     Raises ``DocumentTemplateError`` (Russian message) when the template itself is broken.
     """
-    return _render(template_path(template_name, override_dir), context, images)
+    return _render(_checked_package(template_path(template_name, override_dir)), context, images)
 
 
 def check_template(path: Path, template_name: str | None = None) -> list[str]:
@@ -104,8 +106,8 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
         return [f"Шаблон с именем «{name}» не используется. Можно загрузить: {known}."]
     context = _samples[name]()
     try:
-        _check_package(Path(path))
-        unknown = DocxTemplate(str(path)).get_undeclared_template_variables(
+        package = _checked_package(Path(path))
+        unknown = DocxTemplate(io.BytesIO(package)).get_undeclared_template_variables(
             _environment(), context)
     except DocumentTemplateError as exc:
         return [str(exc)]
@@ -115,7 +117,7 @@ def check_template(path: Path, template_name: str | None = None) -> list[str]:
         return [f"Неизвестное поле «{field}»: такого нет в данных документа."
                 for field in sorted(unknown)]
     try:
-        rendered = _render(Path(path), context)
+        rendered = _render(package, context)
         Document(io.BytesIO(rendered))
     except DocumentTemplateError as exc:
         return [str(exc)]
@@ -173,9 +175,9 @@ def _environment() -> "_BoundedEnvironment":
     return env
 
 
-def _render(source: Path, context: dict, images: dict[str, tuple[bytes, float]] | None = None) -> bytes:
-    _check_package(source)
-    template = DocxTemplate(str(source))
+def _render(package: bytes, context: dict, images: dict[str, tuple[bytes, float]] | None = None) -> bytes:
+    """The template ``package`` (checked by ``_checked_package``) rendered into .docx bytes."""
+    template = DocxTemplate(io.BytesIO(package))
     try:
         template.init_docx()
     except Exception as exc:  # noqa: BLE001 -- python-docx raises several kinds on a bad file
@@ -265,16 +267,48 @@ def _normalise_zip(data: bytes) -> bytes:
 # -- the package: every XML part parses, with no DTD ------------------------------------------
 
 MAX_PART_BYTES = 20 * 1024 * 1024  # one XML part, unpacked (a regulation's largest is 0.4 MB)
-MAX_PACKAGE_BYTES = 50 * 1024 * 1024  # the whole package, unpacked
+MAX_PACKAGE_BYTES = 50 * 1024 * 1024  # the whole package, unpacked (and the file itself)
 _NOT_WORD = "Файл не является документом Word (.docx)."
 
 
-def _check_package(source: Path) -> None:
+_CHECKED_KEPT = 32  # the templates in use and recent uploads
+_checked: dict[bytes, None] = {}  # SHA-256 of the last packages that passed _check_package
+_checked_lock = threading.Lock()
+
+
+def _checked_package(source: Path) -> bytes:
+    """The bytes of the template file ``source``, refused (``DocumentTemplateError``) unless they
+    pass ``_check_package``.
+
+    The check parses every XML part (the shipped templates' styles alone are 0.8 MB) and costs as
+    much as the rest of a render, so a content passes it once per process: the key is its SHA-256, so a replaced file is
+    checked anew whatever its name, size or time. The bytes checked are the bytes rendered.
+    """
+    try:
+        with open(source, "rb") as file:
+            data = file.read(MAX_PACKAGE_BYTES + 1)
+    except OSError as exc:
+        raise DocumentTemplateError(_NOT_WORD) from exc
+    if len(data) > MAX_PACKAGE_BYTES:
+        raise DocumentTemplateError(f"Шаблон повреждён: файл больше {MAX_PACKAGE_BYTES >> 20} МБ.")
+    digest = hashlib.sha256(data).digest()
+    with _checked_lock:
+        if digest in _checked:
+            return data
+    _check_package(data)
+    with _checked_lock:
+        _checked[digest] = None
+        while len(_checked) > _CHECKED_KEPT:
+            del _checked[next(iter(_checked))]
+    return data
+
+
+def _check_package(package: bytes) -> None:
     """Refuse (``DocumentTemplateError``) a package that is not a zip with ``word/document.xml``,
     unpacks too large, or has an XML part that does not parse or declares a DTD or entities
     (XXE, «billion laughs»): Word never writes one."""
     try:
-        with zipfile.ZipFile(source) as archive:
+        with zipfile.ZipFile(io.BytesIO(package)) as archive:
             infos = archive.infolist()
             if "word/document.xml" not in archive.namelist():
                 raise DocumentTemplateError(_NOT_WORD)

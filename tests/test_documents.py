@@ -26,7 +26,8 @@ from webapp.documents.regulation import (
     render_regulation,
 )
 from webapp.documents.render import (
-    TEMPLATE_DIR, DocumentTemplateError, check_template, content_disposition, render_docx,
+    TEMPLATE_DIR, DocumentTemplateError, _normalise_zip, check_template, content_disposition,
+    render_docx,
 )
 from webapp.requisites import make_inn, make_ogrn, with_account_key
 
@@ -322,6 +323,27 @@ def test_template_with_libreoffice_core_properties_link_renders_without_duplicat
     rendered = render_regulation(gen_regulation(), override_dir=tmp_path)
     assert duplicate_entries(rendered) == []
     assert read_docx(rendered).core_properties.language == "ru-RU"
+
+
+def test_a_package_with_a_twice_written_part_leaves_with_each_part_once():
+    """Should a render ever write a part twice or the content types late, does the file still hold
+    each part once, the first copy, with ``[Content_Types].xml`` first?"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(TEMPLATE_DIR / "regulation.docx") as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        infos = source.infolist()
+        for info in infos[1:] + infos[:1]:
+            target.writestr(info.filename, source.read(info))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            target.writestr("docProps/core.xml", b"<second/>")
+        core = source.read("docProps/core.xml")
+    assert duplicate_entries(buffer.getvalue()) == ["docProps/core.xml"]
+    normalised = _normalise_zip(buffer.getvalue())
+    assert duplicate_entries(normalised) == []
+    package = zipfile.ZipFile(io.BytesIO(normalised))
+    assert package.namelist()[0] == "[Content_Types].xml"
+    assert package.read("docProps/core.xml") == core
+    assert "Регламент" in all_text(read_docx(normalised))
 
 
 # the status is a choice; a power of attorney prints only for a signatory acting by one

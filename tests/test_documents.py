@@ -4,6 +4,7 @@ every document shares (templates, overrides, hostile text, file names)."""
 import dataclasses
 import enum
 import io
+import os
 import shutil
 import zipfile
 from datetime import date, time
@@ -409,6 +410,35 @@ def test_installation_override_is_used_instead_of_the_shipped_template(tmp_path)
 
     shipped = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
     assert "РЕГЛАМЕНТ ВЗАИМОДЕЙСТВИЯ" in shipped
+
+
+def _regulation_template_saying(text: str) -> bytes:
+    """The shipped regulation template with a last paragraph ``text``, its parts stored unpacked:
+    texts of the same length in bytes give files of the same size."""
+    document = Document(str(TEMPLATE_DIR / "regulation.docx"))
+    document.add_paragraph(text)
+    packed, stored = io.BytesIO(), io.BytesIO()
+    document.save(packed)
+    with zipfile.ZipFile(packed) as source, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info), zipfile.ZIP_STORED)
+    return stored.getvalue()
+
+
+def test_an_override_replaced_in_place_prints_at_the_next_render(tmp_path):
+    """The installation's template is replaced by one of the same size that even keeps the old
+    file's modification time (copied with ``cp -p``, restored from a backup): does the next document
+    follow the new template, not one remembered from the render before?"""
+    path = tmp_path / "regulation.docx"
+    path.write_bytes(_regulation_template_saying("Редакция шаблона А"))
+    first = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
+    old = path.stat()
+    path.write_bytes(_regulation_template_saying("Редакция шаблона Б"))
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    second = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
+    assert "Редакция шаблона А" in first and "Редакция шаблона Б" not in first
+    assert "Редакция шаблона Б" in second and "Редакция шаблона А" not in second
 
 
 def test_template_names_cannot_leave_the_template_directory(tmp_path):

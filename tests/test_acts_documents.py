@@ -8,13 +8,15 @@ import subprocess
 import io
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from tests.acts_fixtures import load_act
 from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx, table_rows
-from webapp.documents.act import ActDoc, ActLineDoc, payment_string, qr_png, render_act, render_invoice, sample_act
+from webapp.documents.act import (ActDoc, ActLineDoc, HoursRow, payment_string, qr_png, render_act, render_invoice,
+                                  sample_act)
 from webapp.documents.money import amount_in_words, vat
 from webapp.models.company import VatMode
 
@@ -189,6 +191,17 @@ def test_act_and_invoice_convert_with_libreoffice(tmp_path):
     for n, body in enumerate((render_act(_doc(lines=lines)), render_invoice(_doc()))):
         pdf = libreoffice_convert(body, "docx", "pdf", tmp_path / f"work{n}", tmp_path / "profile")
         assert pdf.startswith(b"%PDF")
+
+
+def test_a_comment_typed_on_two_lines_prints_on_two_lines():
+    """Does a newline typed in a comment of the hours appendix become a line break in Word (which
+    shows a bare newline as a space), and a tab a tab?"""
+    data = _doc(hours=[HoursRow("ROMASHKA-42 Выгрузка остатков", date(2026, 11, 10), "Смирнов Павел", Decimal("8"),
+                                "Обмен\tпервая версия\nтестирование с клиентом")])
+    cell = read_docx(render_act(data)).tables[-1].rows[1].cells[4]
+    assert cell.text == "Обмен\tпервая версия\nтестирование с клиентом"
+    assert len(cell._tc.xpath(".//w:br")) == 1 and len(cell._tc.xpath(".//w:tab")) == 1
+    assert not [text for text in cell._tc.xpath(".//w:t/text()") if "\n" in text or "\t" in text]
 
 
 def test_an_act_without_time_prints_no_appendix():

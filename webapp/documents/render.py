@@ -9,6 +9,13 @@ client's name print as they are and cannot reach the template's internals.
 Templates are uploaded by an admin, so they are checked too: every XML part of the package must
 parse without a DTD or entity declarations, and a render is bounded in time and output (see
 ``_BoundedEnvironment``); a template over the bounds is refused at upload and at every render.
+
+What depends on a template file alone is done once per process and content, not at every render:
+the package check, the language and the core-properties repair (``_prepared_package``, keyed by
+the SHA-256 of the file, so a replaced file counts as new), and docxtpl's clean-up and Jinja's
+compilation of each part (``_patched``, ``_compiled``, keyed by the part's text). Only bytes,
+strings and code are kept: each render opens its own document and runs in its own bounded
+environment.
 """
 
 import dataclasses
@@ -227,12 +234,13 @@ def _compiled(source: str) -> CodeType:
 
 
 class _StylesAsBytes(PartFactory):
-    """python-docx's choice of a class for each part, except that the styles stay bytes."""
+    """python-docx's choice of a class for each part (registered when ``docx`` was imported),
+    except that the styles stay bytes."""
 
     part_type_for = {**PartFactory.part_type_for, CT.WML_STYLES: Part}
 
 
-def _open(file) -> "Document":
+def _open(file):
     """``docx.Document(file)`` (``docx.opc.package.OpcPackage.open``) of a package made by
     ``_prepare``, with its styles kept as the bytes they are (``_StylesAsBytes``): ``_prepare`` has
     set their language, nothing in a render reads them, and parsing and writing back the shipped
@@ -262,6 +270,7 @@ def _render(package: bytes, context: dict, images: dict[str, tuple[bytes, float]
     except Exception as exc:  # noqa: BLE001 -- 1/0, "a" - 1 and the like in a tag
         raise DocumentTemplateError(
             f"Ошибка при подстановке данных в шаблон ({type(exc).__name__}: {exc}).") from exc
+    # the time of rendering; the rest of the metadata is the template's, as _prepare left it
     template.docx.core_properties.modified = datetime.now(timezone.utc).replace(microsecond=0)
     buffer = io.BytesIO()
     template.save(buffer)
@@ -375,15 +384,15 @@ def _prepare(data: bytes) -> bytes:
     0.8 MB of XML to parse), opened by python-docx, with its core-properties relationship repaired
     and its language set: the package a render opens."""
     _check_package(data)
+    buffer = io.BytesIO()
     try:
         document = Document(io.BytesIO(data))
+        _repair_core_properties_relationship(document)
+        _set_language(document)
+        document.save(buffer)
     except Exception as exc:  # noqa: BLE001 -- python-docx raises several kinds on a bad file
         raise DocumentTemplateError("Файл шаблона не открывается как документ Word (.docx).") \
             from exc
-    _repair_core_properties_relationship(document)
-    _set_language(document)
-    buffer = io.BytesIO()
-    document.save(buffer)
     return buffer.getvalue()
 
 

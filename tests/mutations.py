@@ -141,6 +141,14 @@ MUTATIONS = [
              "webapp/services/meetings.py", "MinutesPoint(p.title, p.notes or \"\", p.decision or \"\")",
              "MinutesPoint(p.title, (p.notes or \"\") + p.internal_note, p.decision or \"\")",
              ("tests/test_meetings_documents.py",)),
+    Mutation("template-kept-by-name", "a replaced template prints at the next render, whatever its size and time",
+             "webapp/documents/render.py", "    digest = hashlib.sha256(data).digest()\n",
+             "    digest = repr((str(source), Path(source).stat().st_size, Path(source).stat().st_mtime_ns)).encode()\n",
+             ("tests/test_documents.py", "tests/test_document_templates.py")),
+    Mutation("document-shared-by-renders", "each render opens its own document: nothing of one shows in the next",
+             "webapp/documents/render.py", "            self.docx = _open(self.template_file)\n",
+             "            self.docx = _open.__dict__.setdefault(self.template_file.getvalue(), _open(self.template_file))\n",
+             ("tests/test_acts_documents.py",)),
 ]
 
 

@@ -2,17 +2,21 @@
 amount in words, hostile text intact, a payment QR code that decodes to the exact ГОСТ string, and a file
 LibreOffice opens."""
 
+import dataclasses
 import shutil
 import subprocess
 import io
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from decimal import Decimal
 
 import pytest
 
 from tests.acts_fixtures import load_act
 from tests.documents_helpers import SOFFICE, all_text, duplicate_entries, libreoffice_convert, read_docx, table_rows
-from webapp.documents.act import ActDoc, ActLineDoc, payment_string, render_act, render_invoice, sample_act
+from webapp.documents.act import (ActDoc, ActLineDoc, HoursRow, payment_string, qr_png, render_act, render_invoice,
+                                  sample_act)
 from webapp.documents.money import amount_in_words, vat
 from webapp.models.company import VatMode
 
@@ -135,6 +139,43 @@ def test_invoice_has_bank_details_on_top_and_a_qr_code_that_decodes(tmp_path):
     assert decoded.stdout.decode("utf-8").rstrip("\n") == expected
 
 
+def _printed(body: bytes) -> tuple[str, list[list[str]], list[bytes]]:
+    """What a reader gets from an act or invoice: its text, its tables' rows and its pictures."""
+    document = read_docx(body)
+    package = zipfile.ZipFile(io.BytesIO(body))
+    pictures = [package.read(name) for name in package.namelist() if name.startswith("word/media/")]
+    return all_text(document), [table_rows(table) for table in document.tables], pictures
+
+
+def test_documents_rendered_in_a_row_or_at_once_each_print_their_own_data():
+    """Two acts for two clients, and their invoices, rendered one after another and then in four
+    threads at once: does every file print its own number, client, lines, totals and QR code, and
+    nothing of the other act's?"""
+    big = _doc(number="2026-0101", lines=[ActLineDoc(f"Работа по заявке {n}", Decimal("1.5"), "ч", Decimal("3000"),
+                                                     Decimal("4500")) for n in range(60)])
+    small = _doc(number="2026-0202", mode=VatMode.NONE,
+                 client=dataclasses.replace(big.client, name="ООО «Василёк»",
+                                            legal_name="Общество с ограниченной ответственностью «Василёк»"),
+                 lines=[ActLineDoc("Консультация по учёту", Decimal("2"), "ч", Decimal("2500"), Decimal("5000"))])
+    jobs = [(render, data) for data in (big, small, big) for render in (render_act, render_invoice)]
+    in_a_row = [_printed(render(data)) for render, data in jobs]
+    with ThreadPoolExecutor(4) as pool:
+        at_once = list(pool.map(lambda job: _printed(job[0](job[1])), jobs * 4))
+    assert at_once == in_a_row * 4
+    assert in_a_row[:2] == in_a_row[4:]  # the big act again, after the small one
+    (big_act, big_tables, _), (big_invoice, _, big_qr) = in_a_row[:2]
+    (small_act, small_tables, _), (small_invoice, _, small_qr) = in_a_row[2:4]
+    assert f"№{NBSP}2026-0101" in big_act and "2026-0202" not in big_act and "Василёк" not in big_act
+    assert f"№{NBSP}2026-0202" in small_act and "2026-0101" not in small_act and "Василёк" in small_act
+    assert len(big_tables[0]) == 61 and big_tables[0][60][1] == "Работа по заявке 59"
+    assert [row[1] for row in small_tables[0][1:]] == ["Консультация по учёту"]
+    assert "Работа по заявке" not in small_act + small_invoice and "Консультация" not in big_act + big_invoice
+    assert f"Всего к оплате: 5{NBSP}000,00{NBSP}₽" in small_invoice and "Без налога (НДС)" in small_invoice
+    assert f"Всего к оплате: 329{NBSP}400,00{NBSP}₽" in big_invoice  # 270 000 + 22 %
+    assert big_qr == [qr_png(payment_string(big))] and small_qr == [qr_png(payment_string(small))]
+    assert big_qr != small_qr
+
+
 def test_invoice_without_qr_when_the_profile_says_so():
     """With the QR code switched off, is there no picture and no caption?"""
     body = render_invoice(_doc(print_qr=False))
@@ -150,6 +191,17 @@ def test_act_and_invoice_convert_with_libreoffice(tmp_path):
     for n, body in enumerate((render_act(_doc(lines=lines)), render_invoice(_doc()))):
         pdf = libreoffice_convert(body, "docx", "pdf", tmp_path / f"work{n}", tmp_path / "profile")
         assert pdf.startswith(b"%PDF")
+
+
+def test_a_comment_typed_on_two_lines_prints_on_two_lines():
+    """Does a newline typed in a comment of the hours appendix become a line break in Word (which
+    shows a bare newline as a space), and a tab a tab?"""
+    data = _doc(hours=[HoursRow("ROMASHKA-42 Выгрузка остатков", date(2026, 11, 10), "Смирнов Павел", Decimal("8"),
+                                "Обмен\tпервая версия\nтестирование с клиентом")])
+    cell = read_docx(render_act(data)).tables[-1].rows[1].cells[4]
+    assert cell.text == "Обмен\tпервая версия\nтестирование с клиентом"
+    assert len(cell._tc.xpath(".//w:br")) == 1 and len(cell._tc.xpath(".//w:tab")) == 1
+    assert not [text for text in cell._tc.xpath(".//w:t/text()") if "\n" in text or "\t" in text]
 
 
 def test_an_act_without_time_prints_no_appendix():

@@ -158,6 +158,25 @@ def test_a_valid_template_with_loops_and_arithmetic_still_uploads_and_prints(cli
     assert "Отметка: 123 abab Ромашка! 12 шт." in all_text(read_docx(printed.data))
 
 
+def test_every_print_follows_the_template_installed_just_before_it(client, admin, regulation_id):
+    """Upload a template and print, upload another and print, go back to the shipped one and print:
+    does each document follow the template of the moment?"""
+    def printed() -> str:
+        response = client.get(f"/regulations/{regulation_id}.docx")
+        assert response.status_code == 200
+        return all_text(read_docx(response.data))
+
+    shipped = printed()
+    assert _upload(client, _with_paragraph("Редакция шаблона 1")).status_code == 303
+    first = printed()
+    assert _upload(client, _with_paragraph("Редакция шаблона 2")).status_code == 303
+    second = printed()
+    assert client.post("/admin/templates/regulation.docx/reset").status_code == 303
+    assert "Редакция шаблона 1" in first and "Редакция шаблона 2" not in first
+    assert "Редакция шаблона 2" in second and "Редакция шаблона 1" not in second
+    assert printed() == shipped and "Редакция шаблона" not in shipped
+
+
 @pytest.mark.parametrize("template, message", [
     (lambda: _with_document_xml(_broken_tag), "разметка части word/document.xml не читается"),
     (lambda: _with_paragraph("{{ ('x'*200000000)|length }}"), "слишком большой текст"),

@@ -4,6 +4,7 @@ every document shares (templates, overrides, hostile text, file names)."""
 import dataclasses
 import enum
 import io
+import os
 import shutil
 import zipfile
 from datetime import date, time
@@ -26,7 +27,8 @@ from webapp.documents.regulation import (
     render_regulation,
 )
 from webapp.documents.render import (
-    TEMPLATE_DIR, DocumentTemplateError, check_template, content_disposition, render_docx,
+    TEMPLATE_DIR, DocumentTemplateError, _normalise_zip, check_template, content_disposition,
+    render_docx,
 )
 from webapp.requisites import make_inn, make_ogrn, with_account_key
 
@@ -324,6 +326,27 @@ def test_template_with_libreoffice_core_properties_link_renders_without_duplicat
     assert read_docx(rendered).core_properties.language == "ru-RU"
 
 
+def test_a_package_with_a_twice_written_part_leaves_with_each_part_once():
+    """Should a render ever write a part twice or the content types late, does the file still hold
+    each part once, the first copy, with ``[Content_Types].xml`` first?"""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(TEMPLATE_DIR / "regulation.docx") as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        infos = source.infolist()
+        for info in infos[1:] + infos[:1]:
+            target.writestr(info.filename, source.read(info))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            target.writestr("docProps/core.xml", b"<second/>")
+        core = source.read("docProps/core.xml")
+    assert duplicate_entries(buffer.getvalue()) == ["docProps/core.xml"]
+    normalised = _normalise_zip(buffer.getvalue())
+    assert duplicate_entries(normalised) == []
+    package = zipfile.ZipFile(io.BytesIO(normalised))
+    assert package.namelist()[0] == "[Content_Types].xml"
+    assert package.read("docProps/core.xml") == core
+    assert "Регламент" in all_text(read_docx(normalised))
+
+
 # the status is a choice; a power of attorney prints only for a signatory acting by one
 UNPRINTED = {"status", "attorney_number"}
 HOSTILE_TAIL = "<b>&amp; & < > \"'» «ёлочки» {{ 7*7 }} {% if x %} \x00\x01\x0b\x0c\x1f\ud800 "
@@ -387,6 +410,35 @@ def test_installation_override_is_used_instead_of_the_shipped_template(tmp_path)
 
     shipped = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
     assert "РЕГЛАМЕНТ ВЗАИМОДЕЙСТВИЯ" in shipped
+
+
+def _regulation_template_saying(text: str) -> bytes:
+    """The shipped regulation template with a last paragraph ``text``, its parts stored unpacked:
+    texts of the same length in bytes give files of the same size."""
+    document = Document(str(TEMPLATE_DIR / "regulation.docx"))
+    document.add_paragraph(text)
+    packed, stored = io.BytesIO(), io.BytesIO()
+    document.save(packed)
+    with zipfile.ZipFile(packed) as source, zipfile.ZipFile(stored, "w", zipfile.ZIP_STORED) as target:
+        for info in source.infolist():
+            target.writestr(info, source.read(info), zipfile.ZIP_STORED)
+    return stored.getvalue()
+
+
+def test_an_override_replaced_in_place_prints_at_the_next_render(tmp_path):
+    """The installation's template is replaced by one of the same size that even keeps the old
+    file's modification time (copied with ``cp -p``, restored from a backup): does the next document
+    follow the new template, not one remembered from the render before?"""
+    path = tmp_path / "regulation.docx"
+    path.write_bytes(_regulation_template_saying("Редакция шаблона А"))
+    first = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
+    old = path.stat()
+    path.write_bytes(_regulation_template_saying("Редакция шаблона Б"))
+    os.utime(path, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (old.st_size, old.st_mtime_ns)
+    second = all_text(read_docx(render_regulation(gen_regulation(), override_dir=tmp_path)))
+    assert "Редакция шаблона А" in first and "Редакция шаблона Б" not in first
+    assert "Редакция шаблона Б" in second and "Редакция шаблона А" not in second
 
 
 def test_template_names_cannot_leave_the_template_directory(tmp_path):

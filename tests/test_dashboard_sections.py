@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.html_checks import assert_valid
 from webapp.models import Role
 from webapp.services import dashboard
 
@@ -25,7 +26,9 @@ def twelve_due(login_as, make_client):
 
 
 def test_a_long_section_shows_its_first_rows_and_the_count_of_all(client, twelve_due):
-    page = client.get("/").get_data(as_text=True)
+    response = client.get("/")
+    assert_valid(response)
+    page = response.get_data(as_text=True)
     assert due_names(page) == [f"Клиент {n:02d}" for n in range(1, dashboard.PREVIEW + 1)]
     assert 'id="due-count">12<' in page
     assert "Показаны 10 из 12." in page

@@ -302,3 +302,29 @@ def test_tablet_lists_fit_without_a_hidden_last_column(page, login, make_user):
     width, room = page.evaluate("() => { const t = document.querySelector('main table'); "
                                 "return [t.scrollWidth, t.parentElement.clientWidth]; }")
     assert width <= room
+
+
+def test_show_all_opens_a_long_section_in_place_and_a_log_keeps_it_open(page, login, axe, make_user, make_client):
+    """Twelve clients due: ten shown with «Показаны 10 из 12»; «Показать все» (Enter) draws the
+    other two without a reload, focus stays in the list, and logging a contact from it refreshes
+    the section still in full."""
+    manager = make_user(Role.MANAGER)
+    for n in range(1, 13):
+        make_client(manager, short_name=f"Клиент {n:02d}", days_ago=40 - n)
+    login(page, manager)
+    page.evaluate("window.__noReload = true")
+    rows = page.locator("#due-section tr.due-row")
+    expect(rows).to_have_count(10)
+    expect(page.locator("#due-section")).to_contain_text("Показаны 10 из 12.")
+    assert not axe(page), axe(page)
+    page.get_by_role("link", name="Показать все 12 в разделе «Пора связаться»").focus()
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(12)
+    expect(page.locator("#due-section")).not_to_contain_text("Показаны")
+    assert page.evaluate("document.activeElement.closest('#due-section') !== null")
+    page.get_by_role("button", name="Связался с «Клиент 12»").click()
+    page.locator("form.log-form").get_by_label("О чём поговорили").fill("Созвонились")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#dashboard-status [role=status]")).to_have_text("Контакт с «Клиент 12» записан.")
+    expect(rows).to_have_count(11)  # the rest still all shown
+    assert page.evaluate("window.__noReload") is True

@@ -233,7 +233,8 @@ def index(year: int | None = None):
     year = _year(year or today().year)
     as_of = _month()
     page = requested_page(budget_service.overview_query(current_user, year, today(), as_of),
-                          current_app.config["BUDGETS_PER_PAGE"])
+                          current_app.config["BUDGETS_PER_PAGE"],
+                          count_select=budget_service.overview_count_query(current_user, year))
     rows = budget_service.overview(page.items, today(), as_of)
     return htmx.render(OVERVIEW, year=year, rows=rows, page=page, as_of=as_of, months=budget_service.MONTH_NAMES,
                        method=budget_service.FORECAST_METHOD)

@@ -79,7 +79,9 @@ def _configure_database(app: Flask) -> None:
     if url.startswith("postgres://") or url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     app.config["SQLALCHEMY_DATABASE_URI"] = url
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # PostgreSQL: no JIT compilation. Our queries are short; on the budgets overview the JIT spent
+    # 41 ms compiling a query that then ran in 36 (settings of the server stay the server's).
+    options: dict[str, Any] = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off"}}
     if url.startswith("sqlite"):  # a file: no server that could drop the connection, nothing to ping
         options = {"connect_args": {"timeout": 10}}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)

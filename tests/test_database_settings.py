@@ -1,7 +1,6 @@
-"""Settings of the database connections. SQLite: planner statistics are kept fresh on a live
-installation, a pooled connection runs
-``PRAGMA optimize`` once an hour (``webapp.sqlite_setup.OPTIMIZE_EVERY``), as SQLite advises for
-long-lived connections."""
+"""Settings of the database connections. SQLite: planner statistics kept fresh on a live
+installation (a pooled connection runs ``PRAGMA optimize`` once an hour, ``webapp.sqlite.OPTIMIZE_EVERY``,
+as SQLite advises for long-lived connections). PostgreSQL: no JIT."""
 
 import sqlite3
 

@@ -452,7 +452,10 @@ class Stage(Versioned, Audited, db.Model):
     __audit_name__ = "Этап задачи"
     __audit_labels__ = {"item_id": "Задача", "name": "Этап", "due_on": "Срок", "done_at": "Выполнен",
                         "kind": "Срок по SLA", "position": "Порядок"}
-    __table_args__ = (sa.Index("ix_stages_open_due", "due_on", "done_at"),)
+    # Open deadlines in order: «Мой день» and the lists walk it to the first overdue stages and stop
+    # (PostgreSQL scanned every stage for a manager's ten, 26 ms, with the index on (due_on, done_at)).
+    __table_args__ = (sa.Index("ix_stages_open_due", "due_on", "id", sqlite_where=sa.text("done_at IS NULL"),
+                               postgresql_where=sa.text("done_at IS NULL")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(sa.ForeignKey("backlog_items.id", ondelete="CASCADE"), index=True)

@@ -439,6 +439,27 @@ def contact_count(app, client_id: int) -> int:
                                  .where(Contact.client_id == client_id))
 
 
+def run_in_threads(*targets, timeout: float = 120) -> None:
+    """Run each callable in a real thread of its own, all at once, wait for them, and fail with
+    the errors any of them raised (a race proven, not assumed: SQLite's single writer or
+    PostgreSQL's row locks decide who waits)."""
+    errors: list[BaseException] = []
+
+    def guarded(target) -> None:
+        try:
+            target()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads), "a thread did not finish"
+
+
 def database_snapshot(app) -> dict[str, list[tuple]]:
     """Every row of every table, in primary-key order: equal snapshots mean nothing changed."""
     with app.app_context():

@@ -1,6 +1,7 @@
 """The backlog: intake and numbering, the guarded workflow, estimates and approvals, the SLA clock,
 time, the client's order, scope, and pages whose cost does not grow with the rows."""
 
+import functools
 import threading
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -9,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.backlog_fixtures import DECISION_MAKER, SCOPE_ONLY, contact_named, reload_item
-from tests.conftest import messages
+from tests.conftest import messages, run_in_threads
 from webapp.extensions import db
 from webapp.models import (Approval, ApprovalChannel, BacklogItem, Client, ItemStatus, Priority,
                            PriorityAgreement, Role, StageKind, User)
@@ -64,27 +65,18 @@ def test_intake_without_a_title_is_refused_with_a_message(client, team):
 def test_twenty_concurrent_intakes_get_twenty_consecutive_numbers(app, team):
     """Do 20 intakes at once on one client, in real threads, get 1…20, each once?"""
     manager, romashka = team
-    errors: list[BaseException] = []
     start = threading.Barrier(20)
 
     def intake(n: int) -> None:
-        try:
-            start.wait(timeout=60)  # all at once (the pool lends connections as intakes finish)
-            with app.app_context():
-                acting = db.session.get(User, manager.id)
-                stored = db.session.get(Client, romashka.id)
-                backlog_service.create_item(stored, {"title": f"Заявка {n}"}, acting=acting)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        start.wait(timeout=60)  # all at once (the pool lends connections as intakes finish)
+        with app.app_context():
+            acting = db.session.get(User, manager.id)
+            stored = db.session.get(Client, romashka.id)
+            backlog_service.create_item(stored, {"title": f"Заявка {n}"}, acting=acting)
+            db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=intake, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    run_in_threads(*(functools.partial(intake, n) for n in range(20)))
     with app.app_context():
         numbers = sorted(db.session.scalars(sa.select(BacklogItem.number).where(BacklogItem.client_id == romashka.id)))
     assert numbers == list(range(1, 21))

@@ -8,6 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import run_in_threads
 from webapp.extensions import db
 from webapp.models import BacklogItem, CacheToken, ItemStatus, Role, User
 
@@ -23,43 +24,30 @@ def test_two_transactions_changing_watched_rows_in_turn_both_commit(app, make_it
         token_before = db.session.get(CacheToken, "backlog_open_by_assignee")
         token_before = token_before.token if token_before else None
     a_changed_first, b_changed_second = threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
     def a() -> None:  # changes the first item, then (after b) the second
-        try:
-            with app.app_context():
-                db.session.get(BacklogItem, first.id).status = ItemStatus.SPEC
-                db.session.flush()
-                a_changed_first.set()
-                assert b_changed_second.wait(timeout=20), "b could not change the second item"
-                # locks the row as the services do (waits for b's commit), then changes it
-                db.session.scalars(sa.select(BacklogItem).where(BacklogItem.id == second.id)
-                                   .with_for_update(of=BacklogItem)).one().assignee_id = specialist.id
-                db.session.flush()
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        with app.app_context():
+            db.session.get(BacklogItem, first.id).status = ItemStatus.SPEC
+            db.session.flush()
+            a_changed_first.set()
+            assert b_changed_second.wait(timeout=20), "b could not change the second item"
+            # locks the row as the services do (waits for b's commit), then changes it
+            db.session.scalars(sa.select(BacklogItem).where(BacklogItem.id == second.id)
+                               .with_for_update(of=BacklogItem)).one().assignee_id = specialist.id
+            db.session.flush()
+            db.session.commit()
+            db.session.remove()
 
     def b() -> None:  # changes the second item while a holds the first, and commits
-        try:
-            assert a_changed_first.wait(timeout=20)
-            with app.app_context():
-                db.session.get(BacklogItem, second.id).status = ItemStatus.SPEC
-                db.session.flush()
-                b_changed_second.set()
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
+        assert a_changed_first.wait(timeout=20)
+        with app.app_context():
+            db.session.get(BacklogItem, second.id).status = ItemStatus.SPEC
+            db.session.flush()
             b_changed_second.set()
-            errors.append(error)
+            db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=a), threading.Thread(target=b)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    run_in_threads(a, b, timeout=60)
     with app.app_context():
         rows = {i.id: (i.status, i.assignee_id) for i in db.session.scalars(
             sa.select(BacklogItem).where(BacklogItem.id.in_([first.id, second.id])))}

@@ -3,12 +3,14 @@ instead of polling in SQLite's busy handler with growing sleeps: the turn is tak
 write, never by a reader, and given back with the connection after commit or rollback."""
 
 import fcntl
+import functools
 import os
 import threading
 
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import run_in_threads
 from webapp.extensions import db
 from webapp.models import Role, User
 
@@ -53,25 +55,17 @@ def test_writers_in_threads_wait_for_their_turn_and_all_commit(app, lock_path, m
     """Twenty threads add to one user's position at once: every update lands, none is refused as
     «database is locked»."""
     user = make_user(Role.MANAGER, position="")
-    start, errors = threading.Barrier(20), []
+    start = threading.Barrier(20)
 
     def write(n: int) -> None:
-        try:
-            start.wait(timeout=30)
-            with app.app_context():
-                db.session.execute(sa.update(User).where(User.id == user.id)
-                                   .values(position=User.position + str(n % 10)))
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+        start.wait(timeout=30)
+        with app.app_context():
+            db.session.execute(sa.update(User).where(User.id == user.id)
+                               .values(position=User.position + str(n % 10)))
+            db.session.commit()
+            db.session.remove()
 
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    run_in_threads(*(functools.partial(write, n) for n in range(20)))
     with app.app_context():
         written = [c for c in db.session.get(User, user.id).position if c.isdigit()]
         assert sorted(written) == sorted("01234567890123456789")

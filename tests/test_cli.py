@@ -98,6 +98,24 @@ def analysed_tables(app) -> set[str]:
         return set(db.session.scalars(sa.text(query)))
 
 
+def test_bench_data_invoices_carry_the_payment_qr_code(app, runner):
+    """The benchmark's «Счёт: DOCX с QR-кодом» page: does the generated company have the bank details
+    that put the payment QR code on an invoice?"""
+    import io
+
+    from docx import Document
+
+    from webapp.documents.act import render_invoice
+    from webapp.models import Act
+    from webapp.services import acts as act_service
+
+    assert runner.invoke(args=["bench-data", "--clients", "2"]).exit_code == 0
+    with app.test_request_context():
+        act = db.session.scalars(sa.select(Act).order_by(Act.id)).first()
+        invoice = Document(io.BytesIO(render_invoice(act_service.act_doc(act))))
+        assert invoice.inline_shapes, "no QR code on the benchmark's invoice"
+
+
 def test_bulk_loads_leave_planner_statistics(app, runner):
     """After `flask bench-data` (and the demo), does the planner know the tables' sizes? Without
     statistics SQLite guessed the dashboard's counts into several times their cost."""

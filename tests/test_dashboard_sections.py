@@ -55,7 +55,7 @@ def test_a_section_the_user_has_not_answers_404(client, twelve_due):
     assert client.get("/?section=nonsense&all=1").status_code == 404
 
 
-def test_past_the_in_place_limit_the_section_points_to_its_list(client, twelve_due, monkeypatch):
+def test_past_the_in_place_limit_the_section_points_to_its_list(app, client, twelve_due, monkeypatch):
     """More rows than «Показать все» draws: the badge says «N+», the count stops there (it is a
     capped query, not a scan) and only the area's own list — which pages — is offered."""
     monkeypatch.setattr(dashboard, "PREVIEW", 3)
@@ -65,3 +65,9 @@ def test_past_the_in_place_limit_the_section_points_to_its_list(client, twelve_d
     assert len(due_names(page)) == 3 and "Показаны 3 из более чем 5." in page
     assert "Показать все" not in page
     assert "Открыть весь список" in page
+    with app.test_request_context():  # the count stops there: it reads six of the twelve rows
+        from webapp.extensions import db
+        from webapp.formatting import today
+        from webapp.models import User
+        from webapp.services import clients as client_service
+        assert client_service.due_count(db.session.get(User, twelve_due.id), today()) == 6

@@ -15,8 +15,8 @@ from werkzeug.security import generate_password_hash
 from webapp import cache
 from webapp.extensions import db
 from webapp.formatting import local, today
-from webapp.models import (Act, ActCounter, ActLine, AuditEvent, BacklogItem, Client, Contact, ItemWord, Regulation,
-                           RegulationStatus, Role, Stage, TimeEntry, Touchpoint, User, touchpoint_contacts)
+from webapp.models import (Act, ActCounter, ActLine, AuditEvent, BacklogItem, Client, CompanyProfile, Contact, ItemWord,
+                           Regulation, RegulationStatus, Role, Stage, TimeEntry, Touchpoint, User, touchpoint_contacts)
 from webapp.models.backlog import RANK_GAP, ItemStatus, Priority, item_words
 from webapp.models.clients import cadence_dates, phone_digits
 from webapp.models.types import utcnow
@@ -58,6 +58,9 @@ def generate(*, clients: int, random_seed: int = 1) -> dict[str, int]:
     now = utcnow()
     day = today()
     password_hash = generate_password_hash(BENCH_PASSWORD, method="pbkdf2:sha256:1000")
+    if not CompanyProfile.get().bik:  # our requisites, as the demo's: the invoices print their payment QR code
+        from webapp import demo
+        demo.seed_company()
     first_user = _max_id(User) + 1
     managers = max(clients // 40, 2)
     users = []

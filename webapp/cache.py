@@ -1,13 +1,14 @@
 """Values that many requests read and that change rarely (the account managers, the company
-profile, the regulation standard), kept in each worker process between requests.
+profile, the regulation standard, the open backlog items by assignee), kept in each worker process
+between requests.
 
 Every gunicorn worker keeps its own copy, so a change must reach all of them at once, not after a
 delay: each cached value has a token in the table ``cache_tokens``. A save that changes what a value
 is made of (``watch``: new, deleted or changed rows of a model) stores a new random token in the same
 transaction, and a worker reads the tokens once per request (a handful of rows) before it trusts a
-copy (the tokens are written last in the transaction, at commit). We chose this over a short TTL because a TTL lets another worker show a deactivated manager
-or old requisites for its whole lifetime, and because one tiny read replaces the query the copy
-saves anyway. The tokens are random rather than counters so that a restored backup, which brings
+copy (the tokens are written last in the transaction, at commit). We chose this over a short TTL
+because a TTL lets another worker show a deactivated manager or old requisites for its whole
+lifetime, and because one tiny read replaces the query the copy saves anyway. The tokens are random rather than counters so that a restored backup, which brings
 its own tokens, never matches a copy made of other data; a database without a token row (freshly
 emptied) is simply never cached. Outside a request (CLI, tests calling services) nothing is cached.
 

@@ -9,6 +9,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from webapp import sqlite  # noqa: F401 - SQLite's connection set-up, registered on import
+
 # Constraint names are stable across databases, so migrations can drop and alter them by name.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,5 +38,3 @@ def analyze() -> None:
     with db.engine.begin() as connection:
         connection.execute(sa.text("ANALYZE"))
 
-
-from webapp import sqlite  # noqa: E402,F401 - SQLite's connection set-up, registered on import

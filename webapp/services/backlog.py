@@ -201,7 +201,8 @@ def overview(user: User, day: date) -> Overview:
 
 
 def _overdue_stages_query(user: User, day: date, *, mine: bool = False) -> sa.Select:
-    """Open stages past their deadline on open items (of the user's clients or items when ``mine``), the oldest first."""
+    """Open stages past their deadline on open items (of the user's clients or items when ``mine``),
+    the oldest first: a walk of the partial index on open deadlines that stops at the page."""
     query = (sa.select(Stage).join(BacklogItem, Stage.item_id == BacklogItem.id)
              .where(Stage.done_at.is_(None), Stage.due_on < day,  # walks the index on open deadlines
                     BacklogItem.status.not_in(CLOSED | SLA_PAUSED))
@@ -214,15 +215,10 @@ def _overdue_stages_query(user: User, day: date, *, mine: bool = False) -> sa.Se
 
 
 def overdue_stages(user: User, day: date, *, limit: int | None = 20, mine: bool = False) -> list[Stage]:
-    """The first ``limit`` of ``_overdue_stages_query``, each with its item. The ids are chosen
-    first and the rows loaded after: sorting a manager's 500 overdue stages with every column of
-    stage and item cost 8.7 ms, their ids 4."""
-    query = _overdue_stages_query(user, day, mine=mine)
-    ids = list(db.session.scalars(query.with_only_columns(Stage.id).limit(limit)))
+    """The first ``limit`` of ``_overdue_stages_query``, each with its item."""
     return list(db.session.scalars(
-        sa.select(Stage).join(BacklogItem, Stage.item_id == BacklogItem.id).where(Stage.id.in_(ids))
-        .options(sa.orm.contains_eager(Stage.item), lazyload(Stage.item, BacklogItem.requester))
-        .order_by(Stage.due_on, Stage.id)))
+        _overdue_stages_query(user, day, mine=mine).limit(limit)
+        .options(sa.orm.contains_eager(Stage.item), lazyload(Stage.item, BacklogItem.requester))))
 
 
 def history(item: BacklogItem, limit: int = 50) -> list[AuditEvent]:

@@ -45,13 +45,9 @@ class Section:
     macro: str                                 # «area.macro_name» in templates/_macros/
     count: Callable[[Any], int] = len          # a summary's badge, from its data
     total: Callable[[User, date], int] | None = None   # a list: its rows (``count``), counted without loading
-    more: "Link | None" = None                 # a list: the area's page that shows (and pages) them all
+    more: Link | None = None                   # a list: the area's page that shows (and pages) them all
     refresh_on: str = ""                       # client events that reload the section
     empty: str = ""                            # shown when the count is 0
-
-    @property
-    def is_list(self) -> bool:
-        return self.total is not None
 
 
 @dataclass
@@ -66,8 +62,7 @@ class Filled:
     macro: Any = None    # the section's macro, resolved by the page
 
     @property
-    def more(self) -> int:
-        """Rows not drawn."""
+    def not_shown(self) -> int:
         return self.count - self.shown
 
     @property
@@ -77,7 +72,7 @@ class Filled:
 
     @property
     def can_expand(self) -> bool:
-        return self.more > 0 and not self.beyond_full
+        return self.not_shown > 0 and not self.beyond_full
 
 
 _SECTIONS: dict[str, Section] = {}

@@ -188,6 +188,7 @@ PAGES = [
     Page("Мой день", "manager", "/"),
     Page("Мой день (все менеджеры)", "admin", "/"),
     Page("Мой день: раздел (htmx)", "manager", "/?section=due", kind="fragment"),
+    Page("Мой день: раздел целиком (htmx)", "manager", "/?section=due&all=1", kind="fragment"),
     Page("Клиенты", "manager", "/clients/", list_of_50=True),
     Page("Клиенты (htmx, стр. 2)", "manager", "/clients/?page=2", kind="fragment", list_of_50=True),
     Page("Клиенты: поиск", "manager", "/clients/?q=%D1%80%D0%BE%D0%BC", list_of_50=True),

@@ -8,10 +8,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import wtforms
+import wtforms.widgets.core
 from flask import g
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from wtforms import Field, HiddenField, PasswordField, StringField, TextAreaField
 from wtforms.fields import SelectChoice
 from wtforms.meta import DefaultMeta
@@ -25,6 +26,26 @@ _CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 # Bidirectional controls: one «\u202e» in a client's name reverses what follows it on every page,
 # in documents and in file names («Договор\u202excod.exe» reads «Договорexe.docx»).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def html_params(**kwargs) -> Markup:
+    """WTForms' ``html_params`` to the byte, without its ``Markup.format`` per attribute: every input
+    and every ``<option>`` of every form goes through it, and formatting through ``string.Formatter``
+    cost about 8 µs an attribute (a card drew 190 of them, a meeting with its selects of colleagues
+    several hundred). Installed in place of the original below; a test compares the two."""
+    params = []
+    for key, value in sorted(kwargs.items()):
+        key = escape(wtforms.widgets.core.clean_key(key))
+        if value is True:
+            params.append(key)
+        elif value is not False:
+            text = str(escape(value)).replace('"', "&quot;")  # a Markup value is not escaped again
+            params.append(f'{key}="{text}"')
+    return Markup(" ".join(params))
+
+
+ORIGINAL_HTML_PARAMS = wtforms.widgets.core.html_params
+wtforms.widgets.core.html_params = html_params  # the widgets look it up as a global of that module
 
 
 def strip_value(value):

@@ -26,17 +26,43 @@ def test_html_params_draws_what_wtforms_draws(kwargs):
     assert ours == forms.ORIGINAL_HTML_PARAMS(**kwargs)
 
 
-def test_widgets_use_ours_and_whole_fields_are_unchanged(monkeypatch):
-    """A select with a chosen option, a text input with quotes and a checkbox, drawn both ways."""
-    assert wtforms.widgets.core.html_params is forms.html_params
+def _references_to_original() -> list[str]:
+    """Every place of WTForms that still holds its own ``html_params``."""
+    found = []
+    for module in (wtforms.widgets, wtforms.widgets.core, wtforms.fields.core):
+        for name, value in vars(module).items():
+            if value is forms.ORIGINAL_HTML_PARAMS:
+                found.append(f"{module.__name__}.{name}")
+            if isinstance(value, type):
+                found += [f"{module.__name__}.{name}.{attr}" for attr, member in vars(value).items()
+                          if getattr(member, "__func__", member) is forms.ORIGINAL_HTML_PARAMS]
+    return found
+
+
+def test_no_widget_draws_with_the_slow_original():
+    assert _references_to_original() == []
+
+
+def test_whole_fields_are_drawn_as_wtforms_draws_them(monkeypatch):
+    """A select with a chosen option, a text input with quotes, a checkbox, a text area and their
+    labels, drawn with ours and with WTForms' own."""
 
     class Form(wtforms.Form):
-        who = wtforms.SelectField("Кто", choices=[("1", "Иванов & сын"), ("2", '"Петров"')])
+        who = wtforms.SelectField("Кто", choices=forms.choices([("1", "Иванов & сын"), ("2", "\"Петров\"")]))
         summary = wtforms.StringField("Итог")
         done = wtforms.BooleanField("Готово")
+        notes = wtforms.TextAreaField("Заметки")
 
-    form = Form(data={"who": "2", "summary": 'a "b" <c>', "done": True})
-    drawn = [str(f(class_="form-control", aria_invalid="true")) for f in form]
+    def draw():
+        form = Form(data={"who": "2", "summary": 'a "b" <c>', "done": True, "notes": "<p>"})
+        return [str(f(class_="form-control", aria_invalid="true")) + str(f.label(class_="form-label"))
+                for f in form]
+
+    ours = draw()
     monkeypatch.setattr(wtforms.widgets.core, "html_params", forms.ORIGINAL_HTML_PARAMS)
-    assert drawn == [str(f(class_="form-control", aria_invalid="true")) for f in form]
-    assert 'selected value="2"' in drawn[0] and "&#34;Петров&#34;" in drawn[0]
+    monkeypatch.setattr(wtforms.widgets, "html_params", forms.ORIGINAL_HTML_PARAMS)
+    for widget in (wtforms.widgets.Input, wtforms.widgets.Button):
+        monkeypatch.setattr(widget, "html_params", staticmethod(forms.ORIGINAL_HTML_PARAMS))
+    assert _references_to_original()  # really drawn with the original now
+    assert draw() == ours
+    assert 'selected value="2"' in ours[0] and "&#34;Петров&#34;" in ours[0]

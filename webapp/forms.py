@@ -45,7 +45,20 @@ def html_params(**kwargs) -> Markup:
 
 
 ORIGINAL_HTML_PARAMS = wtforms.widgets.core.html_params
-wtforms.widgets.core.html_params = html_params  # the widgets look it up as a global of that module
+
+
+def _install_html_params() -> None:
+    """WTForms reaches ``html_params`` three ways: a global of ``wtforms.widgets.core`` (select,
+    option, textarea), the package's name (labels) and a static method of ``Input`` and ``Button``
+    (every input). A test fails if a fourth appears."""
+    core = wtforms.widgets.core
+    core.html_params = wtforms.widgets.html_params = html_params
+    for widget in vars(core).values():
+        if isinstance(widget, type) and "html_params" in vars(widget):
+            widget.html_params = staticmethod(html_params)
+
+
+_install_html_params()
 
 
 def strip_value(value):

@@ -38,7 +38,8 @@ def _card_context(client: Client, **extra) -> dict:
 
 
 def _entries(client: Client, before: str | None = None) -> list[timeline.Entry]:
-    return timeline.entries(client, current_user, before=before)
+    # Every entry asks what this user may do with it: the user, not Flask-Login's proxy, each time.
+    return timeline.entries(client, current_user._get_current_object(), before=before)
 
 
 # --- list and creation ------------------------------------------------------------------------

@@ -137,6 +137,26 @@ def test_list_filters_totals_and_exports_neutralise_formulas(app, client, books,
     assert "'" + '=HYPERLINK("http://evil.test","Клик")' in names and "Ромашка" in names
 
 
+def test_list_pages_count_drafts_while_totals_count_billed_acts(app, client, books, make_done_item, make_act,
+                                                                 count_queries):
+    """Over two pages, does «Всего» count every act listed (drafts too) while «Выставлено» counts the
+    issued ones only, with no count query of its own (the totals' scan gives it)?"""
+    make_done_item(books)
+    make_act(books, issue=True)
+    make_done_item(books, title="Вторая")
+    make_act(books)
+    make_done_item(books, title="Третья")
+    make_act(books)
+    app.config["PER_PAGE"] = 2
+    client.login(books.accountant)
+    with count_queries() as statements:
+        first = client.get("/acts/").get_data(as_text=True)
+    assert "Всего: 3" in first and "Выставлено 1 акт" in first and first.count('<tr><td class="text-nowrap">') == 2
+    assert not [s for s in statements if "count(*)" in s.lower() and "sum(" not in s.lower()]
+    second = client.get("/acts/?page=2").get_data(as_text=True)
+    assert "Всего: 3" in second and second.count('<tr><td class="text-nowrap">') == 1
+
+
 def test_my_day_lists_overdue_acts_and_reminded_logs_a_contact(app, client, books, make_done_item, make_act, clock):
     """Does «Мой день» list an act past its due date and «Напомнил» write a contact in the client's log?"""
     make_done_item(books)

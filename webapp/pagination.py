@@ -25,6 +25,9 @@ class CappedPagination(SelectPagination):
     exact: bool = True
 
     def _query_count(self) -> int:
+        known = self._query_args.get("total")
+        if known is not None:  # the page's own figures counted these rows already
+            return known
         if self.page == 1 and len(self.items) < self.per_page:
             return len(self.items)
         offset = self._query_offset if self.items else 0  # past the last page: count from the start
@@ -49,19 +52,21 @@ class CappedPagination(SelectPagination):
         return self._query_offset + len(self.items)
 
 
-def paginate(select: sa.Select, *, page: int, per_page: int, count_select: sa.Select | None = None) -> CappedPagination:
+def paginate(select: sa.Select, *, page: int, per_page: int, count_select: sa.Select | None = None,
+             total: int | None = None) -> CappedPagination:
     """One page of ``select``; an out-of-range page is empty rather than a 404. ``count_select``:
     the same rows written the way the database counts them fastest, when that is not the way it
-    pages them."""
+    pages them; ``total``: the exact count, when the page has already counted them for figures
+    of its own (no count query then)."""
     return CappedPagination(select=select, session=db.session(), page=page, per_page=per_page,
-                            max_per_page=None, error_out=False, count_select=count_select)
+                            max_per_page=None, error_out=False, count_select=count_select, total=total)
 
 
 def requested_page(select: sa.Select, per_page: int | None = None, *,
-                   count_select: sa.Select | None = None) -> CappedPagination:
+                   count_select: sa.Select | None = None, total: int | None = None) -> CappedPagination:
     """The page of ``select`` the request asks for (``?page=``, the first when absent or not a
     number), ``PER_PAGE`` rows long — what every paged list of the application shows — unless a
     list of records that draw several rows each asks for fewer."""
     return paginate(select, page=as_id(request.args.get("page")) or 1,
-                    per_page=per_page or current_app.config["PER_PAGE"], count_select=count_select)
+                    per_page=per_page or current_app.config["PER_PAGE"], count_select=count_select, total=total)
 

@@ -125,12 +125,13 @@ def index():
     """Every act: filters in the URL, totals of what is shown, export."""
     filters = _filters()
     day = today()
-    page = requested_page(act_service.acts_query(current_user, filters, day))
+    totals = act_service.totals(current_user, filters, day)
+    page = requested_page(act_service.acts_query(current_user, filters, day), total=totals.listed)
     client_id = as_id(filters.client)
     chosen = (db.session.scalar(access.visible_clients(current_user).where(Client.id == client_id))
               if client_id is not None else None)
     return htmx.render(INDEX, block="results", page=page, filters=filters, today=day, statuses=STATUS_FILTERS,
-                       paid_states=PAID_FILTERS, chosen=chosen, totals=act_service.totals(current_user, filters, day))
+                       paid_states=PAID_FILTERS, chosen=chosen, totals=totals)
 
 
 def _export(kind: str):

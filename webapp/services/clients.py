@@ -215,7 +215,8 @@ def _needles(q: str) -> list[str]:
 
 def match_notes(found: list[Client], q: str) -> dict[int, str]:
     """For each client a search found, which field or contact matched — unless its name did, which
-    the list shows anyway. One query for the contacts of the whole page."""
+    the list shows anyway. The requisites of the page's clients in one query, then the contacts of
+    those still unexplained in another: plain rows of the columns searched, not whole records."""
     needles = _needles(q)
     if not needles or not found:
         return {}
@@ -224,36 +225,32 @@ def match_notes(found: list[Client], q: str) -> dict[int, str]:
     def hit(text: str) -> bool:
         return bool(text) and key in search_key(text)
 
-    ids = [c.id for c in found]
-    contacts: dict[int, list[Contact]] = {}
-    for contact in db.session.scalars(sa.select(Contact).where(Contact.client_id.in_(ids))
-                                      .order_by(Contact.is_decision_maker.desc(), Contact.full_name)):
-        contacts.setdefault(contact.client_id, []).append(contact)
-    # a list loads only the columns its rows show: the requisites searched are read here at once
-    requisites = {row.id: row for row in db.session.execute(
-        sa.select(Client.id, Client.legal_name, Client.inn, Client.kpp, Client.ogrn, Client.contract_number)
-        .where(Client.id.in_(ids)))}
+    ids = [c.id for c in found if not hit(c.short_name)]
+    if not ids:
+        return {}
     notes = {}
-    for client in found:
-        if hit(client.short_name):
-            continue
-        row = requisites[client.id]
+    for row in db.session.execute(sa.select(Client.id, Client.legal_name, Client.inn, Client.kpp, Client.ogrn,
+                                            Client.contract_number).where(Client.id.in_(ids))):
         fields = [("полное наименование", row.legal_name), ("ИНН", row.inn), ("КПП", row.kpp),
                   ("ОГРН", row.ogrn), ("договор №", row.contract_number)]
-        note = next((f"{label} {value}" for label, value in fields if hit(value)), None)
-        for person in contacts.get(client.id, []):
-            if note:
-                break
-            if hit(person.full_name):
-                note = f"контакт: {person.full_name}"
-            elif digits and digits in person.phone_digits or hit(person.phone_digits):
-                note = f"телефон {person.phone}: {person.full_name}"
-            elif hit(person.email):
-                note = f"e-mail {person.email}: {person.full_name}"
-            elif hit(person.messenger):
-                note = f"мессенджер {person.messenger}: {person.full_name}"
-        if note:
-            notes[client.id] = note
+        if note := next((f"{label} {value}" for label, value in fields if hit(value)), None):
+            notes[row.id] = note
+    unexplained = [i for i in ids if i not in notes]
+    people = db.session.execute(
+        sa.select(Contact.client_id, Contact.full_name, Contact.phone, Contact.phone_digits, Contact.email,
+                  Contact.messenger).where(Contact.client_id.in_(unexplained))
+        .order_by(Contact.is_decision_maker.desc(), Contact.full_name)) if unexplained else []
+    for person in people:
+        if person.client_id in notes:
+            continue
+        if hit(person.full_name):
+            notes[person.client_id] = f"контакт: {person.full_name}"
+        elif digits and digits in person.phone_digits or hit(person.phone_digits):
+            notes[person.client_id] = f"телефон {person.phone}: {person.full_name}"
+        elif hit(person.email):
+            notes[person.client_id] = f"e-mail {person.email}: {person.full_name}"
+        elif hit(person.messenger):
+            notes[person.client_id] = f"мессенджер {person.messenger}: {person.full_name}"
     return notes
 
 

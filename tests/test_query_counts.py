@@ -4,6 +4,7 @@ follow a change made in another worker at once."""
 
 import re
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2.runtime
@@ -225,7 +226,8 @@ def other_worker(app, database_url, tmp_path):
     other = create_app(app_config(database_url, tmp_path / "other"))
     other.test_client_class = Browser
     with app.app_context():  # the migration's token rows (the fixture emptied every table)
-        cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard", "backlog_open_by_assignee"])
+        cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard", "backlog_open_by_assignee",
+                                      "budget_ranking"])
         db.session.commit()
     yield other
     with other.app_context():
@@ -308,6 +310,29 @@ def test_the_backlog_workload_follows_an_item_taken_in_another_worker(app, clien
         db.session.commit()
     page = client.get("/backlog/").get_data(as_text=True)
     assert re.search(r"Исполнитель Иван</a></th>\s*<td class=\"text-end\">1</td>", page)
+
+
+def test_the_budget_ranking_follows_spending_charged_in_another_worker(app, client, other_worker, make_user,
+                                                                        make_client, make_budget):
+    """The budgets overview keeps its ranking per process: after hours are committed to the safer
+    budget through another worker, does it lead the very next page?"""
+    from tests.budget_fixtures import DECISION_MAKER, charged_item
+
+    manager = make_user(Role.MANAGER)
+    blocks = {}
+    for name in ("Альфа", "Бета"):
+        customer = make_client(manager, short_name=name, contacts=[DECISION_MAKER], hourly_rate=Decimal("2000"))
+        blocks[name] = (customer, make_budget(customer, manager, blocks=[("Операционный блок", Decimal("10000"))]))
+    client.login(manager)
+
+    def leader() -> str:
+        page = client.get("/budgets/2026").get_data(as_text=True)
+        return min(("Альфа", "Бета"), key=page.find)
+
+    assert leader() == "Альфа" and leader() == "Альфа"  # equal risk: by name; the second from the copy
+    customer, ids = blocks["Бета"]
+    charged_item(other_worker, customer, manager, ids["blocks"]["Операционный блок"], Decimal("8"), approve=True)
+    assert leader() == "Бета"
 
 
 def test_the_company_profile_copy_follows_a_save_in_another_worker(app, other_worker):

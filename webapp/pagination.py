@@ -52,6 +52,27 @@ class CappedPagination(SelectPagination):
         return self._query_offset + len(self.items)
 
 
+class RankedPagination(CappedPagination):
+    """A page of records whose order is known beforehand as a list of ids (a ranking kept per
+    process): the page's slice of the ids, then those records in one query, in that order."""
+
+    def _query_items(self) -> list:
+        ids = self._query_args["ids"][self._query_offset:self._query_offset + self.per_page]
+        select, key = self._query_args["select"], self._query_args["key"]
+        found = {key(record): record for record in self._query_args["session"].scalars(select(ids)).unique()}
+        return [found[i] for i in ids if i in found]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["ids"])
+
+
+def ranked_page(ids, select, per_page: int | None = None, *, key=lambda record: record.id) -> RankedPagination:
+    """The page the request asks for of the records ``ids`` name, in their order; ``select(ids)``
+    loads the records of one page."""
+    return RankedPagination(ids=ids, select=select, key=key, session=db.session(), page=as_id(request.args.get("page")) or 1,
+                            per_page=per_page or current_app.config["PER_PAGE"], max_per_page=None, error_out=False)
+
+
 def paginate(select: sa.Select, *, page: int, per_page: int, count_select: sa.Select | None = None,
              total: int | None = None) -> CappedPagination:
     """One page of ``select``; an out-of-range page is empty rather than a 404. ``count_select``:

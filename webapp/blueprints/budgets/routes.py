@@ -9,7 +9,7 @@ from webapp.documents.budget import render_appendix, render_workbook
 from webapp.documents.render import content_disposition
 from webapp.formatting import today
 from webapp.models import BlockKind, BudgetStatus, CarryOver
-from webapp.pagination import requested_page
+from webapp.pagination import ranked_page
 from webapp.permissions import allow
 from webapp.saving import submit
 from webapp.services import access, as_id, workflow
@@ -232,9 +232,9 @@ def index(year: int | None = None):
     """All clients' budgets of a year, the riskiest first; ``?month=`` as they stood then."""
     year = _year(year or today().year)
     as_of = _month()
-    page = requested_page(budget_service.overview_query(current_user, year, today(), as_of),
-                          current_app.config["BUDGETS_PER_PAGE"],
-                          count_select=budget_service.overview_count_query(current_user, year))
+    page = ranked_page(budget_service.ranked_budget_ids(current_user, year, today(), as_of),
+                       lambda ids: budget_service.overview_budgets(current_user, ids),
+                       current_app.config["BUDGETS_PER_PAGE"])
     rows = budget_service.overview(page.items, today(), as_of)
     return htmx.render(OVERVIEW, year=year, rows=rows, page=page, as_of=as_of, months=budget_service.MONTH_NAMES,
                        method=budget_service.FORECAST_METHOD)

@@ -532,3 +532,13 @@ def test_template_saved_by_libreoffice_still_renders(libreoffice_profile, tmp_pa
     text = all_text(read_docx(rendered))
     assert "Общество с ограниченной ответственностью «Ромашка»" in text
     assert "{{" not in text and "{%" not in text
+
+
+@pytest.mark.parametrize(("text", "typeset"), [
+    ("№5", "№\u00a05"), ("договор №\u00a077/1", "договор №\u00a077/1"), ("г. Москва", "г.\u00a0Москва"),
+    ("2026 г.", "2026\u00a0г."), ("22 %", "22\u00a0%"), ("Петров П. П.", "Петров\u00a0П.\u00a0П."),
+    ("1234,50", "1234,50"), ("Ромашка", "Ромашка"), ("", ""),
+])
+def test_no_break_spaces_where_a_line_must_not_break(text, typeset):
+    """The rules, and the texts that skip them (no space, no «№»), which stay as they are."""
+    assert nbsp(text) == typeset

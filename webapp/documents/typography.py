@@ -22,9 +22,16 @@ _RULES = [
 ]
 
 
+# Every rule joins across a space or follows «№»: a text with neither (most cells of a document:
+# numbers, dates, single words) is left as it is without trying the eight patterns on it.
+_MAY_APPLY = re.compile(r"[\s№]")
+
+
 def nbsp(text: str) -> str:
     """No-break spaces after «№», «п.», «ст.», «г.» (before a name), before «г.» after a year,
     before «%», and inside initials."""
+    if not _MAY_APPLY.search(text):
+        return text
     for pattern, replacement in _RULES:
         text = pattern.sub(replacement, text)
     return text

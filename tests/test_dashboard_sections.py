@@ -71,18 +71,3 @@ def test_past_the_in_place_limit_the_section_points_to_its_list(app, client, twe
         from webapp.models import User
         from webapp.services import clients as client_service
         assert client_service.due_count(db.session.get(User, twelve_due.id), today()) == 6
-
-
-def test_a_short_section_needs_no_count(client, twelve_due, count_queries, monkeypatch):
-    """Fewer rows than the page draws are all there are: the badge shows them without a count query
-    (on most days most sections hold a few rows or none)."""
-    monkeypatch.setattr(dashboard, "PREVIEW", 20)
-    with count_queries() as statements:
-        page = client.get("/?section=due", htmx=True).get_data(as_text=True)
-    assert 'id="due-count">12<' in page and len(due_names(page)) == 12 and "Показаны" not in page
-    assert not [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(")]
-    monkeypatch.setattr(dashboard, "PREVIEW", 5)
-    with count_queries() as statements:
-        page = client.get("/?section=due", htmx=True).get_data(as_text=True)
-    assert 'id="due-count">12<' in page and "Показаны 5 из 12." in page
-    assert [s for s in statements if s.lstrip().upper().startswith("SELECT COUNT(")]

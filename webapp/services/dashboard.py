@@ -104,7 +104,5 @@ def sections_for(user: User, today: date, only: str | None = None, *, expanded: 
         full = section.key == expanded
         limit = FULL if full else PREVIEW
         data = section.load(user, today, limit)
-        # fewer rows than asked for are all there is: no count then (most sections, most days)
-        total = len(data) if len(data) < limit else max(section.total(user, today), len(data))
-        filled.append(Filled(section, data, total, len(data), full))
+        filled.append(Filled(section, data, max(section.total(user, today), len(data)), len(data), full))
     return filled

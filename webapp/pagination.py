@@ -4,7 +4,8 @@
 log, the clients of a large company) would pay for that on each page. Here the count stops at
 ``COUNT_CAP`` rows past the current page: below that the total is exact («Всего: 2 000»), above it
 the page says «показаны 1–50 из более чем 10 000» and offers pages as far as it counted. A first
-page that is not full needs no count at all.
+page that is not full needs no count at all. A list whose order is kept as a ranking of ids (the
+budgets overview) pages through the ids and loads only the records of the page (``ranked_page``).
 """
 
 
@@ -66,11 +67,18 @@ class RankedPagination(CappedPagination):
         return len(self._query_args["ids"])
 
 
+def _asked(per_page: int | None) -> dict:
+    """The page the request asks for (``?page=``, the first when absent or not a number) and its
+    length: ``PER_PAGE`` rows — what every paged list of the application shows — unless a list of
+    records that draw several rows each asks for fewer."""
+    return {"page": as_id(request.args.get("page")) or 1, "per_page": per_page or current_app.config["PER_PAGE"]}
+
+
 def ranked_page(ids, select, per_page: int | None = None, *, key=lambda record: record.id) -> RankedPagination:
     """The page the request asks for of the records ``ids`` name, in their order; ``select(ids)``
     loads the records of one page."""
-    return RankedPagination(ids=ids, select=select, key=key, session=db.session(), page=as_id(request.args.get("page")) or 1,
-                            per_page=per_page or current_app.config["PER_PAGE"], max_per_page=None, error_out=False)
+    return RankedPagination(ids=ids, select=select, key=key, session=db.session(), max_per_page=None,
+                            error_out=False, **_asked(per_page))
 
 
 def paginate(select: sa.Select, *, page: int, per_page: int, count_select: sa.Select | None = None,
@@ -85,9 +93,5 @@ def paginate(select: sa.Select, *, page: int, per_page: int, count_select: sa.Se
 
 def requested_page(select: sa.Select, per_page: int | None = None, *,
                    count_select: sa.Select | None = None, total: int | None = None) -> CappedPagination:
-    """The page of ``select`` the request asks for (``?page=``, the first when absent or not a
-    number), ``PER_PAGE`` rows long — what every paged list of the application shows — unless a
-    list of records that draw several rows each asks for fewer."""
-    return paginate(select, page=as_id(request.args.get("page")) or 1,
-                    per_page=per_page or current_app.config["PER_PAGE"], count_select=count_select, total=total)
-
+    """The page of ``select`` the request asks for (``_asked``)."""
+    return paginate(select, count_select=count_select, total=total, **_asked(per_page))

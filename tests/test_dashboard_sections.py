@@ -50,6 +50,16 @@ def test_show_all_without_javascript_is_the_whole_page_with_the_section_open(cli
     assert len(due_names(page)) == 12
 
 
+def test_the_badges_of_every_section_are_counted_in_one_statement(client, twelve_due, count_queries):
+    """A manager's page has six list sections; their badges cost one round trip, not six."""
+    with count_queries() as queries:
+        page = client.get("/").get_data(as_text=True)
+    assert 'id="due-count">12<' in page
+    sections = re.findall(r"<section id=\"([\w-]+)-section\"", page)
+    assert len(sections) >= 5, sections
+    assert len([q for q in queries if "count(*)" in q.lower()]) == 1, queries
+
+
 def test_a_section_the_user_has_not_answers_404(client, twelve_due):
     assert client.get("/?section=managers", htmx=True).status_code == 404
     assert client.get("/?section=nonsense&all=1").status_code == 404
@@ -70,4 +80,4 @@ def test_past_the_in_place_limit_the_section_points_to_its_list(app, client, twe
         from webapp.formatting import today
         from webapp.models import User
         from webapp.services import clients as client_service
-        assert client_service.due_count(db.session.get(User, twelve_due.id), today()) == 6
+        assert dashboard.count(client_service.due_query(db.session.get(User, twelve_due.id), today())) == 6

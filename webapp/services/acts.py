@@ -742,10 +742,6 @@ def reminders(user: User, day: date, limit: int | None = None) -> list[Reminder]
     return found
 
 
-def reminder_count(user: User, day: date) -> int:
-    return sum(dashboard.count(query) for query in _reminder_queries(user, day))
-
-
 def log_reminder(act: Act, *, acting: User, channel: Channel = Channel.CALL) -> None:
     """«Напомнил»: a contact with the client about the act (its cadence moves), and the act remembers when."""
     from webapp.services import clients as client_service
@@ -817,7 +813,7 @@ def send_reminder(client: Client, *, contact_id: int | None, acting: User, overr
 dashboard.register(dashboard.Section(
     "acts", "Акты: подписание и оплата", 40,
     applies=lambda user: access.leads_clients(user) or access.keeps_books(user),
-    load=reminders, total=reminder_count, macro="acts.reminders", refresh_on="act-reminded",
+    load=reminders, counted=_reminder_queries, macro="acts.reminders", refresh_on="act-reminded",
     more=dashboard.Link("acts.index", {"paid": PaidState.OVERDUE.value}, "Все просроченные оплаты"),
     empty="Все выставленные акты подписаны и оплачены в срок."))
 

@@ -968,24 +968,24 @@ def _overdue_mine(user: User) -> bool:
 
 dashboard.register(dashboard.Section(
     "new-requests", "Новые заявки", 12, applies=access.leads_clients, load=new_requests,
-    total=lambda user, day: dashboard.count(_new_requests_query(user)), macro="backlog.new_requests",
+    counted=lambda user, day: _new_requests_query(user), macro="backlog.new_requests",
     more=dashboard.Link("backlog.index", {"status": ItemStatus.NEW.value}),
     empty="Все заявки разобраны. Новую заявку принимают из карточки клиента или в разделе «Бэклог»."))
 dashboard.register(dashboard.Section(
     "approvals", "Ждут согласования клиента", 20,
     applies=lambda user: access.leads_clients(user) or access.is_admin(user),
-    load=approvals_waiting, total=lambda user, day: dashboard.count(_approvals_query(user)),
+    load=approvals_waiting, counted=lambda user, day: _approvals_query(user),
     macro="backlog.waiting_list", more=dashboard.Link("backlog.index", {"status": ItemStatus.APPROVAL.value}),
     empty=f"Оценки не ждут согласования дольше {APPROVAL_WAIT_DAYS} дней."))
 dashboard.register(dashboard.Section(
     "overdue-stages", "Просроченные этапы", 30,
     applies=lambda user: user.role in (Role.ADMIN, Role.MANAGER, Role.LEAD, Role.SPECIALIST),
     load=lambda user, day, limit: overdue_stages(user, day, limit=limit, mine=_overdue_mine(user)),
-    total=lambda user, day: dashboard.count(_overdue_stages_query(user, day, mine=_overdue_mine(user))),
+    counted=lambda user, day: _overdue_stages_query(user, day, mine=_overdue_mine(user)),
     macro="backlog.overdue_list", more=dashboard.Link("backlog.index", {"overdue": "1"}), empty="Просроченных этапов нет."))
 dashboard.register(dashboard.Section(
     "my-items", "Мои задачи", 15, applies=lambda user: user.role in (Role.SPECIALIST, Role.LEAD),
-    load=my_items, total=lambda user, day: dashboard.count(_my_items_query(user)), macro="backlog.my_items",
+    load=my_items, counted=lambda user, day: _my_items_query(user), macro="backlog.my_items",
     more=dashboard.Link("backlog.index", {"assignee": "me"}), refresh_on="item-changed",
     empty="На вас нет открытых задач."))
 

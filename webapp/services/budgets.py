@@ -761,7 +761,7 @@ dashboard.register(dashboard.Section(
     "budget-alerts", "Бюджеты: предупреждения", 40,
     applies=lambda user: access.leads_clients(user) or access.is_admin(user),
     load=lambda user, day, limit: open_alerts(user, limit=limit),
-    total=lambda user, day: dashboard.count(_alerts_query(user)), macro="budgets.alert_list",
+    counted=lambda user, day: _alerts_query(user), macro="budgets.alert_list",
     empty="Ни один блок бюджета не подошёл к порогу."))
 
 

@@ -266,7 +266,7 @@ def namesakes(user: User, client: Client) -> list[Client]:
     return [c for c in db.session.scalars(query) if key in (search_key(c.short_name), search_key(c.legal_name))][:5]
 
 
-def _due_query(user: User, today: date) -> sa.Select:
+def due_query(user: User, today: date) -> sa.Select:
     """The user's active clients (led or stood in for) that need a contact today, most neglected first."""
     return (access.visible_clients(user)
             .where(Client.status.in_(CONTACTED_STATUSES),
@@ -275,15 +275,11 @@ def _due_query(user: User, today: date) -> sa.Select:
             .order_by(Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.short_name))
 
 
-def due_count(user: User, today: date) -> int:
-    return dashboard.count(_due_query(user, today))
-
-
 def due_clients(user: User, today: date, limit: int | None = None) -> list[DueRow]:
-    """«Мой день»: the first ``limit`` clients of ``_due_query``, each with the person to call and
+    """«Мой день»: the first ``limit`` clients of ``due_query``, each with the person to call and
     the last contact — three queries however many rows. The page shows no team names, so the
     manager and deputy are not joined."""
-    query = (_due_query(user, today).limit(limit)
+    query = (due_query(user, today).limit(limit)
              .options(lazyload(Client.manager), lazyload(Client.deputy), defer(Client.search_text),
                       defer(Client.notes)))
     found = list(db.session.scalars(query))
@@ -359,7 +355,7 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
 
 dashboard.register(dashboard.Section(
     "due", "Пора связаться", 10, applies=lambda user: access.leads_clients(user),
-    load=due_clients, total=due_count, macro="clients.due_list", refresh_on="contact-logged",
+    load=due_clients, counted=due_query, macro="clients.due_list", refresh_on="contact-logged",
     more=dashboard.Link("clients.index", {"manager": "me", "status": "working", "cadence": "attention", "sort": "due"}),
     empty="Все клиенты в графике: сегодня никому не нужно звонить. Следующие контакты — в списке "
           "клиентов, фильтр «В графике»."))

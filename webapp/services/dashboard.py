@@ -7,12 +7,13 @@ itself when one of its ``refresh_on`` events is triggered by a save elsewhere on
 Two kinds of section. A *summary* (a table per manager, today's meetings) is small by nature:
 ``load(user, day)`` returns what the macro draws and ``count(data)`` its badge. A *list* (whom to
 call, overdue stages, unpaid acts) may be long: the page shows its first ``PREVIEW`` rows —
-``load(user, day, limit)`` — and ``total(user, day)`` counts them for the badge, up to ``FULL`` + 1
-(«200+»): the page costs the same with 10 rows behind a section or 28,000. «Показать все» draws up to
-``FULL`` rows in place, and the section links to its area's own list (``more``), which pages.
+``load(user, day, limit)`` — and ``counted(user, day)`` gives the query (or queries, summed) of its rows,
+which the page counts for the badge up to ``FULL`` + 1 («200+»): the page costs the same with 10 rows
+behind a section or 28,000, and the counts of all its sections are one statement. «Показать все» draws
+up to ``FULL`` rows in place, and the section links to its area's own list (``more``), which pages.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,7 +45,7 @@ class Section:
     load: Callable[..., Any]                   # a summary: (user, day); a list: (user, day, limit)
     macro: str                                 # «area.macro_name» in templates/_macros/
     count: Callable[[Any], int] = len          # a summary's badge, from its data
-    total: Callable[[User, date], int] | None = None   # a list: its rows (``count``), counted without loading
+    counted: Callable[[User, date], sa.Select | Sequence[sa.Select]] | None = None  # a list: the query of its rows
     more: Link | None = None                   # a list: the area's page that shows (and pages) them all
     refresh_on: str = ""                       # client events that reload the section
     empty: str = ""                            # shown when the count is 0
@@ -82,11 +83,18 @@ def register(section: Section) -> None:
     _SECTIONS[section.key] = section
 
 
+def counts(queries: Sequence[sa.Select]) -> list[int]:
+    """The rows of each of ``queries``, each counted up to ``FULL`` + 1 (28,000 overdue stages cost
+    what 201 do), in one statement: a page's badges are one round trip, not one per section."""
+    if not queries:
+        return []
+    capped = [sa.select(sa.func.count()).select_from(query.order_by(None).limit(FULL + 1).subquery())
+              .scalar_subquery() for query in queries]
+    return list(db.session.execute(sa.select(*capped)).one())
+
+
 def count(query: sa.Select) -> int:
-    """The rows of a list section's query, for its ``total``: counted up to ``FULL`` + 1, so that
-    28,000 overdue stages cost what 201 do."""
-    capped = query.order_by(None).limit(FULL + 1).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+    return counts([query])[0]
 
 
 def sections_for(user: User, today: date, only: str | None = None, *, expanded: str | None = None) -> list[Filled]:
@@ -94,9 +102,10 @@ def sections_for(user: User, today: date, only: str | None = None, *, expanded: 
     sections to ``PREVIEW`` rows, the one named ``expanded`` to ``FULL``."""
     chosen = sorted((s for s in _SECTIONS.values() if s.applies(user) and only in (None, s.key)),
                     key=lambda s: s.order)
+    badges = _badges([s for s in chosen if s.counted is not None], user, today)
     filled = []
     for section in chosen:
-        if section.total is None:
+        if section.counted is None:
             data = section.load(user, today)
             count = section.count(data)
             filled.append(Filled(section, data, count, count))
@@ -104,5 +113,19 @@ def sections_for(user: User, today: date, only: str | None = None, *, expanded: 
         full = section.key == expanded
         limit = FULL if full else PREVIEW
         data = section.load(user, today, limit)
-        filled.append(Filled(section, data, max(section.total(user, today), len(data)), len(data), full))
+        filled.append(Filled(section, data, max(badges[section.key], len(data)), len(data), full))
     return filled
+
+
+def _badges(sections: list[Section], user: User, today: date) -> dict[str, int]:
+    """Each list section's rows (its queries' counts summed), all counted by one statement."""
+    owners, queries = [], []
+    for section in sections:
+        counted = section.counted(user, today)
+        for query in (counted,) if isinstance(counted, sa.Select) else counted:
+            owners.append(section.key)
+            queries.append(query)
+    badges = dict.fromkeys((s.key for s in sections), 0)
+    for key, number in zip(owners, counts(queries)):
+        badges[key] += number
+    return badges

@@ -5,6 +5,7 @@ import dataclasses
 import enum
 import io
 import os
+import re
 import shutil
 import zipfile
 from datetime import date, time
@@ -306,6 +307,16 @@ def test_rendered_file_has_no_duplicate_zip_entries(rendered):
     """Does the package hold each part once?"""
     assert duplicate_entries(rendered) == []
     assert zipfile.ZipFile(io.BytesIO(rendered)).testzip() is None
+
+
+def test_the_file_holds_one_copy_of_the_styles_and_it_speaks_russian(rendered):
+    """Word 2010 prefers its own copy of the styles (stylesWithEffects.xml, in the shipped templates
+    in English) to styles.xml: a rendered file keeps styles.xml alone, in Russian."""
+    archive = zipfile.ZipFile(io.BytesIO(rendered))
+    assert [name for name in archive.namelist() if "styles" in name.lower()] == ["word/styles.xml"]
+    assert b"stylesWithEffects" not in archive.read("[Content_Types].xml")
+    assert b"stylesWithEffects" not in archive.read("word/_rels/document.xml.rels")
+    assert set(re.findall(rb'<w:lang [^>]*w:val="([^"]+)"', archive.read("word/styles.xml"))) == {b"ru-RU"}
 
 
 def test_template_with_libreoffice_core_properties_link_renders_without_duplicates(tmp_path):

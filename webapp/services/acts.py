@@ -30,6 +30,7 @@ from webapp.models import (Act, ActCounter, ActLine, ActStatus, AuditEvent, Back
                            CompanyProfile, ItemStatus, PaidState, Payment, SignedHow, User)
 from webapp.models.acts import BILLED, DUE_SOON_DAYS
 from webapp.models.audit import tag_action
+from webapp.models.clients import named_client
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import NotFound, ServiceError, access, agenda, as_id, dashboard, derived, terms, timeline, workflow
@@ -139,8 +140,9 @@ def _filtered(query: sa.Select, filters: ActFilters, day: date) -> sa.Select:
 
 
 def acts_query(user: User, filters: ActFilters, day: date) -> sa.Select:
-    """The accountant's list: scoped, filtered, the newest first (drafts, which have no date yet, on top)."""
-    query = _filtered(access.visible_acts(user), filters, day)
+    """The accountant's list: scoped, filtered, the newest first (drafts, which have no date yet, on
+    top); a row names its client (``named_client``)."""
+    query = _filtered(access.visible_acts(user), filters, day).options(*named_client(Act.client))
     return query.order_by(Act.act_date.desc().nulls_first(), Act.id.desc())
 
 
@@ -727,13 +729,14 @@ def reminders(user: User, day: date, limit: int | None = None) -> list[Reminder]
     """The first ``limit`` reminders: signatures first, then payments (two queries)."""
     unsigned, unpaid = _reminder_queries(user, day)
     found = []
-    for act in db.session.scalars(unsigned.limit(limit)):
+    rows = named_client(Act.client)  # a reminder names the client
+    for act in db.session.scalars(unsigned.limit(limit).options(*rows)):
         found.append(Reminder(act, "signature", f"не подписан, срок приёмки истёк {long_date(act.accept_by)}",
                               access.can_edit_client(user, act.client)))
     rest = None if limit is None else limit - len(found)
     if rest == 0:
         return found
-    for act in db.session.scalars(unpaid.limit(rest)):
+    for act in db.session.scalars(unpaid.limit(rest).options(*rows)):
         if act.due_on < day:
             text = f"оплата просрочена с {long_date(act.due_on)}, долг {money(act.balance)}"
         else:

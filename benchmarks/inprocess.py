@@ -5,8 +5,14 @@ ACCOUNTDESK_* variables of the benchmark's database): reads ``[{"path", "user_id
 stdin, prints one JSON list of milliseconds, in the same order. CPU time (``time.process_time``), not
 wall time, so that other work on the machine does not count; the database is in the same process
 for SQLite, so its work counts too.
+
+As in a warm gunicorn worker (``wsgi.py``, ``webapp/gcfreeze.py``), what the application and a page's
+warm-up loaded is frozen out of the cyclic garbage collector before the page is timed: otherwise a
+full collection of everything loaded so far (~80 ms) falls on whichever page happens to be timed
+then, and doubles its figure.
 """
 
+import gc
 import json
 import sys
 import time
@@ -36,6 +42,8 @@ def main() -> None:
             answer = client.get(page["path"], headers=headers)
             if answer.status_code != 200:
                 sys.exit(f"{page['path']} answered {answer.status_code} in-process")
+        gc.collect()
+        gc.freeze()
         started = time.process_time()
         for _ in range(requests):
             client.get(page["path"], headers=headers)

@@ -7,7 +7,7 @@ template's top-level imports, but globals are always there, so page and fragment
 
 from flask import Flask, current_app
 
-from webapp import formatting
+from webapp import formatting, urls
 from webapp.forms import DATE_MAX, DATE_MIN, csrf_field
 
 MACRO_FOLDER = "_macros/"
@@ -41,7 +41,8 @@ def register(app: Flask) -> None:
     environment.filters.update(formatting.FILTERS)
     # No roles or states here: templates get ``can_*`` flags and the models' labels, and decide nothing.
     environment.globals.update(plural=formatting.plural, today=formatting.today, csrf_field=csrf_field,
-                               date_min=DATE_MIN.isoformat(), date_max=DATE_MAX.isoformat())
+                               date_min=DATE_MIN.isoformat(), date_max=DATE_MAX.isoformat(),
+                               url_for=urls.url_for)
     environment.trim_blocks = True
     environment.lstrip_blocks = True
     for name in environment.list_templates(filter_func=lambda n: n.startswith(MACRO_FOLDER)):

@@ -80,4 +80,4 @@ def test_past_the_in_place_limit_the_section_points_to_its_list(app, client, twe
         from webapp.formatting import today
         from webapp.models import User
         from webapp.services import clients as client_service
-        assert dashboard.count(client_service.due_query(db.session.get(User, twelve_due.id), today())) == 6
+        assert dashboard.counts([client_service.due_query(db.session.get(User, twelve_due.id), today())]) == [6]

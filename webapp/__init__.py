@@ -83,7 +83,8 @@ def _configure_database(app: Flask) -> None:
     # overview the JIT spent 41 ms compiling a query that then ran in 36, and a parallel worker took
     # 10 ms to start for the ten overdue stages of «Мой день» that one process reads in 3 (settings
     # of the server stay the server's).
-    options: dict[str, Any] = {"pool_pre_ping": True, "connect_args": {"options": "-c jit=off -c max_parallel_workers_per_gather=0"}}
+    options: dict[str, Any] = {"pool_pre_ping": True,
+                               "connect_args": {"options": "-c jit=off -c max_parallel_workers_per_gather=0"}}
     if url.startswith("sqlite"):  # a file: no server that could drop the connection, nothing to ping
         options = {"connect_args": {"timeout": 10}}
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", options)

@@ -245,9 +245,9 @@ class Client(Versioned, Audited, db.Model):
 
 def named_client(path) -> tuple:
     """Loader options for rows that show their client's name or code (``path``: ``Act.client``,
-    ``BacklogItem.client``) but not its team: the
-    manager and deputy that ``Client`` joins by default are two users more per row and, on
-    PostgreSQL, most of the planning of a ten-row query. Loaded lazily if a row ever asks."""
+    ``BacklogItem.client``) but not its team: the manager and deputy that ``Client`` joins by
+    default are two users more per row and, on PostgreSQL, most of the planning of a ten-row query.
+    Loaded lazily if a row ever asks."""
     client = sa.orm.defaultload(path)
     return client.lazyload(Client.manager), client.lazyload(Client.deputy)
 

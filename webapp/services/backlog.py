@@ -223,10 +223,9 @@ def _overdue_stages_query(user: User, day: date, *, mine: bool = False) -> sa.Se
 
 def overdue_stages(user: User, day: date, *, limit: int | None = 20, mine: bool = False) -> list[Stage]:
     """The first ``limit`` of ``_overdue_stages_query``, each with its item as a list shows it."""
-    item = sa.orm.contains_eager(Stage.item)
     return list(db.session.scalars(
         _overdue_stages_query(user, day, mine=mine).limit(limit)
-        .options(item, *(item.options(option) for option in _LIST_ROW))))
+        .options(sa.orm.contains_eager(Stage.item).options(*_LIST_ROW))))
 
 
 def history(item: BacklogItem, limit: int = 50) -> list[AuditEvent]:

@@ -93,10 +93,6 @@ def counts(queries: Sequence[sa.Select]) -> list[int]:
     return list(db.session.execute(sa.select(*capped)).one())
 
 
-def count(query: sa.Select) -> int:
-    return counts([query])[0]
-
-
 def sections_for(user: User, today: date, only: str | None = None, *, expanded: str | None = None) -> list[Filled]:
     """The sections ``user`` sees today (or just the one named ``only``), loaded, in order; list
     sections to ``PREVIEW`` rows, the one named ``expanded`` to ``FULL``."""

@@ -111,3 +111,39 @@ def test_similar_items_cost_the_same_queries_for_one_and_many(app, client, two_c
         finish(make_item(romashka if n % 2 else vektor, manager, title=f"Выгрузка остатков на сайт {n}",
                          hours=Decimal("5")), manager, "6")
     assert measure() == (small, 1)
+
+
+
+def test_word_counts_are_kept_until_an_item_brings_the_word_again(app, client, two_clients, make_item, finish,
+                                                                    count_queries):
+    """The words of an item are counted on its first view only (the next view is one statement
+    less); a past item whose spec is edited to share a rare word, or a new one with it, shows on the
+    next view: the word counts were renewed, not kept from before."""
+    from webapp.saving import Edit
+
+    manager, romashka, vektor = two_clients
+    item = make_item(romashka, manager, title="Интеграция с маркетплейсом")
+    client.login(manager)
+
+    def view() -> tuple[int, str]:
+        with count_queries() as queries:
+            page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
+        return len(queries), page
+
+    first, page = view()
+    again, page = view()
+    assert again == first - 1 and "Похожие выполненные задачи" not in page  # «маркетплейс»: this item only
+    past = make_item(vektor, manager, title="Выгрузка заказов", hours=Decimal("16"))
+    finish(past, manager, "15")
+    assert "Похожие выполненные задачи" not in view()[1]
+    with app.app_context():
+        stored = db.session.get(BacklogItem, past.id)
+        backlog_service.update_item(stored, Edit({"goal": "Заказы с маркетплейса приходят сами"}, stored.version),
+                                    acting=db.session.get(User, manager.id))
+        db.session.commit()
+    page = view()[1]
+    assert "Похожие выполненные задачи" in page and past.key in page
+    newer = make_item(vektor, manager, title="Маркетплейсом остатки", hours=Decimal("6"))
+    finish(newer, manager, "5")
+    page = view()[1]
+    assert past.key in page and newer.key in page

@@ -227,7 +227,7 @@ def other_worker(app, database_url, tmp_path):
     other.test_client_class = Browser
     with app.app_context():  # the migration's token rows (the fixture emptied every table)
         cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard", "backlog_open_by_assignee",
-                                      "budget_ranking"])
+                                      "budget_ranking", "assignable_users"])
         db.session.commit()
     yield other
     with other.app_context():
@@ -257,6 +257,22 @@ def test_a_manager_renamed_in_one_worker_is_shown_renamed_by_another_at_once(app
 
     page = client.get("/clients/").get_data(as_text=True)
     assert "Новое Имя" in page and "Прежнее Имя" not in page
+
+
+def test_a_specialist_deactivated_in_one_worker_is_no_longer_offered_by_another(app, client, other_worker,
+                                                                                make_user, login_as):
+    """The assignees a backlog list offers are a per-process copy: after an admin deactivates a
+    specialist through one worker, does another worker's filter stop offering them at once?"""
+    leaving = make_user(Role.SPECIALIST, full_name="Уходящий Исполнитель")
+    login_as(Role.LEAD)
+    assert "Уходящий Исполнитель" in client.get("/backlog/").get_data(as_text=True)
+    assert "Уходящий Исполнитель" in client.get("/backlog/").get_data(as_text=True)  # served from the copy
+
+    with other_worker.app_context():
+        db.session.get(User, leaving.id).active = False
+        db.session.commit()
+
+    assert "Уходящий Исполнитель" not in client.get("/backlog/").get_data(as_text=True)
 
 
 def test_the_standard_saved_in_one_worker_gives_new_terms_in_another_at_once(app, client, other_worker,

@@ -55,23 +55,23 @@ def account_managers(*, include_inactive: bool = False) -> sa.Select:
 
 
 @dataclass(frozen=True)
-class Manager:
-    """An active account manager as the team choices and filters show them."""
+class Person:
+    """One of us as choices and filters show them: an account manager, an assignee."""
 
     id: int
     full_name: str
 
 
-def _load_managers() -> tuple[Manager, ...]:
+def _load_managers() -> tuple[Person, ...]:
     query = account_managers().with_only_columns(User.id, User.full_name)
-    return tuple(Manager(*row) for row in db.session.execute(query))
+    return tuple(Person(*row) for row in db.session.execute(query))
 
 
 _MANAGERS = cache.Cached("managers", _load_managers)
 cache.watch(User, "managers", fields=("full_name", "role", "active"))
 
 
-def active_account_managers() -> tuple[Manager, ...]:
+def active_account_managers() -> tuple[Person, ...]:
     """``account_managers()`` as (id, name) pairs, kept per process until a user's name, role or
     activity changes (``webapp.cache``): every client list and team form shows them."""
     return _MANAGERS.get()

@@ -235,9 +235,21 @@ def history(item: BacklogItem, limit: int = 50) -> list[AuditEvent]:
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit)))
 
 
-def assignable_users() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.active.is_(True), User.role.in_(access.ASSIGNABLE))
-                                   .order_by(User.full_name)))
+def _load_assignable() -> tuple[access.Person, ...]:
+    query = (sa.select(User.id, User.full_name).where(User.active.is_(True), User.role.in_(access.ASSIGNABLE))
+             .order_by(User.full_name))
+    return tuple(access.Person(*row) for row in db.session.execute(query))
+
+
+_ASSIGNABLE = cache.Cached("assignable_users", _load_assignable)
+cache.watch(User, "assignable_users", fields=("full_name", "role", "active"))
+
+
+def assignable_users() -> tuple[access.Person, ...]:
+    """Who may be given an item, by name: kept per process until a user's name, role or activity
+    changes (``webapp.cache``), like the account managers; every backlog list, item and meeting
+    offers them."""
+    return _ASSIGNABLE.get()
 
 
 def agreements(client: Client, limit: int = 5) -> list[PriorityAgreement]:

@@ -29,7 +29,7 @@ def _load(client_id: int) -> Client:
     return access.get_client(current_user, client_id)
 
 
-def _managers() -> tuple[access.Manager, ...]:
+def _managers() -> tuple[access.Person, ...]:
     return access.active_account_managers()
 
 

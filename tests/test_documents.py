@@ -22,6 +22,7 @@ from documents_helpers import (
     pdf_page_count, read_docx, table_rows,
 )
 from webapp.documents.parties import Party
+from webapp.documents import typography
 from webapp.documents.typography import nbsp
 from webapp.documents.regulation import (
     EscalationLevel, FreeSection, MeetingSlot, RegulationDoc, ResponsiblePerson, SlaRow,
@@ -553,3 +554,14 @@ def test_template_saved_by_libreoffice_still_renders(libreoffice_profile, tmp_pa
 def test_no_break_spaces_where_a_line_must_not_break(text, typeset):
     """The rules, and the texts that skip them (no space, no «№»), which stay as they are."""
     assert nbsp(text) == typeset
+
+
+def test_a_long_text_is_typeset_like_a_short_one():
+    """Short texts are typeset once per process and kept; a long one (a spec's paragraph) is not
+    kept, and gets the same rules everywhere in it, twice in a row."""
+    paragraph = "Выгрузка по договору № 77/1 для склада в г. Москва, " * 20 + "ответственный Петров П. П."
+    assert len(paragraph) > typography.KEPT_LENGTH
+    for _ in range(2):
+        typeset = nbsp(paragraph)
+        assert typeset.count("№\u00a077/1") == 20 and typeset.count("г.\u00a0Москва") == 20
+        assert typeset.endswith("Петров\u00a0П.\u00a0П.")

@@ -6,6 +6,7 @@ with ``TypeError``, because a float amount has already lost kopecks somewhere.
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from num2words import num2words
 
@@ -44,8 +45,7 @@ def amount_in_words(value: Decimal | int) -> str:
         raise ValueError("a negative amount has no wording on a document")
     rubles = int(amount)
     cents = int((amount - rubles) * 100)
-    # num2words(int, to="currency") would read the int as kopecks: spell the rubles as a number
-    words = num2words(rubles, lang="ru")
+    words = number_in_words(rubles)
     ruble_noun = plural(rubles, "рубль", "рубля", "рублей")
     kopeck_noun = plural(cents, "копейка", "копейки", "копеек")
     text = f"{words} {ruble_noun} {cents:02d} {kopeck_noun}"
@@ -62,7 +62,14 @@ def amount_with_words(value: Decimal | int) -> str:
     figures = money(Decimal(rubles), currency=False).split(",")[0]
     ruble_noun = plural(rubles, "рубль", "рубля", "рублей")
     kopeck_noun = plural(cents, "копейка", "копейки", "копеек")
-    return f"{figures} ({num2words(rubles, lang='ru')}) {ruble_noun} {cents:02d} {kopeck_noun}"
+    return f"{figures} ({number_in_words(rubles)}) {ruble_noun} {cents:02d} {kopeck_noun}"
+
+
+@lru_cache(maxsize=4096)
+def number_in_words(number: int) -> str:
+    """«сто один»: num2words spells a number in 0.7 ms, and a document's amounts and terms recur.
+    (num2words(int, to="currency") would read the int as kopecks: rubles are spelled as a number.)"""
+    return num2words(number, lang="ru")
 
 
 def vat_statement(mode: VatMode | str) -> str:

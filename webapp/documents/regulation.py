@@ -12,9 +12,7 @@ from datetime import date, time
 from decimal import Decimal
 from pathlib import Path
 
-from num2words import num2words
-
-from webapp.documents.money import amount_with_words, vat_statement
+from webapp.documents.money import amount_with_words, number_in_words, vat_statement
 from webapp.documents.parties import Party
 from webapp.documents.render import _ascii, register_sample, render_docx
 from webapp.documents.typography import NBSP, breakable_email, strip_number_sign, typeset
@@ -240,7 +238,7 @@ def hours(value: str | int | Decimal) -> str:
 
 def with_words(n: int, one: str, few: str, many: str) -> str:
     """«5 (пять) рабочих дней», «1 (один) рабочий день»."""
-    return f"{n} ({num2words(n, lang='ru')}) {plural(n, one, few, many)}"
+    return f"{n} ({number_in_words(n)}) {plural(n, one, few, many)}"
 
 
 def working_days(days: int) -> str:

@@ -19,7 +19,8 @@ def _names(html: str) -> list[str]:
 
 
 def test_my_day_row_says_whom_to_call_and_what_was_agreed(client, login_as, make_client, app):
-    """Does a due row show the decision maker's tel: link, the last summary and the agreed next step?"""
+    """Does a due row show the decision maker's tel: link, the newest contact's summary (not the one
+    logged last) and the agreed next step?"""
     me = login_as(Role.MANAGER)
     mine = make_client(me, short_name="Ромашка", contacts=[
         {"full_name": "Секретарь Ольга", "phone": "+7 495 000-00-01"},
@@ -29,11 +30,14 @@ def test_my_day_row_says_whom_to_call_and_what_was_agreed(client, login_as, make
         client_service.log_touchpoint(db.session.get(Client, mine.id), channel=Channel.VISIT,
                                       acting=db.session.get(User, me.id), summary="Показали прототип отчёта", next_step="Прислать смету на доработку",
                                       occurred_at=utcnow() - timedelta(days=20))
+        client_service.log_touchpoint(db.session.get(Client, mine.id), channel=Channel.CALL,
+                                      acting=db.session.get(User, me.id), summary="Первый звонок",
+                                      occurred_at=utcnow() - timedelta(days=40))  # logged later, happened earlier
         db.session.commit()
     row = re.search(r'<tr id="due-\d+" class="due-row">.*?</tr>', _html(client.get("/")), re.S).group(0)
     assert 'href="tel:+79123456789"' in row and "Ковалёва Анна" in row and "Финансовый директор" in row
     assert "Секретарь Ольга" not in row
-    assert "Показали прототип отчёта" in row and "визит" in row
+    assert "Показали прототип отчёта" in row and "визит" in row and "Первый звонок" not in row
     assert "Прислать смету на доработку" in row
 
 

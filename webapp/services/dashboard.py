@@ -88,8 +88,9 @@ def counts(queries: Sequence[sa.Select]) -> list[int]:
     what 201 do), in one statement: a page's badges are one round trip, not one per section."""
     if not queries:
         return []
-    capped = [sa.select(sa.func.count()).select_from(query.order_by(None).limit(FULL + 1).subquery())
-              .scalar_subquery() for query in queries]
+    capped = [sa.select(sa.func.count()).select_from(
+        query.order_by(None).with_only_columns(sa.literal_column("1"), maintain_column_froms=True)  # as pagination
+        .limit(FULL + 1).subquery()).scalar_subquery() for query in queries]
     return list(db.session.execute(sa.select(*capped)).one())
 
 

@@ -120,6 +120,7 @@ class Act(Versioned, Audited, db.Model):
         sa.UniqueConstraint("year", "seq"),
         sa.Index("ix_acts_client_date", "client_id", "act_date"),
         sa.Index("ix_acts_status_due", "status", "due_on"),
+        sa.Index("ix_acts_status_accept", "status", "accept_by", "id"),  # unsigned past acceptance, oldest first
         sa.Index("ix_acts_date_id", "act_date", "id"),
     )
 

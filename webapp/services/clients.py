@@ -302,7 +302,7 @@ def due_clients(user: User, today: date, limit: int | None = None) -> list[DueRo
 class ManagerDue:
     """One manager's row on the admin's «Мой день»."""
 
-    manager: User
+    manager: access.Person
     critical: int
     overdue: int
     due: int
@@ -333,7 +333,8 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
     neglected = db.session.execute(
         sa.select(ranked.c.id, ranked.c.short_name, ranked.c.manager_id).where(ranked.c.rank <= per_manager)
         .order_by(ranked.c.manager_id, ranked.c.rank)).all()
-    managers = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(counts)))}
+    managers = {row.id: access.Person(*row) for row in db.session.execute(
+        sa.select(User.id, User.full_name).where(User.id.in_(counts)))}  # a deactivated manager's clients too
     rows: dict[int, ManagerDue] = {}
     for client in neglected:
         by_state = counts[client.manager_id]

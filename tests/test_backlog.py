@@ -742,3 +742,46 @@ def test_the_all_clients_list_counts_the_rows_it_pages(app, team, make_item, mak
         assert count(backlog_service.all_backlog_query(user, wanted, day, counting=True)) == paged
         if set(filters) <= {"status"}:
             assert paged == {"": 4, "closed": 2, "all": 6, "new": 3}[filters.get("status", "")]
+
+
+def test_the_all_clients_list_counts_from_the_copy_what_a_scan_counts(app, client, team, make_item, make_user,
+                                                                        make_client):
+    """The all-clients list takes its count from the per-process copy of the open items by assignee
+    and status where the copy holds the answer: for every combination of the status, «ждёт» and
+    assignee filters, is it the count a scan of the list gives (or none, where the copy cannot
+    tell)? And does the page print it?"""
+    import itertools
+
+    manager, romashka = team
+    specialist = make_user(Role.SPECIALIST)
+    lead = make_user(Role.LEAD)
+    vektor = make_client(manager, short_name="Вектор")
+    statuses = [ItemStatus.NEW, ItemStatus.SPEC, ItemStatus.APPROVAL, ItemStatus.IN_PROGRESS, ItemStatus.ON_HOLD,
+                ItemStatus.DONE, ItemStatus.ACCEPTED, ItemStatus.CANCELLED]
+    made = [make_item(romashka if n % 2 else vektor, manager, title=f"Задача {n}",
+                      assignee_id=(specialist.id, manager.id, None)[n % 3]) for n in range(16)]
+    with app.app_context():
+        for n, item in enumerate(made):
+            db.session.get(BacklogItem, item.id).status = statuses[n % len(statuses)]
+        db.session.commit()
+    counted = 0
+    with app.test_request_context("/backlog/"):
+        for who in (lead, manager):
+            user = db.session.get(User, who.id)
+            for status, waiting, assignee in itertools.product(
+                    ("", "open", "new", "approval", "done", "accepted", "closed", "all", "что-то"), ("", "us", "client"),
+                    ("", "me", "none", str(specialist.id), "кто-то")):
+                filters = backlog_service.ItemFilters(status=status, waiting=waiting, assignee=assignee)
+                scanned = db.session.scalar(sa.select(sa.func.count()).select_from(
+                    backlog_service.all_backlog_query(user, filters, date(2026, 11, 27), counting=True).subquery()))
+                from_copy = backlog_service.counted_open(user, filters)
+                assert from_copy in (None, scanned), (who.role, status, waiting, assignee, from_copy, scanned)
+                counted += from_copy is not None
+            for kept_out in ({"client": str(romashka.id)}, {"budget": "Сопровождение"}, {"overdue": "1"}):
+                assert backlog_service.counted_open(user, backlog_service.ItemFilters(**kept_out)) is None
+    assert counted > 150  # most combinations come from the copy
+    client.login(lead)
+    page = client.get("/backlog/?waiting=us").get_data(as_text=True)
+    waiting_on_us = sum(1 for n in range(16) if statuses[n % len(statuses)] in
+                        {ItemStatus.NEW, ItemStatus.SPEC, ItemStatus.IN_PROGRESS})
+    assert f"Всего: {waiting_on_us}" in page

@@ -178,6 +178,38 @@ _ALL_OPEN = cache.Cached("backlog_open_by_assignee", lambda: _open_by_assignee(s
 cache.watch(BacklogItem, "backlog_open_by_assignee", fields=("status", "assignee_id", "estimate_hours"))
 
 
+def counted_open(user: User, filters: ItemFilters) -> int | None:
+    """The rows of the all-clients list under ``filters``, counted from the per-process copy of the
+    open items by assignee and status, when the copy holds the answer: the user sees every item,
+    the list shows open items (all, one open status, those waiting on us or on the client), filtered
+    by assignee at most. Otherwise None, and the page counts as it pages. Counted by a scan, the
+    head of production's «за нами» read 10,000 index entries on each visit (2.5 ms) to print
+    «более чем 10 000»; from the copy, the exact figure."""
+    if not access.sees_all_items(user) or filters.client or filters.budget.strip() or filters.overdue == "1":
+        return None
+    if filters.status in ItemStatus.__members__.values():
+        statuses = {ItemStatus(filters.status)}
+        if not statuses <= set(OPEN):
+            return None
+    elif filters.status in ("closed", "all"):
+        return None
+    else:  # as ``_filtered``: anything else is the open items
+        statuses = set(OPEN)
+    if filters.waiting == "client":
+        statuses &= WAITING_ON_CLIENT
+    elif filters.waiting == "us":
+        statuses -= WAITING_ON_CLIENT
+    assignees: set[int | None] | None = None
+    if filters.assignee == "me":
+        assignees = {user.id}
+    elif filters.assignee == "none":
+        assignees = {None}
+    elif (assignee_id := as_id(filters.assignee)) is not None:
+        assignees = {assignee_id}
+    return sum(count for assignee_id, status, count, _ in _ALL_OPEN.get()
+               if ItemStatus(status) in statuses and (assignees is None or assignee_id in assignees))
+
+
 def overview(user: User, day: date) -> Overview:
     """The all-clients backlog's heading: per assignee the open items, their estimated hours and the
     hours logged this week; how many open items wait on us and on the client. The open items are

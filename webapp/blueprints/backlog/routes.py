@@ -190,7 +190,8 @@ def index():
     filters = _filters()
     day = today()
     page = requested_page(backlog_service.all_backlog_query(current_user, filters, day),
-                          count_select=backlog_service.all_backlog_query(current_user, filters, day, counting=True))
+                          count_select=backlog_service.all_backlog_query(current_user, filters, day, counting=True),
+                          total=backlog_service.counted_open(current_user, filters))
     backlog_service.attach_next_stages(page.items)
     return htmx.render(ALL, block="results", page=page, filters=filters, statuses=STATUS_FILTERS, today=day,
                        overview=backlog_service.overview(current_user, day),

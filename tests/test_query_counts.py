@@ -227,7 +227,7 @@ def other_worker(app, database_url, tmp_path):
     other.test_client_class = Browser
     with app.app_context():  # the migration's token rows (the fixture emptied every table)
         cache.invalidate(db.session, ["managers", "company_profile", "regulation_standard", "backlog_open_by_assignee",
-                                      "budget_ranking", "assignable_users"])
+                                      "budget_ranking", "assignable_users", "week_hours"])
         db.session.commit()
     yield other
     with other.app_context():
@@ -326,6 +326,37 @@ def test_the_backlog_workload_follows_an_item_taken_in_another_worker(app, clien
         db.session.commit()
     page = client.get("/backlog/").get_data(as_text=True)
     assert re.search(r"Исполнитель Иван</a></th>\s*<td class=\"text-end\">1</td>", page)
+
+
+def test_the_weeks_hours_follow_time_logged_in_another_worker(app, client, other_worker, login_as, make_user,
+                                                            make_client):
+    """The workload heading keeps the week's hours per user per process: after a specialist logs
+    time through another worker, does the very next page count it?"""
+    from webapp.formatting import today
+    from webapp.services import backlog as backlog_service
+
+    manager = make_user(Role.MANAGER)
+    specialist = make_user(Role.SPECIALIST, full_name="Исполнитель Иван")
+    customer = make_client(manager, short_name="Ромашка")
+    with app.test_request_context():
+        item = backlog_service.create_item(db.session.get(Client, customer.id), {"title": "Отчёт"},
+                                           acting=db.session.get(User, manager.id))
+        item.assignee_id = specialist.id
+        db.session.commit()
+        item_id = item.id
+    login_as(Role.LEAD)
+
+    def logged_this_week() -> str:
+        page = client.get("/backlog/").get_data(as_text=True)
+        return re.search(r"Исполнитель Иван</a></th>\s*<td[^>]*>1</td><td[^>]*>[^<]*</td><td[^>]*>([^<]*)</td>",
+                         page).group(1)
+
+    assert logged_this_week() == "0" and logged_this_week() == "0"  # the second from the copy
+    with other_worker.test_request_context():
+        backlog_service.log_time(db.session.get(BacklogItem, item_id), spent_on=today(), hours=Decimal("2.5"),
+                                 acting=db.session.get(User, specialist.id))
+        db.session.commit()
+    assert logged_this_week() == "2,5"
 
 
 def test_the_budget_ranking_follows_spending_charged_in_another_worker(app, client, other_worker, make_user,

@@ -178,6 +178,22 @@ _ALL_OPEN = cache.Cached("backlog_open_by_assignee", lambda: _open_by_assignee(s
 cache.watch(BacklogItem, "backlog_open_by_assignee", fields=("status", "assignee_id", "estimate_hours"))
 
 
+def _week_hours(monday: date, day: date, items: sa.Select | None = None) -> dict[int | None, Decimal]:
+    """Hours logged per user from ``monday`` to ``day`` (on ``items`` only, if given)."""
+    week = sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours)).where(
+        TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day).group_by(TimeEntry.user_id)
+    if items is not None:
+        week = week.where(TimeEntry.item_id.in_(items))
+    return dict(db.session.execute(week).all())
+
+
+# The week's hours of everyone (the workload heading of those who see every item), kept per process
+# by (monday, day) until time is logged, changed or deleted: summed from the index on the day, they
+# were the heading's dearest statement.
+_WEEK_HOURS = cache.Cached("week_hours", dict)
+cache.watch(TimeEntry, "week_hours", fields=("user_id", "hours", "spent_on"))
+
+
 def counted_open(user: User, filters: ItemFilters) -> int | None:
     """The rows of the all-clients list under ``filters``, counted from the per-process copy of the
     open items by assignee and status, when the copy holds the answer: the user sees every item,
@@ -215,13 +231,14 @@ def overview(user: User, day: date) -> Overview:
     hours logged this week; how many open items wait on us and on the client. The open items are
     read once, grouped by assignee and status, from the covering index (status, assignee, estimate);
     the week's hours from the index on the day."""
-    rows = _ALL_OPEN.get() if access.sees_all_items(user) else _open_by_assignee(access.visible_items(user))
+    sees_all = access.sees_all_items(user)
+    rows = _ALL_OPEN.get() if sees_all else _open_by_assignee(access.visible_items(user))
     monday = day - timedelta(days=day.weekday())
-    week = sa.select(TimeEntry.user_id, sa.func.sum(TimeEntry.hours)).where(
-        TimeEntry.spent_on >= monday, TimeEntry.spent_on <= day).group_by(TimeEntry.user_id)
-    if not access.sees_all_items(user):
-        week = week.where(TimeEntry.item_id.in_(access.visible_items(user).with_only_columns(BacklogItem.id)))
-    spent = dict(db.session.execute(week).all())
+    if sees_all:
+        kept = _WEEK_HOURS.get()
+        spent = kept[monday, day] if (monday, day) in kept else kept.setdefault((monday, day), _week_hours(monday, day))
+    else:
+        spent = _week_hours(monday, day, access.visible_items(user).with_only_columns(BacklogItem.id))
     ids = {r[0] for r in rows if r[0]} | {u for u in spent if u}
     names = dict(db.session.execute(sa.select(User.id, User.full_name).where(User.id.in_(ids))).all()) if ids else {}
     found: dict[int | None, Workload] = {}

@@ -60,6 +60,18 @@ def test_the_badges_of_every_section_are_counted_in_one_statement(client, twelve
     assert len([q for q in queries if "count(*)" in q.lower()]) == 1, queries
 
 
+def test_a_section_with_nothing_counted_loads_nothing(client, twelve_due, count_queries):
+    """The manager has due clients and nothing else: the sections of items, stages, acts and budget
+    alerts say they are empty from the one count, without a query of their own."""
+    with count_queries() as queries:
+        page = client.get("/").get_data(as_text=True)
+    assert 'id="due-count">12<' in page
+    own = [q for q in queries if "count(*)" not in q.lower()
+           and re.search(r"\bFROM (backlog_items|stages|acts|budget_alerts)\b", q)]
+    assert own == []
+    assert len(due_names(page)) == dashboard.PREVIEW
+
+
 def test_a_section_the_user_has_not_answers_404(client, twelve_due):
     assert client.get("/?section=managers", htmx=True).status_code == 404
     assert client.get("/?section=nonsense&all=1").status_code == 404

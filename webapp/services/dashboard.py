@@ -109,7 +109,7 @@ def sections_for(user: User, today: date, only: str | None = None, *, expanded: 
             continue
         full = section.key == expanded
         limit = FULL if full else PREVIEW
-        data = section.load(user, today, limit)
+        data = section.load(user, today, limit) if badges[section.key] else []  # nothing counted, nothing to load
         filled.append(Filled(section, data, max(badges[section.key], len(data)), len(data), full))
     return filled
 

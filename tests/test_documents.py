@@ -565,3 +565,41 @@ def test_a_long_text_is_typeset_like_a_short_one():
         typeset = nbsp(paragraph)
         assert typeset.count("№\u00a077/1") == 20 and typeset.count("г.\u00a0Москва") == 20
         assert typeset.endswith("Петров\u00a0П.\u00a0П.")
+
+
+def test_a_column_loop_widens_the_table_grid_and_a_plain_table_keeps_its_own(tmp_path):
+    """docxtpl fixes a table's grid after ``{%tc for …%}`` repeated its cells; the render skips that
+    walk over every cell for a body without such tags. A template with both tables: the looped one
+    gets a column per value, the plain one keeps the three columns it was drawn with."""
+    import docx
+
+    from webapp.documents import render
+
+    document = docx.Document()
+    looped = document.add_table(rows=1, cols=3)
+    for cell, text in zip(looped.rows[0].cells, ("{%tc for month in months %}", "{{ month }}", "{%tc endfor %}")):
+        cell.text = text
+    plain = document.add_table(rows=2, cols=3)
+    for row in plain.rows:
+        for cell in row.cells:
+            cell.text = "{{ title }}"
+    source = tmp_path / "looped.docx"
+    document.save(source)
+
+    def grid_and_rows(rendered: bytes) -> list[tuple[int, list[int]]]:
+        body = docx.Document(io.BytesIO(rendered)).element.body
+        return [(len(table.findall(qn("w:tblGrid") + "/" + qn("w:gridCol"))),
+                 [len(row.findall(qn("w:tc"))) for row in table.findall(qn("w:tr"))])
+                for table in body.iter(qn("w:tbl"))]
+
+    package = render._prepared_package(source)
+    months = ["январь", "февраль", "март", "апрель", "май"]
+    assert grid_and_rows(render._render(package, {"months": months, "title": "Т"})) == [(5, [5]), (3, [3, 3])]
+
+    plain_only = docx.Document()
+    table = plain_only.add_table(rows=1, cols=3)
+    for cell in table.rows[0].cells:
+        cell.text = "{{ title }}"
+    source = tmp_path / "plain.docx"
+    plain_only.save(source)
+    assert grid_and_rows(render._render(render._prepared_package(source), {"title": "Т"})) == [(3, [3])]

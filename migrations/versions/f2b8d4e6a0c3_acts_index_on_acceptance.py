@@ -2,7 +2,7 @@
 acceptance period, oldest first («Мой день»: every issued act was sorted to show ten)
 
 Revision ID: f2b8d4e6a0c3
-Revises: e7a3c5b9d1f2
+Revises: d4f9b2a6c8e1
 Create Date: 2026-11-28 23:55:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f2b8d4e6a0c3'
-down_revision = 'e7a3c5b9d1f2'
+down_revision = 'd4f9b2a6c8e1'
 branch_labels = None
 depends_on = None
 

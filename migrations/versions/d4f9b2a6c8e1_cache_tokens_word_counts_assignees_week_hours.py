@@ -1,5 +1,5 @@
-"""cache token for the word counts of similar items: how many items use each word, kept per
-process until an item's words change
+"""cache tokens for three per-process copies: how many items use each word (similar items), who may
+be given an item, the week's hours per user (the all-clients backlog's workload)
 
 Revision ID: d4f9b2a6c8e1
 Revises: c3e8a1f5d7b9
@@ -18,13 +18,13 @@ down_revision = 'c3e8a1f5d7b9'
 branch_labels = None
 depends_on = None
 
-NAME = "word_counts"
+NAMES = ("word_counts", "assignable_users", "week_hours")
 tokens = sa.table("cache_tokens", sa.column("name", sa.String), sa.column("token", sa.String))
 
 
 def upgrade():
-    op.bulk_insert(tokens, [{"name": NAME, "token": secrets.token_hex(16)}])
+    op.bulk_insert(tokens, [{"name": name, "token": secrets.token_hex(16)} for name in NAMES])
 
 
 def downgrade():
-    op.execute(tokens.delete().where(tokens.c.name == NAME))
+    op.execute(tokens.delete().where(tokens.c.name.in_(NAMES)))

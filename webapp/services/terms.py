@@ -101,8 +101,12 @@ def standard() -> RegulationStandard:
 
 
 def in_force(client: Client) -> Regulation | None:
+    """The client's signed regulation. Its client is the one asked about: not joined again with its
+    manager and deputy (``Regulation.client`` is joined by default), which cost every card, item
+    and contact save half a millisecond."""
     return db.session.scalar(sa.select(Regulation).where(Regulation.client_id == client.id,
-                                                         Regulation.status == RegulationStatus.SIGNED))
+                                                         Regulation.status == RegulationStatus.SIGNED)
+                             .options(sa.orm.lazyload(Regulation.client)))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.backlog_fixtures import DECISION_MAKER, SCOPE_ONLY, contact_named, reload_item
-from tests.conftest import messages, run_in_threads
+from tests.conftest import MOSCOW, messages, run_in_threads
 from webapp.extensions import db
 from webapp.models import (Approval, ApprovalChannel, BacklogItem, Client, ItemStatus, Priority,
                            PriorityAgreement, Role, StageKind, User)
@@ -538,6 +538,30 @@ def test_my_day_lists_estimates_waiting_on_the_client(app, client, team, make_it
     client.login(manager)
     html = client.get("/").get_data(as_text=True)
     assert "Ждут согласования клиента" in html and item.key in html and "ждёт согласования" in html
+
+
+def test_an_estimate_shows_as_waiting_from_its_second_calendar_day(app, client, clock, team, make_item):
+    """«Ждут согласования» counts calendar days, as its rows do («ждёт согласования 2 дня»): an
+    estimate sent late on the 23rd waits two days at a minute past midnight of the 25th; one sent
+    just after midnight of the 24th waits one, and is not listed yet."""
+    manager, romashka = team
+    late, early = (make_item(romashka, manager, hours=Decimal("10"), title=title) for title in ("Поздняя", "Ранняя"))
+    with app.app_context():
+        acting = db.session.get(User, manager.id)
+        for item, sent in ((late, datetime(2026, 11, 23, 23, 50)), (early, datetime(2026, 11, 24, 0, 10))):
+            stored = db.session.get(BacklogItem, item.id)
+            for target in (ItemStatus.ESTIMATE, ItemStatus.APPROVAL):
+                workflow.change_status(stored, target, acting=acting, shown_status=stored.status.value)
+            stored.status_changed_at = sent.replace(tzinfo=MOSCOW)
+        db.session.commit()
+    clock.travel(datetime(2026, 11, 25, 0, 1))
+    client.login(manager)
+    html = client.get("/").get_data(as_text=True)
+    assert late.key in html and "ждёт согласования 2 дня" in html
+    assert early.key not in html
+    clock.travel(datetime(2026, 11, 26, 0, 1))
+    client.login(manager)  # a day on, the session has timed out
+    assert early.key in client.get("/").get_data(as_text=True)
 
 
 def test_the_client_timeline_shows_intake_moves_and_approvals(app, client, team, make_item):

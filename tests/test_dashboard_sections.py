@@ -60,6 +60,25 @@ def test_the_badges_of_every_section_are_counted_in_one_statement(client, twelve
     assert len([q for q in queries if "count(*)" in q.lower()]) == 1, queries
 
 
+def test_the_badges_follow_the_data_and_the_day_while_their_statement_is_kept(client, clock, twelve_due,
+                                                                               make_client):
+    """The statement that counts the badges is built once per user and day (issue 9: building it cost
+    more than SQLite's counting), yet a client who falls due counts at once, and the next day counts
+    those due then."""
+    dashboard._badge_statement.cache_clear()
+    assert 'id="due-count">12<' in client.get("/").get_data(as_text=True)
+    make_client(twelve_due, short_name="Клиент 13", days_ago=30)
+    make_client(twelve_due, short_name="Клиент 14", days_ago=0)
+    kept = dashboard._badge_statement.cache_info()
+    assert 'id="due-count">13<' in client.get("/").get_data(as_text=True)
+    assert (dashboard._badge_statement.cache_info().hits, dashboard._badge_statement.cache_info().misses) == \
+        (kept.hits + 1, kept.misses)
+    clock.shift(days=10)
+    client.login(twelve_due)  # ten days on, the session has timed out
+    assert 'id="due-count">14<' in client.get("/").get_data(as_text=True)
+    assert dashboard._badge_statement.cache_info().misses == kept.misses + 1
+
+
 def test_a_section_with_nothing_counted_loads_nothing(client, twelve_due, count_queries):
     """The manager has due clients and nothing else: the sections of items, stages, acts and budget
     alerts say they are empty from the one count, without a query of their own."""

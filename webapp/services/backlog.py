@@ -23,7 +23,7 @@ from sqlalchemy.orm import lazyload
 from webapp import cache, saving
 from webapp.extensions import db
 from webapp.intake.email import ParsedEmail
-from webapp.formatting import local, long_date, money, number, today
+from webapp.formatting import day_start, local, long_date, money, number, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, BudgetBlock, Client,
                            CompanyProfile, Contact, Estimate, IntakeChannel, ItemStatus, ItemWord, Priority,
                            PriorityAgreement, Role, SignedLink, Stage, StageKind, TimeEntry, User)
@@ -1007,12 +1007,12 @@ class Waiting:
     days: int
 
 
-def _approvals_query(user: User) -> sa.Select:
+def _approvals_query(user: User, day: date) -> sa.Select:
     """Items of the user's clients (every client for an admin) waiting for the client's approval
-    for a while, longest first."""
-    since = utcnow() - timedelta(days=APPROVAL_WAIT_DAYS)
+    ``APPROVAL_WAIT_DAYS`` calendar days or more on ``day`` (as their rows count them), longest first."""
+    since = day_start(day - timedelta(days=APPROVAL_WAIT_DAYS - 1))
     query = (access.visible_items(user).where(BacklogItem.status == ItemStatus.APPROVAL,
-                                              BacklogItem.status_changed_at <= since)
+                                              BacklogItem.status_changed_at < since)
              .order_by(BacklogItem.status_changed_at))
     if not access.is_admin(user):
         query = query.where(BacklogItem.client_id.in_(access.team_client_ids(user)))
@@ -1020,7 +1020,7 @@ def _approvals_query(user: User) -> sa.Select:
 
 
 def approvals_waiting(user: User, day: date, limit: int | None = None) -> list[Waiting]:
-    query = _approvals_query(user).limit(limit).options(*_LIST_ROW_UNASSIGNED)
+    query = _approvals_query(user, day).limit(limit).options(*_LIST_ROW_UNASSIGNED)
     return [Waiting(item, (day - local(item.status_changed_at).date()).days) for item in db.session.scalars(query)]
 
 
@@ -1061,7 +1061,7 @@ dashboard.register(dashboard.Section(
 dashboard.register(dashboard.Section(
     "approvals", "Ждут согласования клиента", 20,
     applies=lambda user: access.leads_clients(user) or access.is_admin(user),
-    load=approvals_waiting, counted=lambda user, day: _approvals_query(user),
+    load=approvals_waiting, counted=_approvals_query,
     macro="backlog.waiting_list", more=dashboard.Link("backlog.index", {"status": ItemStatus.APPROVAL.value}),
     empty=f"Оценки не ждут согласования дольше {APPROVAL_WAIT_DAYS} дней."))
 dashboard.register(dashboard.Section(

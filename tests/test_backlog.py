@@ -336,6 +336,27 @@ def test_overdue_stages_are_highlighted_and_listed(app, client, team, make_item,
     assert "Согласовать объём: срок" in overview and item.key in overview
 
 
+def test_overdue_stages_on_my_day_follow_new_items_and_the_next_days(app, client, clock, team, make_item):
+    """The list's statement is kept per user and day (issue 9); what it lists is not: an item
+    overdue since the last visit shows at once, a deadline still ahead shows once it has passed."""
+    import re
+    manager, romashka = team
+
+    def overdue_section() -> str:
+        page = client.get("/").get_data(as_text=True)
+        return re.search(r'<section id="overdue-stages-section"[\s\S]*?</section>', page).group(0)
+
+    client.login(manager)
+    first = make_item(romashka, manager, received_at=datetime(2026, 1, 12, 7, tzinfo=timezone.utc))
+    fresh = make_item(romashka, manager)  # received now: its deadlines are ahead
+    assert first.key in overdue_section() and fresh.key not in overdue_section()
+    second = make_item(romashka, manager, received_at=datetime(2026, 2, 12, 7, tzinfo=timezone.utc))
+    assert second.key in overdue_section()
+    clock.shift(days=30)
+    client.login(manager)  # a month on, the session has timed out
+    assert fresh.key in overdue_section()
+
+
 # --- editing --------------------------------------------------------------------------------------------------
 
 

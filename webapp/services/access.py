@@ -80,6 +80,20 @@ def active_account_managers() -> tuple[Person, ...]:
 # --- clients ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """A user as far as the queries of what they may see depend on them: the ``visible_*`` and
+    ``team_client_ids`` below read the id and the role and nothing else. A statement built for a
+    Viewer (and a day) can be kept and run again for that user (``dashboard``'s badges)."""
+
+    id: int
+    role: Role
+
+    @classmethod
+    def of(cls, user: User) -> "Viewer":
+        return cls(user.id, user.role)
+
+
 def visible_clients(user: User) -> sa.Select:
     """The clients ``user`` may see. A specialist sees the clients of their assigned backlog items."""
     query = sa.select(Client)

@@ -9,6 +9,7 @@ rows in the same transaction, under a lock on the item (``derived.lock_owner``);
 ranks are allocated under a lock on the client.
 """
 
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -272,9 +273,15 @@ def _overdue_stages_query(user: User, day: date, *, mine: bool = False) -> sa.Se
 
 def overdue_stages(user: User, day: date, *, limit: int | None = 20, mine: bool = False) -> list[Stage]:
     """The first ``limit`` of ``_overdue_stages_query``, each with its item as a list shows it."""
-    return list(db.session.scalars(
-        _overdue_stages_query(user, day, mine=mine).limit(limit)
-        .options(sa.orm.contains_eager(Stage.item).options(*_LIST_ROW))))
+    return list(db.session.scalars(_overdue_page(access.Viewer.of(user), day, limit, mine)))
+
+
+@functools.lru_cache(maxsize=256)
+def _overdue_page(viewer: access.Viewer, day: date, limit: int | None, mine: bool) -> sa.Select:
+    """Kept per user and day, as the badges are: its joins, eager options and cache key cost more
+    to build than SQLite's walk to the first ten."""
+    return (_overdue_stages_query(viewer, day, mine=mine).limit(limit)
+            .options(sa.orm.contains_eager(Stage.item).options(*_LIST_ROW)))
 
 
 def history(item: BacklogItem, limit: int = 50) -> list[AuditEvent]:

@@ -25,7 +25,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from webapp.extensions import db
-from webapp.models import Role, User
+from webapp.models import User
+from webapp.services.access import Viewer
 
 PREVIEW = 10   # rows of a list section on the page
 FULL = 200     # rows of a list section shown in place by «Показать все»
@@ -49,7 +50,7 @@ class Section:
     load: Callable[..., Any]                   # a summary: (user, day); a list: (user, day, limit)
     macro: str                                 # «area.macro_name» in templates/_macros/
     count: Callable[[Any], int] = len          # a summary's badge, from its data
-    counted: Callable[["Viewer", date], sa.Select | Sequence[sa.Select]] | None = None  # a list: the query of its rows
+    counted: Callable[[Viewer, date], sa.Select | Sequence[sa.Select]] | None = None  # a list: the query of its rows
     more: Link | None = None                   # a list: the area's page that shows (and pages) them all
     refresh_on: str = ""                       # client events that reload the section
     empty: str = ""                            # shown when the count is 0
@@ -78,15 +79,6 @@ class Filled:
     @property
     def can_expand(self) -> bool:
         return self.not_shown > 0 and not self.beyond_full
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who a list section counts for, as far as its query may depend on them: the access rules'
-    ``visible_*`` and ``team_client_ids`` read a user's id and role and nothing else."""
-
-    id: int
-    role: Role
 
 
 _SECTIONS: dict[str, Section] = {}
@@ -136,7 +128,7 @@ def _badges(sections: list[Section], user: User, today: date) -> dict[str, int]:
     badges = dict.fromkeys((s.key for s in sections), 0)
     if not sections:
         return badges
-    owners, statement = _badge_statement(Viewer(user.id, user.role), today, tuple(badges), FULL)
+    owners, statement = _badge_statement(Viewer.of(user), today, tuple(badges), FULL)
     for key, number in zip(owners, db.session.execute(statement).one()):
         badges[key] += number
     return badges

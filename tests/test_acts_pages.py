@@ -161,8 +161,12 @@ def test_my_day_lists_overdue_acts_and_reminded_logs_a_contact(app, client, book
     """Does «Мой день» list an act past its due date and «Напомнил» write a contact in the client's log?"""
     make_done_item(books)
     act_id = make_act(books, issue=True)
-    clock.shift(days=20)
+    clock.shift(days=8)  # past the acceptance period, the payment not due yet
     client.login(books.manager)
+    page = client.get("/").get_data(as_text=True)
+    assert "не подписан, срок приёмки истёк" in page and "просрочена" not in page
+    clock.shift(days=12)
+    client.login(books.manager)  # the session has timed out meanwhile
     page = client.get("/").get_data(as_text=True)
     assert "Акты: подписание и оплата" in page and "2026-0001" in page and "просрочена" in page
     response = client.post(f"/acts/{act_id}/reminded", data={"next": "dashboard"})

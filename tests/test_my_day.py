@@ -41,6 +41,17 @@ def test_my_day_row_says_whom_to_call_and_what_was_agreed(client, login_as, make
     assert "Прислать смету на доработку" in row
 
 
+def test_my_day_lists_a_client_on_the_day_the_call_falls_due(client, clock, login_as, make_client):
+    """Called today, a client is not on the list; days later, when the call is due, it is (the list's
+    statement is kept per user and day: a new day is a new list)."""
+    me = login_as(Role.MANAGER)
+    make_client(me, short_name="Ромашка", days_ago=0)
+    assert "Ромашка" not in _html(client.get("/"))
+    clock.shift(days=10)
+    client.login(me)  # the session has timed out meanwhile
+    assert re.search(r'<tr id="due-\d+" class="due-row">\s*<td><a href="/clients/\d+">Ромашка<', _html(client.get("/")))
+
+
 def test_my_day_without_a_phone_says_to_add_a_decision_maker(client, login_as, make_client):
     """With nobody to call, does the row say so instead of an empty cell?"""
     me = login_as(Role.MANAGER)

@@ -12,6 +12,7 @@ owed. Totals and the paid amount are stored on the act, recomputed under its loc
 
 import csv
 import dataclasses
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -725,18 +726,26 @@ def _reminder_queries(user: User, day: date) -> tuple[sa.Select, sa.Select]:
     return unsigned, unpaid
 
 
+_REMINDER_ROW = named_client(Act.client)  # a reminder names the client
+
+
+@functools.lru_cache(maxsize=256)
+def _reminder_page(viewer: access.Viewer, day: date, which: int, limit: int | None) -> sa.Select:
+    """The signatures' (0) or the payments' (1) page of reminders, kept per user and day."""
+    return _reminder_queries(viewer, day)[which].limit(limit).options(*_REMINDER_ROW)
+
+
 def reminders(user: User, day: date, limit: int | None = None) -> list[Reminder]:
     """The first ``limit`` reminders: signatures first, then payments (two queries)."""
-    unsigned, unpaid = _reminder_queries(user, day)
+    viewer = access.Viewer.of(user)
     found = []
-    rows = named_client(Act.client)  # a reminder names the client
-    for act in db.session.scalars(unsigned.limit(limit).options(*rows)):
+    for act in db.session.scalars(_reminder_page(viewer, day, 0, limit)):
         found.append(Reminder(act, "signature", f"не подписан, срок приёмки истёк {long_date(act.accept_by)}",
                               access.can_edit_client(user, act.client)))
     rest = None if limit is None else limit - len(found)
     if rest == 0:
         return found
-    for act in db.session.scalars(unpaid.limit(rest).options(*rows)):
+    for act in db.session.scalars(_reminder_page(viewer, day, 1, rest)):
         if act.due_on < day:
             text = f"оплата просрочена с {long_date(act.due_on)}, долг {money(act.balance)}"
         else:

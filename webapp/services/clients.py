@@ -6,6 +6,7 @@ are derived figures (``services.derived``): each writer locks the client first a
 from the touchpoints and contacts in the database.
 """
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -292,10 +293,15 @@ def due_clients(user: User, today: date, limit: int | None = None) -> list[DueRo
     """«Мой день»: the first ``limit`` clients of ``due_query``, each with the person to call and
     the newest contact, in one statement however many rows. The page shows no team names, so the
     manager and deputy are not joined."""
-    query = (due_query(user, today).add_columns(_PERSON, _LAST)
-             .outerjoin_from(Client, _PERSON, _PERSON.id == _PERSON_ID)
-             .outerjoin_from(Client, _LAST, _LAST.id == _LAST_ID).limit(limit).options(*_DUE_ROW))
-    return [DueRow(*row) for row in db.session.execute(query)]
+    return [DueRow(*row) for row in db.session.execute(_due_page(access.Viewer.of(user), today, limit))]
+
+
+@functools.lru_cache(maxsize=256)
+def _due_page(viewer: access.Viewer, today: date, limit: int | None) -> sa.Select:
+    """Kept per user and day (``access.Viewer``): built, it cost a quarter of the section."""
+    return (due_query(viewer, today).add_columns(_PERSON, _LAST)
+            .outerjoin_from(Client, _PERSON, _PERSON.id == _PERSON_ID)
+            .outerjoin_from(Client, _LAST, _LAST.id == _LAST_ID).limit(limit).options(*_DUE_ROW))
 
 
 @dataclass

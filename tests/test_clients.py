@@ -1,7 +1,7 @@
 """Clients, their people and the contact log, over HTTP as a browser would use them."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -478,6 +478,57 @@ def test_timeline_cursor_out_of_range_shows_the_newest_entries(client, login_as,
     """Does a «Показать ещё» cursor beyond any id answer with the newest entries, not an error?"""
     mine = make_client(login_as(Role.MANAGER), days_ago=2)
     response = client.get(f"/clients/{mine.id}/timeline?before=99999999999999999999999", htmx=True)
+    assert response.status_code == 200
+    assert "Созвонились" in _html(response)
+
+
+def test_timeline_pages_through_every_kind_at_equal_times_without_repeats(app, login_as, make_client):
+    """Contacts and letters logged at the same moments, read two and three at a time: each page continues
+    where the last stopped, and together they are the whole history in its order."""
+    from webapp.models import Channel, MailStatus, OutboundMail, User
+    from webapp.services import clients as client_service, timeline
+    me = login_as(Role.MANAGER)
+    mine = make_client(me)
+    moments = [datetime(2026, 11, day, 9, 0, tzinfo=timezone.utc) for day in (10, 10, 11, 12, 12)]
+    with app.app_context():
+        stored, acting = db.session.get(Client, mine.id), db.session.get(User, me.id)
+        for n, moment in enumerate(moments):
+            client_service.log_touchpoint(stored, channel=Channel.CALL, summary=f"Звонок {n}", acting=acting,
+                                          occurred_at=moment)
+            db.session.add(OutboundMail(recipients="a@romashka.test", sender="we@demo.local", subject=f"Письмо {n}",
+                                        text="", sent_at=moment, status=MailStatus.SENT, client_id=mine.id))
+        db.session.commit()
+        whole = [(e.kind, e.key) for e in timeline.entries(stored, acting, limit=100)]
+        for size in (2, 3):  # pages ending on a contact with letters of its time still to come, and the reverse
+            read, cursor = [], None
+            while True:
+                page = timeline.entries(stored, acting, before=cursor, limit=size)
+                read += [(e.kind, e.key) for e in page]
+                if len(page) < size:
+                    break
+                cursor = page[-1].cursor
+            assert read == whole, size
+    assert len(whole) == 10 and {kind for kind, _ in whole} == {"touchpoint", "mail"}
+
+
+def test_timeline_statements_are_kept_per_user_not_per_client(client, login_as, make_client):
+    """The history's statements name the client by a bound parameter: built for the first card a
+    user opens, they serve the next client's card, which shows that client's history only."""
+    from webapp.services import timeline
+    me = login_as(Role.MANAGER)
+    first, second = make_client(me, short_name="Ромашка", days_ago=2), make_client(me, short_name="Лютик")
+    timeline._statement.cache_clear()
+    assert "Созвонились" in _html(client.get(f"/clients/{first.id}/timeline", htmx=True))
+    built = timeline._statement.cache_info().misses
+    assert "Созвонились" not in _html(client.get(f"/clients/{second.id}/timeline", htmx=True))
+    assert timeline._statement.cache_info().misses == built
+
+
+def test_timeline_cursor_without_a_zone_shows_the_newest_entries(client, login_as, make_client):
+    """A hand-made «Показать ещё» cursor whose time has no zone answers with the newest entries,
+    not an error (it used to reach the database and fail there)."""
+    mine = make_client(login_as(Role.MANAGER), days_ago=2)
+    response = client.get(f"/clients/{mine.id}/timeline?before=2026-11-20T10:00:00|touchpoint|1", htmx=True)
     assert response.status_code == 200
     assert "Созвонились" in _html(response)
 

@@ -852,21 +852,24 @@ agenda.register(agenda.AgendaSection("acts-unpaid", "Неоплаченные а
 _TIMELINE_TITLES = {"issue": "Акт выставлен", "sign": "Акт подписан клиентом", "cancel": "Акт аннулирован"}
 
 
-def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
+def _timeline_query(viewer: access.Viewer, before_kind: str | None, limit: int) -> sa.Select | None:
     """Acts issued, signed and cancelled, and payments received, from the audit trail."""
-    if not access.can_see_acts(user):
-        return []
-    act_ids = sa.select(Act.id).where(Act.client_id == client.id)
+    if not access.can_see_acts(viewer):
+        return None
+    act_ids = sa.select(Act.id).where(Act.client_id == timeline.CLIENT)
     payment_ids = sa.select(Payment.id).where(Payment.act_id.in_(act_ids))
-    query = (sa.select(AuditEvent).where(
+    return (sa.select(AuditEvent).where(
         sa.or_(sa.and_(AuditEvent.entity_type == Act.__tablename__, AuditEvent.entity_id.in_(act_ids),
                        AuditEvent.action.in_(list(_TIMELINE_TITLES))),
                sa.and_(AuditEvent.entity_type == Payment.__tablename__, AuditEvent.entity_id.in_(payment_ids),
                        AuditEvent.action == "create")),
-        *timeline.older_than("acts", AuditEvent.created_at, AuditEvent.id, before))
+        *timeline.older_than("acts", AuditEvent.created_at, AuditEvent.id, before_kind))
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit))
+
+
+def _timeline_entries(client: Client, user: User, events) -> list[timeline.Entry]:
     found = []
-    for event in db.session.scalars(query):
+    for event in events:
         if event.entity_type == Payment.__tablename__:
             amount = (event.changes or {}).get("amount", [None, None])[1]
             title, text = "Оплата по акту", f"{event.entity_label}: {money(Decimal(str(amount)))}" if amount else event.entity_label
@@ -876,4 +879,4 @@ def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None
     return found
 
 
-timeline.register("acts", _timeline_entries)
+timeline.register("acts", query=_timeline_query, build=_timeline_entries)

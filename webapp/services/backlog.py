@@ -1089,25 +1089,28 @@ dashboard.register(dashboard.Section(
 _TIMELINE_ACTIONS = {"create": "Новая заявка", "approve": "Согласована клиентом"}
 
 
-def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None,
-                      limit: int) -> list[timeline.Entry]:
+def _timeline_query(viewer: access.Viewer, before_kind: str | None, limit: int) -> sa.Select:
     """Items received, their status moves and approvals, from the audit trail of the client's items."""
-    item_ids = access.visible_items(user).where(BacklogItem.client_id == client.id).with_only_columns(BacklogItem.id)
+    item_ids = access.visible_items(viewer).where(BacklogItem.client_id == timeline.CLIENT).with_only_columns(BacklogItem.id)
     actions = [m.action for m in BacklogItem.workflow.moves] + ["create"]
-    query = (sa.select(AuditEvent).where(AuditEvent.entity_type == BacklogItem.__tablename__,
-                                         AuditEvent.entity_id.in_(item_ids), AuditEvent.action.in_(actions),
-                                         *timeline.older_than("backlog", AuditEvent.created_at, AuditEvent.id, before))
-             .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit))
+    return (sa.select(AuditEvent).where(AuditEvent.entity_type == BacklogItem.__tablename__,
+                                        AuditEvent.entity_id.in_(item_ids), AuditEvent.action.in_(actions),
+                                        *timeline.older_than("backlog", AuditEvent.created_at, AuditEvent.id,
+                                                             before_kind))
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit))
+
+
+def _timeline_entries(client: Client, user: User, events) -> list[timeline.Entry]:
     labels = BacklogItem.workflow.action_labels()
     found = []
-    for event in db.session.scalars(query):
+    for event in events:
         title = _TIMELINE_ACTIONS.get(event.action) or ("Задача: " + labels.get(event.action, event.action))
         found.append(timeline.Entry("backlog", event.created_at, event.id, title, event.entity_label,
                                     meta=event.actor_name))
     return found
 
 
-timeline.register("backlog", _timeline_entries)
+timeline.register("backlog", query=_timeline_query, build=_timeline_entries)
 
 
 # --- the planning meeting's agenda -------------------------------------------------------------------

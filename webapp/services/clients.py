@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased, defer, lazyload
+from sqlalchemy.orm import aliased, defer, joinedload, lazyload, selectinload
 
 from webapp import saving
 from webapp.extensions import db
@@ -482,15 +482,22 @@ def get_touchpoint(client: Client, touchpoint_id: int) -> Touchpoint:
     return touchpoint
 
 
-def _touchpoint_entries(client: Client, user: User, before: timeline.Cursor | None,
-                        limit: int) -> list[timeline.Entry]:
+# An entry names its author and the people spoken to: of them, only names.
+_ENTRY_OPTIONS = (joinedload(Touchpoint.user).load_only(User.id, User.full_name),
+                  selectinload(Touchpoint.contacts).load_only(Contact.id, Contact.full_name))
+
+
+def _touchpoint_query(viewer: access.Viewer, before_kind: str | None, limit: int) -> sa.Select:
+    return (sa.select(Touchpoint).where(Touchpoint.client_id == timeline.CLIENT,
+                                        *timeline.older_than("touchpoint", Touchpoint.occurred_at, Touchpoint.id,
+                                                             before_kind))
+            .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(limit).options(*_ENTRY_OPTIONS))
+
+
+def _touchpoint_entries(client: Client, user: User, touchpoints) -> list[timeline.Entry]:
     """The contact log in the client's history."""
-    query = (sa.select(Touchpoint).where(Touchpoint.client_id == client.id,
-                                         *timeline.older_than("touchpoint", Touchpoint.occurred_at,
-                                                              Touchpoint.id, before))
-             .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(limit))
     found = []
-    for t in db.session.scalars(query):
+    for t in touchpoints:
         lines = []
         if t.next_step:
             lines.append(("Дальше", t.next_step + (f" — {long_date(t.next_contact_on)}" if t.next_contact_on else "")))
@@ -508,7 +515,7 @@ def _touchpoint_entries(client: Client, user: User, before: timeline.Cursor | No
     return found
 
 
-timeline.register("touchpoint", _touchpoint_entries)
+timeline.register("touchpoint", query=_touchpoint_query, build=_touchpoint_entries)
 
 
 # --- handover -----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from flask import current_app
 from webapp.extensions import db
 from webapp.models import Client, MailStatus, OutboundMail, User
 from webapp.models.types import utcnow
-from webapp.services import ServiceError, timeline
+from webapp.services import ServiceError, access, timeline
 
 log = logging.getLogger("accountdesk.mail")
 
@@ -190,14 +190,17 @@ def _reason(error: Exception) -> str:
     return f"Почта настроена неверно ({error}): проверьте MAIL_SENDER и MAIL_SECURITY."
 
 
-def _mail_entries(client: Client, user: User, before: timeline.Cursor | None, limit: int) -> list[timeline.Entry]:
+def _mail_query(viewer: access.Viewer, before_kind: str | None, limit: int) -> sa.Select:
+    return (sa.select(OutboundMail)
+            .where(OutboundMail.client_id == timeline.CLIENT,
+                   *timeline.older_than("mail", OutboundMail.sent_at, OutboundMail.id, before_kind))
+            .order_by(OutboundMail.sent_at.desc(), OutboundMail.id.desc()).limit(limit))
+
+
+def _mail_entries(client: Client, user: User, mails) -> list[timeline.Entry]:
     """The client's mail in its history: what went out, to whom, and what failed."""
-    query = (sa.select(OutboundMail)
-             .where(OutboundMail.client_id == client.id,
-                    *timeline.older_than("mail", OutboundMail.sent_at, OutboundMail.id, before))
-             .order_by(OutboundMail.sent_at.desc(), OutboundMail.id.desc()).limit(limit))
     found = []
-    for mail in db.session.scalars(query):
+    for mail in mails:
         lines = [("Ошибка", mail.error)] if mail.status is MailStatus.FAILED else []
         title = "Письмо" if mail.status is MailStatus.SENT else "Письмо не отправлено"
         found.append(timeline.Entry("mail", mail.sent_at, mail.id, title, mail.subject, mail.created_by,
@@ -205,4 +208,4 @@ def _mail_entries(client: Client, user: User, before: timeline.Cursor | None, li
     return found
 
 
-timeline.register("mail", _mail_entries)
+timeline.register("mail", query=_mail_query, build=_mail_entries)

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from webapp import saving
 from webapp.extensions import db
@@ -718,15 +718,21 @@ dashboard.register(dashboard.Section(
     empty="Сегодня встреч нет."))
 
 
-def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None,
-                      limit: int) -> list[timeline.Entry]:
-    """Held meetings in the client's history, with their minutes' number and decisions."""
-    query = (access.visible_meetings(user).where(
-        Meeting.client_id == client.id, Meeting.status == MeetingStatus.HELD,
-        *timeline.older_than("meeting", Meeting.starts_at, Meeting.id, before))
-        .options(selectinload(Meeting.points)).order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit))
+def _timeline_query(viewer: access.Viewer, before_kind: str | None, limit: int) -> sa.Select:
+    """Held meetings in the client's history, each with the titles and decisions of its points
+    (not its client and chair, which an entry does not name)."""
+    return (access.visible_meetings(viewer).where(
+        Meeting.client_id == timeline.CLIENT, Meeting.status == MeetingStatus.HELD,
+        *timeline.older_than("meeting", Meeting.starts_at, Meeting.id, before_kind))
+        .options(lazyload(Meeting.client), lazyload(Meeting.chair),
+                 selectinload(Meeting.points).load_only(AgendaPoint.title, AgendaPoint.decision))
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc()).limit(limit))
+
+
+def _timeline_entries(client: Client, user: User, meetings) -> list[timeline.Entry]:
+    """The minutes' number and the first five decisions of each meeting."""
     found = []
-    for meeting in db.session.scalars(query):
+    for meeting in meetings:
         decisions = [(p.title, p.decision) for p in meeting.points if p.decided][:5]
         found.append(timeline.Entry("meeting", meeting.starts_at, meeting.id,
                                     f"Встреча проведена, протокол № {meeting.minutes_number}",
@@ -734,5 +740,5 @@ def _timeline_entries(client: Client, user: User, before: timeline.Cursor | None
     return found
 
 
-timeline.register("meeting", _timeline_entries)
+timeline.register("meeting", query=_timeline_query, build=_timeline_entries)
 

@@ -89,6 +89,7 @@ def test_a_section_with_nothing_counted_loads_nothing(client, twelve_due, count_
            and re.search(r"\bFROM (backlog_items|stages|acts|budget_alerts)\b", q)]
     assert own == []
     assert len(due_names(page)) == dashboard.PREVIEW
+    assert "Ни одна оценка не ждёт согласования 2 дня и дольше." in page
 
 
 def test_a_section_the_user_has_not_answers_404(client, twelve_due):

@@ -24,7 +24,7 @@ from sqlalchemy.orm import lazyload
 from webapp import cache, saving
 from webapp.extensions import db
 from webapp.intake.email import ParsedEmail
-from webapp.formatting import day_start, local, long_date, money, number, today
+from webapp.formatting import day_start, local, long_date, money, number, plural, today
 from webapp.models import (Approval, ApprovalChannel, AuditEvent, BacklogItem, Billing, BudgetBlock, Client,
                            CompanyProfile, Contact, Estimate, IntakeChannel, ItemStatus, ItemWord, Priority,
                            PriorityAgreement, Role, SignedLink, Stage, StageKind, TimeEntry, User)
@@ -1070,7 +1070,8 @@ dashboard.register(dashboard.Section(
     applies=lambda user: access.leads_clients(user) or access.is_admin(user),
     load=approvals_waiting, counted=_approvals_query,
     macro="backlog.waiting_list", more=dashboard.Link("backlog.index", {"status": ItemStatus.APPROVAL.value}),
-    empty=f"Оценки не ждут согласования дольше {APPROVAL_WAIT_DAYS} дней."))
+    empty=f"Ни одна оценка не ждёт согласования {APPROVAL_WAIT_DAYS} "
+          f"{plural(APPROVAL_WAIT_DAYS, 'день', 'дня', 'дней')} и дольше."))
 dashboard.register(dashboard.Section(
     "overdue-stages", "Просроченные этапы", 30,
     applies=lambda user: user.role in (Role.ADMIN, Role.MANAGER, Role.LEAD, Role.SPECIALIST),

@@ -7,7 +7,7 @@ itself when one of its ``refresh_on`` events is triggered by a save elsewhere on
 Two kinds of section. A *summary* (a table per manager, today's meetings) is small by nature:
 ``load(user, day)`` returns what the macro draws and ``count(data)`` its badge. A *list* (whom to
 call, overdue stages, unpaid acts) may be long: the page shows its first ``PREVIEW`` rows —
-``load(user, day, limit)`` — and ``counted(user, day)`` gives the query (or queries, summed) of its rows,
+``load(user, day, limit)`` — and ``counted(viewer, day)`` gives the query (or queries, summed) of its rows,
 which the page counts for the badge up to ``FULL`` + 1 («200+»): the page costs the same with 10 rows
 behind a section or 28,000, and the counts of all its sections are one statement. That statement
 is the same all day for a user — ``counted`` is given the user's id and role (a ``Viewer``) and the
@@ -16,8 +16,8 @@ key SQLAlchemy caches their SQL under cost more than SQLite's counting. «Пок
 up to ``FULL`` rows in place, and the section links to its area's own list (``more``), which pages.
 """
 
-from collections.abc import Callable, Sequence
 import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -135,7 +135,8 @@ def _badges(sections: list[Section], user: User, today: date) -> dict[str, int]:
 
 
 @functools.lru_cache(maxsize=512)
-def _badge_statement(viewer: Viewer, today: date, keys: tuple[str, ...], full: int) -> tuple[list[str], sa.Select]:
+def _badge_statement(viewer: Viewer, today: date, keys: tuple[str, ...],
+                     full: int) -> tuple[tuple[str, ...], sa.Select]:
     """The sections' count statement and, per column, the section it counts: built once per user,
     day and set of sections (SQLAlchemy then finds its SQL by a key it computes once too)."""
     owners, queries = [], []
@@ -144,4 +145,4 @@ def _badge_statement(viewer: Viewer, today: date, keys: tuple[str, ...], full: i
         for query in (counted,) if isinstance(counted, sa.Select) else counted:
             owners.append(key)
             queries.append(query)
-    return owners, _capped_counts(queries, full)
+    return tuple(owners), _capped_counts(queries, full)

@@ -84,7 +84,7 @@ def active_account_managers() -> tuple[Person, ...]:
 class Viewer:
     """A user as far as the queries of what they may see depend on them: the ``visible_*`` and
     ``team_client_ids`` below read the id and the role and nothing else. A statement built for a
-    Viewer (and a day) can be kept and run again for that user (``dashboard``'s badges)."""
+    Viewer (and a day) can be kept and run again for that user («Мой день», a client's history)."""
 
     id: int
     role: Role

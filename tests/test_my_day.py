@@ -86,3 +86,18 @@ def test_admin_counts_agree_with_the_lists_they_link_to(client, login_as, make_c
     link, figure = re.search(r'<a href="(/clients/\?[^"]*cadence=critical[^"]*)">(\d+)</a>', page).groups()
     listed = _names(_html(client.get(link.replace("&amp;", "&"))))
     assert int(figure) == len(listed) == 2 and "На паузе" not in listed
+
+
+def test_admin_table_names_the_clients_due_on_each_day(client, clock, login_as, make_client, make_user):
+    """The admin's table of managers follows the day (its statements are kept per user and day):
+    a client called today is not among a manager's neglected ones, and is ten days later."""
+    admin = login_as(Role.ADMIN)
+    petrov = make_user(Role.MANAGER, full_name="Петров Пётр")
+    make_client(petrov, short_name="Давний", days_ago=30)
+    make_client(petrov, short_name="Свежий", days_ago=0)
+    row = re.search(r'<tr>\s*<th scope="row"><a [^>]*>Петров Пётр</a>[\s\S]*?</tr>', _html(client.get("/"))).group(0)
+    assert "Давний" in row and "Свежий" not in row
+    clock.shift(days=10)
+    client.login(admin)  # the session has timed out meanwhile
+    row = re.search(r'<tr>\s*<th scope="row"><a [^>]*>Петров Пётр</a>[\s\S]*?</tr>', _html(client.get("/"))).group(0)
+    assert "Давний" in row and "Свежий" in row

@@ -322,23 +322,11 @@ class ManagerDue:
 def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[ManagerDue]:
     """«Мой день» for an admin: per manager, how many clients are due, overdue and critical, and
     the most neglected of them — two queries, however large the company."""
-    attention = (access.visible_clients(user)
-                 .where(Client.status.in_(CONTACTED_STATUSES),
-                        *Client.cadence_condition("attention", today)))
-    state = Client.cadence_case(today)
-    counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
+    counted, ranked = _by_manager_statements(access.Viewer.of(user), today, per_manager)
     counts: dict[int, dict[str, int]] = {}
     for manager_id, value, count in db.session.execute(counted):
         counts.setdefault(manager_id, {})[value] = count
-    ranked = attention.with_only_columns(
-        Client.id, Client.short_name, Client.manager_id,
-        sa.func.row_number().over(partition_by=Client.manager_id,
-                                  order_by=(Client.due_on, Client.last_contact_at.asc().nulls_first(),
-                                            Client.id)).label("rank"),
-    ).subquery()
-    neglected = db.session.execute(
-        sa.select(ranked.c.id, ranked.c.short_name, ranked.c.manager_id).where(ranked.c.rank <= per_manager)
-        .order_by(ranked.c.manager_id, ranked.c.rank)).all()
+    neglected = db.session.execute(ranked).all()
     managers = {row.id: access.Person(*row) for row in db.session.execute(
         sa.select(User.id, User.full_name).where(User.id.in_(counts)))}  # a deactivated manager's clients too
     rows: dict[int, ManagerDue] = {}
@@ -349,6 +337,25 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
             by_state.get(CadenceState.OVERDUE, 0), by_state.get(CadenceState.DUE, 0), []))
         rows[client.manager_id].neglected.append(client)
     return sorted(rows.values(), key=lambda row: row.manager.full_name)
+
+
+@functools.lru_cache(maxsize=64)
+def _by_manager_statements(viewer: access.Viewer, today: date, per_manager: int) -> tuple[sa.Select, sa.Select]:
+    """The counts by manager and cadence state, and each manager's ``per_manager`` most neglected
+    clients: kept per user and day (``access.Viewer``), as the rest of «Мой день»."""
+    attention = (access.visible_clients(viewer)
+                 .where(Client.status.in_(CONTACTED_STATUSES),
+                        *Client.cadence_condition("attention", today)))
+    state = Client.cadence_case(today)
+    counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
+    ranked = attention.with_only_columns(
+        Client.id, Client.short_name, Client.manager_id,
+        sa.func.row_number().over(partition_by=Client.manager_id,
+                                  order_by=(Client.due_on, Client.last_contact_at.asc().nulls_first(),
+                                            Client.id)).label("rank"),
+    ).subquery()
+    return counted, (sa.select(ranked.c.id, ranked.c.short_name, ranked.c.manager_id)
+                     .where(ranked.c.rank <= per_manager).order_by(ranked.c.manager_id, ranked.c.rank))
 
 
 dashboard.register(dashboard.Section(

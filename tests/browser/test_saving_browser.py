@@ -26,6 +26,10 @@ def test_two_people_editing_different_blocks_and_fields_both_keep_their_changes(
     anna.get_by_role("button", name="Изменить реквизиты").click()
     oleg.get_by_role("button", name="Изменить условия работы").click()
     oleg.get_by_role("button", name="Изменить реквизиты").click()
+    # Oleg types once both forms are open, as a person would: a form arriving later takes the focus
+    # (its first field), and typing that started elsewhere would go there.
+    expect(oleg.locator("#terms form")).to_be_visible()
+    expect(oleg.locator("#requisites form")).to_be_visible()
     anna.locator("#requisites form").get_by_label("Юридический адрес").fill("Москва, Тверская, 1")
     oleg.locator("#terms form").get_by_label("Заметки").fill("Звонить после обеда")
     anna.locator("#requisites form").get_by_role("button", name="Сохранить").click()

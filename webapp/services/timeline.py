@@ -69,17 +69,20 @@ _BEFORE_AT = sa.bindparam("timeline_before_at", type_=UTCDateTime)
 _BEFORE_KEY = sa.bindparam("timeline_before_key", type_=sa.Integer)
 
 
+Query = Callable[[Viewer, str | None, int], sa.Select | None]  # (viewer, the cursor's kind, page size)
+Build = Callable[[Client, User, Iterable[Any]], list[Entry]]   # (client, user, the records loaded)
+
+
 @dataclass(frozen=True)
 class Source:
-    query: Callable[[Viewer, str | None, int], sa.Select | None]
-    build: Callable[[Client, User, Iterable[Any]], list[Entry]]
+    query: Query
+    build: Build
 
 
 _SOURCES: dict[str, Source] = {}
 
 
-def register(kind: str, *, query: Callable[[Viewer, str | None, int], sa.Select | None],
-             build: Callable[[Client, User, Iterable[Any]], list[Entry]]) -> None:
+def register(kind: str, *, query: Query, build: Build) -> None:
     """An area's entries. ``query(viewer, before_kind, limit)`` is the statement of the newest
     ``limit`` records of the client ``CLIENT`` that the user may see (``None`` if none), older than
     the cursor (``older_than(kind, ..., before_kind)``); it depends on nothing else, as it is kept.
@@ -117,9 +120,9 @@ def entries(client: Client, user: User, *, before: str | None = None, limit: int
     """The newest ``limit`` entries of the client's history (older than ``before``)."""
     cursor = parse_cursor(before)
     viewer = Viewer.of(user)
-    params: dict[str, Any] = {"timeline_client": client.id}
+    params: dict[str, Any] = {CLIENT.key: client.id}
     if cursor is not None:
-        params.update(timeline_before_at=cursor.at, timeline_before_key=cursor.key)
+        params.update({_BEFORE_AT.key: cursor.at, _BEFORE_KEY.key: cursor.key})
     found = []
     for kind, source in _SOURCES.items():
         statement = _statement(kind, viewer, cursor and cursor.kind, limit)

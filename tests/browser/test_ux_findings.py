@@ -51,6 +51,28 @@ def test_escape_and_save_return_focus_to_the_edit_button(page, login, make_user,
     expect(page.get_by_role("button", name="Изменить условия работы")).to_be_focused()
 
 
+def test_a_form_arriving_late_leaves_the_focus_in_the_field_being_typed_in(page, login, make_user, make_client):
+    """Requisites opened first but answered last: do my keystrokes stay in «Заметки» of the terms?"""
+    manager = make_user(Role.MANAGER)
+    client = make_client(manager, short_name="Ромашка")
+    login(page, manager)
+    page.goto(f"/clients/{client.id}")
+    held = []
+    page.route("**/edit/requisites", lambda route: held.append(route))  # the slow answer
+    page.get_by_role("button", name="Изменить реквизиты").click()
+    page.get_by_role("button", name="Изменить условия работы").click()
+    notes = page.locator("#terms form").get_by_label("Заметки")
+    notes.click()
+    page.keyboard.type("Звонить ")
+    while not held:
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(page.locator("#requisites form")).to_be_visible()
+    page.keyboard.type("после обеда")
+    expect(notes).to_have_value("Звонить после обеда")
+    expect(notes).to_be_focused()
+
+
 def test_regulations_page_leads_to_the_open_draft_instead_of_an_error(page, login, make_user, make_client):
     """With a draft open, does the regulations page offer «Продолжить редакцию», not a 422 dead end?"""
     manager = make_user(Role.MANAGER)

@@ -28,6 +28,12 @@
     }
     var focusWasHere = !!(target && target.id && focusWasIn[target.id]);
     if (target && target.id) delete focusWasIn[target.id];
+    // Someone already typing in a field elsewhere keeps the focus: a form that arrives late (opened
+    // first, answered last) must not pull the next keystrokes into itself.
+    var active = document.activeElement;
+    if (active && active.matches && active.matches(FIELDS) && !(target && target.contains && target.contains(active))) {
+      return;
+    }
     var auto = document.querySelector("[data-autofocus]");
     if (auto) {
       auto.removeAttribute("data-autofocus");

@@ -61,8 +61,12 @@ def fingerprint(value: Any) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()[:16]
 
 
+# ``json.dumps`` with any option builds a new encoder per call; a form draws one of these per field.
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_shown(values: dict[str, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, separators=(",", ":")).encode()).decode()
+    return base64.urlsafe_b64encode(_COMPACT.encode(values).encode()).decode()
 
 
 def decode_shown(text: str | None) -> dict[str, str] | None:

@@ -215,6 +215,20 @@ MUTATIONS = [
              "webapp/sqlite.py", '    if "writer_lock" not in info or info.get("writing")',
              '    if True or "writer_lock" not in info or info.get("writing")',
              ("tests/test_sqlite_writers.py",)),
+    Mutation("escape-text-unescaped", "the cheaper escape still escapes text",
+             "webapp/templating.py", "return _new_markup(Markup, _escape_inner(value))", "return _new_markup(Markup, value)",
+             ("tests/test_query_counts.py", "tests/test_security.py")),
+    Mutation("escape-not-installed", "templates print through the cheaper escape",
+             "webapp/templating.py", "    environment.template_class = Template\n", "",
+             ("tests/test_query_counts.py",)),
+    Mutation("todays-meetings-kept-past-their-day", "the kept list of today's meetings is a new one each day",
+             "webapp/services/meetings.py", "_todays_page(access.Viewer.of(user), day_start(day),",
+             '_todays_page(access.Viewer.of(user), day_start(globals().setdefault("_first_day", day)),',
+             ("tests/test_meetings.py",)),
+    Mutation("approvals-page-kept-past-its-day", "the kept list of waiting estimates is a new one each day",
+             "webapp/services/backlog.py", "query = _approvals_page(access.Viewer.of(user), day, limit)",
+             'query = _approvals_page(access.Viewer.of(user), globals().setdefault("_first_day", day), limit)',
+             ("tests/test_backlog.py",)),
 ]
 
 

@@ -277,6 +277,29 @@ def test_my_day_shows_todays_meetings_and_the_history_shows_held_ones(app, team,
     assert "Встреча проведена, протокол № 1" in history and "Утвердить 300 часов" in history
 
 
+def test_todays_meetings_on_my_day_follow_the_day_and_new_meetings(app, team, plan, client, clock):
+    """The section's statement is kept per user and day (issue 9), what it lists is not: a meeting
+    planned since the last visit shows at once, and the next day shows the next day's meetings."""
+    import re
+
+    def today_section() -> str:
+        page = client.get("/").get_data(as_text=True)
+        found = re.search(r'<section id="meetings-today-section"[\s\S]*?</section>', page)
+        return found.group(0) if found else ""
+
+    plan(team, starts_at=datetime(2026, 11, 25, 6, 0, tzinfo=timezone.utc))  # 09:00 today in Moscow
+    client.login(team.manager)
+    assert "09:00 Ромашка" in today_section()
+    plan(team, starts_at=datetime(2026, 11, 25, 12, 30, tzinfo=timezone.utc))
+    plan(team, starts_at=datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc))
+    section = today_section()
+    assert "15:30 Ромашка" in section and "11:00" not in section
+    clock.shift(days=1)
+    client.login(team.manager)
+    section = today_section()
+    assert "11:00 Ромашка" in section and "09:00" not in section and "15:30" not in section
+
+
 def test_the_weeks_list_shows_mine_and_everyones_for_the_admin(app, team, plan, client, make_client, make_user):
     """/meetings/: a manager sees their own week; an admin sees everyone's (and may narrow to their own)."""
     plan(team, starts_at=datetime(2026, 11, 26, 7, 0, tzinfo=UTC))

@@ -1027,8 +1027,14 @@ def _approvals_query(user: User, day: date) -> sa.Select:
 
 
 def approvals_waiting(user: User, day: date, limit: int | None = None) -> list[Waiting]:
-    query = _approvals_query(user, day).limit(limit).options(*_LIST_ROW_UNASSIGNED)
+    query = _approvals_page(access.Viewer.of(user), day, limit)
     return [Waiting(item, (day - local(item.status_changed_at).date()).days) for item in db.session.scalars(query)]
+
+
+@functools.lru_cache(maxsize=256)
+def _approvals_page(viewer: access.Viewer, day: date, limit: int | None) -> sa.Select:
+    """Kept per user and day, as the badges are (``access.Viewer``)."""
+    return _approvals_query(viewer, day).limit(limit).options(*_LIST_ROW_UNASSIGNED)
 
 
 def _my_items_query(user: User) -> sa.Select:
@@ -1039,9 +1045,15 @@ def _my_items_query(user: User) -> sa.Select:
 
 
 def my_items(user: User, day: date, limit: int | None = None) -> list[BacklogItem]:
-    items = list(db.session.scalars(_my_items_query(user).limit(limit).options(*_LIST_ROW_UNASSIGNED)))
+    items = list(db.session.scalars(_my_items_page(access.Viewer.of(user), limit)))
     attach_next_stages(items)
     return items
+
+
+@functools.lru_cache(maxsize=256)
+def _my_items_page(viewer: access.Viewer, limit: int | None) -> sa.Select:
+    """Kept per user: the statement does not depend on the day."""
+    return _my_items_query(viewer).limit(limit).options(*_LIST_ROW_UNASSIGNED)
 
 
 def _new_requests_query(user: User) -> sa.Select:
@@ -1052,7 +1064,13 @@ def _new_requests_query(user: User) -> sa.Select:
 
 
 def new_requests(user: User, day: date, limit: int | None = None) -> list[BacklogItem]:
-    return list(db.session.scalars(_new_requests_query(user).limit(limit).options(*_LIST_ROW_UNASSIGNED)))
+    return list(db.session.scalars(_new_requests_page(access.Viewer.of(user), limit)))
+
+
+@functools.lru_cache(maxsize=256)
+def _new_requests_page(viewer: access.Viewer, limit: int | None) -> sa.Select:
+    """Kept per user: the statement does not depend on the day."""
+    return _new_requests_query(viewer).limit(limit).options(*_LIST_ROW_UNASSIGNED)
 
 
 def _overdue_mine(user: User) -> bool:

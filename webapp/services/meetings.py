@@ -11,6 +11,7 @@ SQLite), the unique index (year, number) as the backstop. A held meeting is a co
 client: finishing logs a touchpoint through ``services.clients``, so the cadence moves.
 """
 
+import functools
 import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -76,11 +77,17 @@ def week_meetings(user: User, day: date, *, everyone: bool = False) -> sa.Select
 
 def todays_meetings(user: User, day: date) -> list[Meeting]:
     """«Встречи сегодня»: the user's planned and held meetings of the day."""
-    query = (access.visible_meetings(user)
-             .where(Meeting.starts_at >= day_start(day), Meeting.starts_at < day_start(day + timedelta(days=1)),
-                    Meeting.status != MeetingStatus.CANCELLED, _mine(user))
-             .order_by(Meeting.starts_at, Meeting.id).limit(20))
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_todays_page(access.Viewer.of(user), day_start(day),
+                                                day_start(day + timedelta(days=1)))))
+
+
+@functools.lru_cache(maxsize=256)
+def _todays_page(viewer: access.Viewer, start: datetime, end: datetime) -> sa.Select:
+    """Kept per user and day (the day's bounds in the installation's zone)."""
+    return (access.visible_meetings(viewer)
+            .where(Meeting.starts_at >= start, Meeting.starts_at < end, Meeting.status != MeetingStatus.CANCELLED,
+                   _mine(viewer))
+            .order_by(Meeting.starts_at, Meeting.id).limit(20))
 
 
 def item_keys(meeting: Meeting) -> dict[int, str]:

@@ -244,6 +244,27 @@ def test_own_consecutive_inline_saves_never_conflict(client, login_as, make_clie
     assert (stored.notes, stored.legal_name) == ("заметка", "ООО «Ромашка»")
 
 
+def test_a_block_save_recomputes_search_and_contact_dates_only_when_their_fields_change(
+        client, login_as, make_client, app, count_queries):
+    """The address saved: neither the search text (the contacts) nor the contact dates (the
+    regulation in force) are read again (issue 9: a save's statements); a new name is found by the
+    search at once, and a longer cadence moves the day the client is due."""
+    me = login_as(Role.MANAGER)
+    mine = make_client(me, short_name="Ромашка", days_ago=1)
+    requisites = _armed(client, f"/clients/{mine.id}/edit/requisites")
+    with count_queries() as statements:
+        assert client.post(f"/clients/{mine.id}/edit/requisites", htmx=True,
+                           data={"address": "Москва, Тверская, 1", **requisites}).status_code == 200
+    assert reload(app, Client, mine.id).address == "Москва, Тверская, 1"
+    assert [s for s in statements if "FROM regulations" in s or s.startswith("SELECT contacts.full_name")] == []
+    due_before = reload(app, Client, mine.id).due_on
+    terms = _armed(client, f"/clients/{mine.id}/edit/terms")
+    assert client.post(f"/clients/{mine.id}/edit/terms", htmx=True, data={
+        **_terms(mine.id, mine.version, short_name="Ромашка Плюс", contact_cadence_days="10"), **terms}).status_code == 200
+    assert "Ромашка Плюс" in _html(client.get("/clients/?q=плюс"))
+    assert reload(app, Client, mine.id).due_on > due_before
+
+
 def test_stale_inline_edit_shows_conflict_and_changes_nothing(client, login_as, make_client, app):
     """If someone saved the same field meanwhile, is my save refused with 409 showing their value and mine?"""
     me = login_as(Role.MANAGER)

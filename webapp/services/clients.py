@@ -53,11 +53,17 @@ def search_key(text: str) -> str:
     return " ".join(_LEGAL_FORMS.sub(" ", text).split())
 
 
+# The client's own fields in its search text, and those its contact dates are computed from: a save
+# of other fields (the address, the bank, the notes) recomputes neither.
+SEARCHED_FIELDS = ("short_name", "legal_name", "inn", "kpp", "ogrn", "contract_number")
+CADENCE_FIELDS = ("contact_cadence_days",)
+
+
 def refresh_search_text(client: Client) -> None:
     """One normalised string holding all a search can match: names, ИНН, КПП, ОГРН, the contract,
     contacts with their phones, e-mails and messengers. The contacts are read from the database, not
     from ``client.contacts`` (possibly loaded before the lock: see ``services.derived``)."""
-    parts = [client.short_name, client.legal_name, client.inn, client.kpp, client.ogrn, client.contract_number]
+    parts = [getattr(client, name) for name in SEARCHED_FIELDS]
     if client.id is not None:  # a new client has no contacts yet
         for row in db.session.execute(
                 sa.select(Contact.full_name, Contact.email, Contact.phone_digits, Contact.messenger)
@@ -146,8 +152,9 @@ def update_client(client: Client, edit: Edit, *, acting: User) -> list[str]:
     if "inn" in data or "kpp" in data:
         _check_unique_inn(data.get("inn", client.inn), data.get("kpp", client.kpp), client.id)
     changed = saving.write(client, data)
-    if changed:
+    if not set(changed).isdisjoint(SEARCHED_FIELDS):
         refresh_search_text(client)
+    if not set(changed).isdisjoint(CADENCE_FIELDS):
         refresh_cadence(client)
     return changed
 

@@ -29,9 +29,12 @@
     var focusWasHere = !!(target && target.id && focusWasIn[target.id]);
     if (target && target.id) delete focusWasIn[target.id];
     // Someone already typing in a field elsewhere keeps the focus: a form that arrives late (opened
-    // first, answered last) must not pull the next keystrokes into itself.
+    // first, answered last) must not pull the next keystrokes into itself. The field that sent this
+    // request (a select that opens a form) hands the focus on as before.
     var active = document.activeElement;
-    if (active && active.matches && active.matches(FIELDS) && !(target && target.contains && target.contains(active))) {
+    var source = event.detail && event.detail.ctx && event.detail.ctx.sourceElement;
+    if (active && active !== source && active.matches && active.matches(FIELDS) &&
+        !(target && target.contains && target.contains(active))) {
       return;
     }
     var auto = document.querySelector("[data-autofocus]");

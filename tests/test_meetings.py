@@ -223,6 +223,27 @@ def test_two_people_typing_into_different_fields_never_conflict(app, team, plan,
         assert (point.notes, point.decision) == ("Лимиты не обсуждали", "Утвердить 300 часов")
 
 
+def test_a_field_saved_as_it_is_typed_answers_with_its_state_alone(app, team, plan, client, count_queries):
+    """An autosave (every pause in typing at a live meeting) answers «сохранено» with the field's new
+    version, reading neither the agenda nor the people of the page it came from (issue 9)."""
+    meeting_id = plan(team)
+    with app.app_context():
+        point = meeting_service.add_point(load_meeting(meeting_id), title="Бюджет", acting=_acting(team.manager))
+        db.session.commit()
+        point_id, version = point.id, point.version
+    client.login(team.manager)
+    with count_queries() as statements:
+        answer = client.post(f"/meetings/{meeting_id}/points/{point_id}",
+                             data={**_field(app, point_id, "notes"), "value": "Обсудили лимиты"}, htmx=True)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "сохранено" in body
+    assert f'name="version" value="{version + 1}"' in body
+    assert body.count("<form") == 0 and "Повестка" not in body
+    read = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in read if any(f"FROM {table}" in s for table in (
+        "contacts", "meeting_attendees", "action_items", "backlog_items", "cache_tokens"))], read
+
+
 def test_the_live_page_shows_the_meeting_and_reads_for_others(app, team, plan, client, make_user):
     """The manager edits; a lead reads the same page without a single editable field."""
     meeting_id = plan(team)

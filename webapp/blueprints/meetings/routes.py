@@ -316,9 +316,10 @@ def _autosave(meeting: Meeting, record, fields: dict[str, tuple[str, ...]], save
                 db.session.refresh(record)
                 message, status_code = error.message, error.status
                 break
-    return htmx.render_fragment(DETAIL, block, status=status_code, **_detail_context(
-        meeting, record=record, name=name, names=fields[name], state_message=message, conflict=conflict,
-        saved=status_code == 200))
+    # The field's state block reads the record and these alone: not the page's context (its people,
+    # forms and agenda: seven statements and most of the time of a save made as someone types).
+    return htmx.render_fragment(DETAIL, block, status=status_code, record=record, name=name, names=fields[name],
+                                state_message=message, conflict=conflict, saved=status_code == 200)
 
 
 def _field_values(meeting: Meeting, name: str) -> dict:

@@ -424,6 +424,24 @@ def test_logged_hours_fill_the_bar_and_flag_an_overrun(app, client, team, make_i
     assert bad.status_code == 422 and "Часы за день: больше нуля и не больше 24." in messages(bad)
 
 
+def test_hours_logged_answer_with_the_time_block_alone(app, client, team, make_item, count_queries):
+    """«+ часы» answers with the time block: the item's similar past items, history and files, which
+    only the whole page draws, are not looked up for it (issue 9); the whole page still shows them."""
+    manager, romashka = team
+    item = make_item(romashka, manager, hours=Decimal("2"))
+    client.login(manager)
+    with count_queries() as statements:
+        response = client.post(f"/backlog/{item.id}/time", data={
+            "time-spent_on": "2026-01-15", "time-hours": "1", "time-comment": "Отладка"}, htmx=True)
+    assert response.status_code == 200 and "1 из 2 ч" in response.get_data(as_text=True)
+    read = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in read if any(f"FROM {table}" in s for table in (
+        "backlog_item_words", "audit_events", "attachments"))], read
+    page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
+    history = page.split('id="item-history"')[1].split("</section>")[0]
+    assert "создание" in history and "Изменений ещё не было" not in history
+
+
 # --- the client's order ----------------------------------------------------------------------------------------------
 
 

@@ -212,6 +212,8 @@ def choose_client():
 
 
 def _item_context(item: BacklogItem, **extra) -> dict:
+    """What the item's blocks read: a block saved or shown alone is drawn from this (``_page_context``
+    adds what only the whole page draws)."""
     day = today()
     can_edit = access.can_edit_item(current_user, item)
     can_plan = access.can_plan_item(current_user, item)
@@ -229,14 +231,27 @@ def _item_context(item: BacklogItem, **extra) -> dict:
                                                            "billable": item.billing.value == "billable"})
     if "stage_form" not in extra:
         extra["stage_form"] = NewStageForm(formdata=None, prefix="new-stage")
-    if "similar" not in extra:  # the estimator's examples: ours, so only for who estimates
-        extra["similar"] = backlog_service.similar_items(current_user, item) if can_plan else []
     return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
                 overrun=budget_service.approval_consequence(item) if can_edit else None,
                 can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
-                sla=backlog_service.sla_state(item, day), events=backlog_service.history(item),
-                files=attachments.attachments_of(backlog_service.ATTACHMENT_OWNER, item.id),
                 actions=audit_log.all_actions(), labels=audit_log.entity(BacklogItem.__tablename__).labels, **extra)
+
+
+def _similar(item: BacklogItem) -> list:
+    """The estimator's examples (the estimate block): ours, so only for who estimates."""
+    return backlog_service.similar_items(current_user, item) if access.can_plan_item(current_user, item) else []
+
+
+def _page_context(item: BacklogItem, **extra) -> dict:
+    """The whole page: every block's context, the similar items, and what only the page draws (the
+    SLA clock, the files, the history). A block saved alone skips these (the similar items alone
+    were 2.6 ms of a stage or time save on the benchmark data)."""
+    context = _item_context(item, **extra)
+    if "similar" not in context:
+        context["similar"] = _similar(item)
+    context.update(sla=backlog_service.sla_state(item, context["today"]), events=backlog_service.history(item),
+                   files=attachments.attachments_of(backlog_service.ATTACHMENT_OWNER, item.id))
+    return context
 
 
 @bp.get("/backlog/<int:item_id>")
@@ -244,7 +259,7 @@ def _item_context(item: BacklogItem, **extra) -> dict:
 def detail(item_id: int):
     """The item: the request beside the spec, estimate and approval, stages, time, history."""
     item = _load(item_id)
-    return htmx.render(DETAIL, **_item_context(item))
+    return htmx.render(DETAIL, **_page_context(item))
 
 
 @bp.get("/backlog/<int:item_id>/spec.docx")
@@ -313,7 +328,7 @@ def move(item_id: int):
     item = _load(item_id)
 
     return status.change_status(item, redirect_url=url_for("backlog.detail", item_id=item.id), page=DETAIL,
-                                context=lambda **extra: _item_context(item, **extra))
+                                context=lambda **extra: _page_context(item, **extra))
 
 
 @bp.post("/backlog/<int:item_id>/estimate")
@@ -329,7 +344,8 @@ def estimate(item_id: int):
     if outcome.saved:
         flash(f"Оценка {outcome.result.number}: {outcome.result.hours} ч.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#estimate")
-    return htmx.render_fragment(DETAIL, "estimate", status=outcome.status, **_item_context(item, estimate_form=form))
+    return htmx.render_fragment(DETAIL, "estimate", status=outcome.status,
+                                **_item_context(item, estimate_form=form, similar=_similar(item)))
 
 
 @bp.post("/backlog/<int:item_id>/approval")
@@ -365,7 +381,7 @@ def send_approval_link(item_id: int):
                                                                       acting=current_user))
     sent = outcome.result if outcome.saved else None
     return htmx.render(DETAIL, block="approval", status=outcome.status,
-                       **_item_context(item, link_form=form, link_outcome=sent))
+                       **_page_context(item, link_form=form, link_outcome=sent))
 
 
 @bp.post("/backlog/<int:item_id>/time")

@@ -169,6 +169,39 @@ def block_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[list
     return bodies[-2:], ""
 
 
+def first_point(ctx: Ctx) -> int:
+    """The first agenda point of ``planned_meeting``."""
+    return ctx.scalar("SELECT min(id) FROM agenda_points WHERE meeting_id = :m", m=planned_meeting(ctx))
+
+
+AUTOSAVE_VALUES = ("Обсудили сроки отчёта по складу", "Обсудили сроки отчёта по складу и закрытие месяца")
+
+
+def _autosave_state(body: str, point: str) -> dict[str, str]:
+    """The version and the shown fingerprint of a point's notes, from the page or a save's answer."""
+    found = re.search(rf'id="state-agenda_points-{point}-notes">\s*<input type="hidden" name="version" value="(\d+)">'
+                      r'\s*<input type="hidden" name="version_shown" value="([^"]*)">', body)
+    if not found:
+        raise RuntimeError(f"no autosave state of point {point}'s notes in the answer")
+    return {"version": found.group(1), "version_shown": found.group(2)}
+
+
+def autosave_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[list[dict[str, str]], str]:
+    """A point's notes saved as they are typed at a live meeting: two bodies, each changing the text
+    from what it showed to the other, so alternating them writes each time and never conflicts
+    (as ``block_bodies``); each save's answer is the field's state, which arms the next body."""
+    point = post_path.rsplit("/", 1)[1]
+    state = _autosave_state(browser.request(form_path).body, point)
+    bodies = []
+    for value in (*AUTOSAVE_VALUES, AUTOSAVE_VALUES[0]):
+        bodies.append({"field": "notes", "value": value, **state})
+        answer = browser.request(post_path, bodies[-1], htmx=True)
+        if answer.status != 200:
+            raise RuntimeError(f"POST {post_path} answered {answer.status}")
+        state = _autosave_state(answer.body, point)
+    return bodies[-2:], ""
+
+
 def open_item(ctx: Ctx, offset: int = 0) -> int:
     """The ``offset``-th open item (by rank) of the manager's first client."""
     return ctx.scalar("SELECT id FROM backlog_items WHERE client_id = :c AND status NOT IN "
@@ -229,6 +262,8 @@ PAGES = [
     Page("Бэклог всех клиентов", "manager", "/backlog/", list_of_50=True),
     Page("Бэклог всех клиентов (руководитель)", "lead", "/backlog/?waiting=us", list_of_50=True),
     Page("Задача бэклога", "manager", lambda ctx: f"/backlog/{open_item(ctx)}"),
+    Page("Задача бэклога: блок (htmx)", "manager", lambda ctx: f"/backlog/{open_item(ctx)}/show/summary",
+         kind="fragment"),
     # Saves last: they add rows (a contact logged) that the pages above would otherwise show.
     Page("Сохранить: контакт записан", "manager", lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints",
          kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints/new?origin=dashboard",
@@ -237,6 +272,9 @@ PAGES = [
          kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 2)}/edit/requisites", edit=block_bodies),
     Page("Сохранить: порядок задач", "manager", lambda ctx: f"/backlog/{open_item(ctx, 1)}/rank",
          kind="save", form=lambda ctx: str(open_item(ctx, 3)), edit=rank_bodies),
+    Page("Сохранить: поле встречи", "manager",
+         lambda ctx: f"/meetings/{planned_meeting(ctx)}/points/{first_point(ctx)}",
+         kind="save", form=lambda ctx: f"/meetings/{planned_meeting(ctx)}", edit=autosave_bodies),
 ]
 
 

@@ -242,6 +242,7 @@ def test_a_field_saved_as_it_is_typed_answers_with_its_state_alone(app, team, pl
     read = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert not [s for s in read if any(f"FROM {table}" in s for table in (
         "contacts", "meeting_attendees", "action_items", "backlog_items", "cache_tokens"))], read
+    assert sum("FROM users" in s for s in read) == 1, read  # not again after the commit, for the menu or headers
 
 
 def test_the_live_page_shows_the_meeting_and_reads_for_others(app, team, plan, client, make_user):

@@ -39,8 +39,8 @@ def _signed_in() -> bool:
     Flask-Login already loaded for this request, or else the session naming one (a session whose
     user no longer exists gets no-store too, which costs nothing)."""
     user = g.get("_login_user")
-    if user is not None:
-        return bool(user.is_authenticated)
+    if user is not None:  # loaded only if active; asking ``is_authenticated`` reloads it after a commit
+        return not user.is_anonymous
     return "_user_id" in session
 
 

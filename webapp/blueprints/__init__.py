@@ -52,6 +52,8 @@ def register_blueprints(app: Flask) -> None:
                health_bp, links_bp, files_bp):
         app.register_blueprint(bp)
 
-    @app.context_processor
-    def navigation():
-        return {"nav_items": nav_items(current_user) if current_user.is_authenticated else []}
+    @app.template_global("nav_items")
+    def navigation() -> list[NavItem]:
+        """The signed-in user's menu, asked for by the page's header alone: a fragment (a save's
+        answer) does not load the user again after its commit only to leave the menu out."""
+        return nav_items(current_user) if current_user.is_authenticated else []

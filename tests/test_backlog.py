@@ -2,6 +2,7 @@
 time, the client's order, scope, and pages whose cost does not grow with the rows."""
 
 import functools
+import re
 import threading
 from datetime import date, datetime, timezone
 from decimal import Decimal
@@ -440,6 +441,31 @@ def test_hours_logged_answer_with_the_time_block_alone(app, client, team, make_i
     page = client.get(f"/backlog/{item.id}").get_data(as_text=True)
     history = page.split('id="item-history"')[1].split("</section>")[0]
     assert "создание" in history and "Изменений ещё не было" not in history
+
+
+def test_new_request_offers_the_clients_whose_requests_i_take(app, client, make_user, make_client, count_queries):
+    """«Новая заявка» asks «Чья заявка?» among the clients I lead or stand in for (an admin: all of
+    them), in alphabetical order, with no query per client (issue 9: it loaded every client)."""
+    manager, other = make_user(Role.MANAGER), make_user(Role.MANAGER)
+    make_client(manager, short_name="Ромашка")
+    make_client(other, deputy=manager, short_name="Вектор")
+    make_client(other, short_name="Чужой")
+    client.login(manager)
+    with count_queries() as statements:
+        page = client.get("/backlog/new").get_data(as_text=True)
+    listed = re.findall(r'<li><a href="/clients/\d+/backlog/new">([^<]+)</a></li>', page)
+    assert listed == ["Вектор", "Ромашка"]
+    chosen = [s for s in statements if "FROM clients" in s]  # by the database, names only, no team joined
+    assert len(chosen) == 1 and "clients.deputy_id" in chosen[0] and "users" not in chosen[0].split("FROM", 1)[1]
+    few = len(statements)
+    for n in range(5):
+        make_client(manager, short_name=f"Клиент {n}")
+    with count_queries() as statements:
+        assert len(re.findall(r"/backlog/new\">", client.get("/backlog/new").get_data(as_text=True))) == 7
+    assert len(statements) == few
+    admin = app.test_client()
+    admin.login(make_user(Role.ADMIN))
+    assert "Чужой" in admin.get("/backlog/new").get_data(as_text=True)
 
 
 # --- the client's order ----------------------------------------------------------------------------------------------

@@ -136,6 +136,15 @@ def can_edit_client(user: User, client: Client) -> bool:
     return is_admin(user) or (user.role in ACCOUNT_MANAGERS and client.is_on_team(user))
 
 
+def editable_clients(user: User) -> sa.Select:
+    """``can_edit_client`` as a query: every client for an admin, a manager's own and deputised ones."""
+    if is_admin(user):
+        return sa.select(Client)
+    if user.role in ACCOUNT_MANAGERS:
+        return sa.select(Client).where(is_on_team(user))
+    return sa.select(Client).where(sa.false())
+
+
 def require_edit_client(user: User, client: Client) -> None:
     require(can_edit_client(user, client),
             "Изменять клиента могут его аккаунт-менеджер, заместитель и администратор.")

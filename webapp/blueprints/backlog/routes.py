@@ -203,8 +203,10 @@ def index():
 @allow(*access.ACCOUNT_MANAGERS)
 def choose_client():
     """«Новая заявка» from «Мой день» or the all-clients list: first, whose."""
-    clients = [c for c in db.session.scalars(access.visible_clients(current_user).order_by(Client.short_name))
-               if access.can_create_item(current_user, c)]
+    # Names only, chosen by the database: every visible client loaded with its team and asked one by
+    # one was 2,000 clients and 4,000 users on the benchmark data, for the 80 a manager leads.
+    clients = db.session.execute(access.editable_clients(current_user).with_only_columns(Client.id, Client.short_name)
+                                 .order_by(Client.short_name, Client.id)).all()
     return htmx.render("backlog/choose_client.html", clients=clients)
 
 

@@ -202,6 +202,27 @@ def autosave_bodies(browser: Browser, form_path: str, post_path: str) -> tuple[l
     return bodies[-2:], ""
 
 
+def held_meeting(ctx: Ctx) -> int:
+    """A held meeting (with its minutes) of the manager's first client."""
+    return ctx.scalar("SELECT min(id) FROM meetings WHERE client_id = :c AND status = 'held'", c=my_client(ctx))
+
+
+def first_action(ctx: Ctx) -> int:
+    """An action item of ``held_meeting``."""
+    return ctx.scalar("SELECT min(id) FROM action_items WHERE meeting_id = :m", m=held_meeting(ctx))
+
+
+def client_block(ctx: Ctx) -> int:
+    """A block of the manager's first client's budget of this year."""
+    return ctx.scalar("SELECT min(b.id) FROM budget_blocks b JOIN budgets g ON g.id = b.budget_id "
+                      "WHERE g.client_id = :c AND g.year = :y", c=my_client(ctx), y=date.today().year)
+
+
+def first_stage(ctx: Ctx) -> int:
+    """The first stage of ``open_item``."""
+    return ctx.scalar("SELECT min(id) FROM stages WHERE item_id = :i", i=open_item(ctx))
+
+
 def open_item(ctx: Ctx, offset: int = 0) -> int:
     """The ``offset``-th open item (by rank) of the manager's first client."""
     return ctx.scalar("SELECT id FROM backlog_items WHERE client_id = :c AND status NOT IN "
@@ -264,6 +285,30 @@ PAGES = [
     Page("Задача бэклога", "manager", lambda ctx: f"/backlog/{open_item(ctx)}"),
     Page("Задача бэклога: блок (htmx)", "manager", lambda ctx: f"/backlog/{open_item(ctx)}/show/summary",
          kind="fragment"),
+    # The rest of the route map: a client's lists, forms and rows as htmx draws them, downloads.
+    Page("Клиент: акты", "manager", lambda ctx: f"/clients/{my_client(ctx)}/acts/"),
+    Page("Клиент: встречи", "manager", lambda ctx: f"/clients/{my_client(ctx)}/meetings/"),
+    Page("Клиент: форма контакта (htmx)", "manager",
+         lambda ctx: f"/clients/{my_client(ctx)}/touchpoints/new?origin=dashboard", kind="fragment"),
+    Page("Клиент: бэклог к печати", "manager", lambda ctx: f"/clients/{my_client(ctx)}/backlog/print"),
+    Page("Клиент: бэклог, XLSX", "manager", lambda ctx: f"/clients/{my_client(ctx)}/backlog.xlsx"),
+    Page("Клиент: бюджет, XLSX", "manager",
+         lambda ctx: f"/clients/{my_client(ctx)}/budgets/{date.today().year}.xlsx"),
+    Page("Бюджет: строка блока (htmx)", "manager", lambda ctx: f"/budgets/blocks/{client_block(ctx)}",
+         kind="fragment"),
+    Page("Новая заявка: выбор клиента", "manager", "/backlog/new"),
+    Page("Новая заявка", "manager", lambda ctx: f"/clients/{my_client(ctx)}/backlog/new"),
+    Page("Задача: этап (htmx)", "manager", lambda ctx: f"/backlog/{open_item(ctx)}/stages/{first_stage(ctx)}",
+         kind="fragment"),
+    Page("Задача: ТЗ, DOCX", "manager", lambda ctx: f"/backlog/{open_item(ctx)}/spec.docx"),
+    Page("Встречи: календарь", "manager", "/meetings/calendar"),
+    Page("Встреча проведена", "manager", lambda ctx: f"/meetings/{held_meeting(ctx)}"),
+    Page("Встреча: протокол, DOCX", "manager", lambda ctx: f"/meetings/{held_meeting(ctx)}/minutes.docx"),
+    Page("Встреча: история поручения (htmx)", "manager",
+         lambda ctx: f"/meetings/{held_meeting(ctx)}/actions/{first_action(ctx)}/history", kind="fragment"),
+    Page("Регламент: DOCX", "manager", lambda ctx: f"/regulations/{edition(ctx, 'signed')}.docx"),
+    Page("Акты: выгрузка CSV", "admin", "/acts/export.csv"),
+    Page("Новый пользователь", "admin", "/admin/users/new"),
     # Saves last: they add rows (a contact logged) that the pages above would otherwise show.
     Page("Сохранить: контакт записан", "manager", lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints",
          kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints/new?origin=dashboard",

@@ -32,6 +32,21 @@ def test_a_draft_offers_done_billable_items_at_hours_or_fixed_price(app, books, 
         assert act_service.candidates(db.session.get(Client, books.client.id), date(2026, 11, 30)) == []
 
 
+def test_a_new_act_offers_the_unbilled_items_found_among_the_clients_own_acts(app, books, make_done_item, make_act,
+                                                                              count_queries):
+    """The items offered for a new act leave out those already billed, looked up among the client's own
+    acts' lines, not every act's (issue 9: the client's acts page read all 18,000 lines, 13 ms)."""
+    make_done_item(books, title="Уже в акте")
+    make_act(books)
+    fresh = make_done_item(books, title="Новая")
+    with app.app_context():
+        with count_queries() as statements:
+            offered = act_service.candidates(db.session.get(Client, books.client.id), date(2026, 11, 30))
+        assert [item.id for item in offered] == [fresh]
+    lines = [s for s in statements if "FROM act_lines" in s]
+    assert lines and all("acts.client_id" in s for s in lines), lines
+
+
 def test_issue_numbers_freeze_the_content_and_refuse_edits(app, books, make_done_item, make_act):
     """Does issuing give «2026-0001», freeze VAT and parties, and then refuse any edit of a line?"""
     make_done_item(books)

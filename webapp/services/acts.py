@@ -211,10 +211,12 @@ def _rate(client: Client) -> Decimal:
     return client.hourly_rate if client.hourly_rate is not None else CompanyProfile.cached().default_hourly_rate
 
 
-def _billed_items() -> sa.Select:
-    """Items already on an act that stands (a cancelled act frees its items)."""
+def _billed_items(client: Client) -> sa.Select:
+    """The client's items already on an act that stands (a cancelled act frees its items). Read
+    through the client's acts: all acts' lines were 18,000 rows to skip 29 items, 13 ms a visit
+    to the client's acts on the benchmark data."""
     return (sa.select(ActLine.item_id).join(Act, ActLine.act_id == Act.id)
-            .where(ActLine.item_id.is_not(None), Act.status != ActStatus.CANCELLED))
+            .where(Act.client_id == client.id, ActLine.item_id.is_not(None), Act.status != ActStatus.CANCELLED))
 
 
 def candidates(client: Client, period_to: date) -> list[BacklogItem]:
@@ -223,7 +225,7 @@ def candidates(client: Client, period_to: date) -> list[BacklogItem]:
     return list(db.session.scalars(
         sa.select(BacklogItem).where(BacklogItem.client_id == client.id, BacklogItem.billing == Billing.BILLABLE,
                                      BacklogItem.status.in_((ItemStatus.DONE, ItemStatus.ACCEPTED)),
-                                     BacklogItem.status_changed_at < until, BacklogItem.id.not_in(_billed_items()))
+                                     BacklogItem.status_changed_at < until, BacklogItem.id.not_in(_billed_items(client)))
         .options(lazyload(BacklogItem.requester), lazyload(BacklogItem.assignee))
         .order_by(BacklogItem.status_changed_at, BacklogItem.id)))
 

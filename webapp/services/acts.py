@@ -140,10 +140,18 @@ def _filtered(query: sa.Select, filters: ActFilters, day: date) -> sa.Select:
     return query
 
 
+# What a row of the acts list and of its export shows: not the frozen parties and hours detail (JSON
+# decoded for every row), nor the client's requisites: a sixth of the export's 6,000 rows' cost.
+_LIST_ROW = (sa.orm.load_only(Act.id, Act.client_id, Act.status, Act.number, Act.act_date, Act.period_from,
+                              Act.period_to, Act.net_amount, Act.vat_amount, Act.total_amount, Act.paid_amount,
+                              Act.due_on, Act.version),
+             *named_client(Act.client), sa.orm.defaultload(Act.client).load_only(Client.id, Client.short_name))
+
+
 def acts_query(user: User, filters: ActFilters, day: date) -> sa.Select:
     """The accountant's list: scoped, filtered, the newest first (drafts, which have no date yet, on
     top); a row names its client (``named_client``)."""
-    query = _filtered(access.visible_acts(user), filters, day).options(*named_client(Act.client))
+    query = _filtered(access.visible_acts(user), filters, day).options(*_LIST_ROW)
     return query.order_by(Act.act_date.desc().nulls_first(), Act.id.desc())
 
 

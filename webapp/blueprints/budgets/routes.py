@@ -106,10 +106,13 @@ def _load_block(block_id: int):
 
 
 def _row_context(block, **extra) -> dict:
-    client, year = block.budget.client, block.budget.year
-    context = _context(client, year, **extra)
-    context["row"] = next(r for r in context["figures"].blocks if r.block.id == block.id)
-    return context
+    """A block's row and its form read the row's figures and the rights: not the page's forms,
+    chart, moves, alerts and next year's budget."""
+    budget = block.budget
+    client = budget.client
+    figures = budget_service.budget_figures(budget, today(), _month())
+    return dict(client=client, year=budget.year, budget=budget, can_edit=access.can_edit_client(current_user, client),
+                row=next(r for r in figures.blocks if r.block.id == block.id), **extra)
 
 
 @bp.get("/budgets/blocks/<int:block_id>")

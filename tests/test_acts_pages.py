@@ -237,6 +237,22 @@ def test_the_list_and_its_export_read_what_their_rows_show(app, client, books, m
     assert exported[:3] == ["2026-0001", "25.11.2026", "Ромашка"] and exported[5] == "Выставлен"
 
 
+def test_a_line_drawn_alone_skips_the_history_the_page_shows(app, client, books, make_done_item, make_act,
+                                                              count_queries):
+    """A line's row (an inline edit's «Отмена») does not read the act's history, which only the page
+    prints; the page still lists it."""
+    make_done_item(books, title="Первая")
+    act_id = make_act(books)
+    line_id = load_act(app, act_id).lines[0].id
+    client.login(books.accountant)
+    with count_queries() as statements:
+        row = client.get(f"/acts/{act_id}/lines/{line_id}", htmx=True)
+    assert row.status_code == 200 and "Первая" in row.get_data(as_text=True)
+    assert not [s for s in statements if "FROM audit_events" in s]
+    page = client.get(f"/acts/{act_id}").get_data(as_text=True)
+    assert "создание" in page.split("История")[-1]
+
+
 def test_stale_line_edit_conflicts_only_on_the_same_field(app, client, books, make_act):
     """Two people edit one draft line: different fields both save; the same field answers 409 with both values."""
     act_id = make_act(books)

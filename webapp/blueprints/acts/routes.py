@@ -165,6 +165,7 @@ def export_xlsx():
 
 
 def _act_context(act: Act, **extra) -> dict:
+    """What the act's blocks read: a line's row or the totals drawn alone come from this."""
     day = today()
     can_edit = act.is_draft and access.can_edit_act(current_user, act)
     can_pay = act.is_billed and access.can_record_payment(current_user, act)
@@ -175,9 +176,14 @@ def _act_context(act: Act, **extra) -> dict:
     return dict(act=act, client=act.client, today=day, can_edit=can_edit, can_pay=can_pay,
                 can_remind=act.is_billed and access.can_edit_client(current_user, act.client),
                 can_delete=can_edit, moves=workflow.allowed_moves(act, current_user),
-                paid_state=act.paid_state(day), awaits_signature=act.awaits_signature(day),
-                events=act_service.history(act), actions=audit_log.all_actions(),
-                labels=audit_log.entity(Act.__tablename__).labels, **extra)
+                paid_state=act.paid_state(day), awaits_signature=act.awaits_signature(day), **extra)
+
+
+def _page_context(act: Act, **extra) -> dict:
+    """The whole page (also what ``htmx.render`` may draw in full): the blocks' context and the
+    history, which no block prints."""
+    return _act_context(act, events=act_service.history(act), actions=audit_log.all_actions(),
+                        labels=audit_log.entity(Act.__tablename__).labels, **extra)
 
 
 @bp.get("/acts/<int:act_id>")
@@ -185,7 +191,7 @@ def _act_context(act: Act, **extra) -> dict:
 def detail(act_id: int):
     """The act: its lines (edited in place while a draft), the moves, payments, history."""
     act = _load(act_id)
-    return htmx.render(DETAIL, **_act_context(act))
+    return htmx.render(DETAIL, **_page_context(act))
 
 
 def _document_response(body: bytes, name: str):
@@ -220,7 +226,7 @@ def move(act_id: int):
     act = _load(act_id)
 
     return status.change_status(act, redirect_url=url_for("acts.detail", act_id=act.id), page=DETAIL,
-                                context=lambda **extra: _act_context(act, **extra))
+                                context=lambda **extra: _page_context(act, **extra))
 
 
 @bp.post("/acts/<int:act_id>/delete")
@@ -237,7 +243,7 @@ def delete(act_id: int):
         db.session.rollback()
         if isinstance(error, access.PermissionDenied):
             raise
-        return htmx.render(DETAIL, status=error.status, **_act_context(act, workflow_message=error.message))
+        return htmx.render(DETAIL, status=error.status, **_page_context(act, workflow_message=error.message))
     flash("Черновик акта удалён.", "success")
     return htmx.redirect(url_for("acts.client_list", client_id=client_id))
 
@@ -255,7 +261,7 @@ def add_line(act_id: int):
     outcome = submit(form, lambda: act_service.add_line(act, form.values(), acting=current_user))
     if outcome.saved:
         return htmx.redirect(url_for("acts.detail", act_id=act.id) + "#lines")
-    return htmx.render(DETAIL, block="lines", status=outcome.status, **_act_context(act, line_form=form))
+    return htmx.render(DETAIL, block="lines", status=outcome.status, **_page_context(act, line_form=form))
 
 
 @bp.route("/acts/<int:act_id>/lines/<int:line_id>", methods=["GET", "POST"])
@@ -290,13 +296,13 @@ def delete_line(act_id: int, line_id: int):
         db.session.commit()
     except DeleteConflict as conflict:
         db.session.rollback()
-        return htmx.render(DETAIL, status=409, **_act_context(act, workflow_message=conflict.message))
+        return htmx.render(DETAIL, status=409, **_page_context(act, workflow_message=conflict.message))
     except access.PermissionDenied:
         db.session.rollback()
         raise
     except ServiceError as error:
         db.session.rollback()
-        return htmx.render(DETAIL, status=error.status, **_act_context(act, workflow_message=error.message))
+        return htmx.render(DETAIL, status=error.status, **_page_context(act, workflow_message=error.message))
     return htmx.redirect(url_for("acts.detail", act_id=act.id) + "#lines")
 
 
@@ -323,7 +329,7 @@ def add_payment(act_id: int):
     if outcome.saved:
         flash(f"Оплата записана: {outcome.result.amount} ₽.", "success")
         return htmx.redirect(url_for("acts.detail", act_id=act.id) + "#payments")
-    return htmx.render(DETAIL, block="payments", status=outcome.status, **_act_context(act, payment_form=form))
+    return htmx.render(DETAIL, block="payments", status=outcome.status, **_page_context(act, payment_form=form))
 
 
 @bp.post("/acts/<int:act_id>/reminded")
@@ -341,7 +347,7 @@ def reminded(act_id: int):
         raise
     except ServiceError as error:
         db.session.rollback()
-        return htmx.render(DETAIL, status=error.status, **_act_context(act, workflow_message=error.message))
+        return htmx.render(DETAIL, status=error.status, **_page_context(act, workflow_message=error.message))
     flash("Напоминание записано в журнал контактов.", "success")
     back = request.form.get("next", "")
     if back == "dashboard":

@@ -87,6 +87,23 @@ def _logged_in(app, user, count: int) -> list:
 # --- derived figures ----------------------------------------------------------------------------
 
 
+def test_locking_an_owner_keeps_what_the_transaction_already_changed(app, manager):
+    """Two services in one transaction, each locking the client (a block saved, then a regulation
+    drafted from it): the second lock's reload keeps the first one's change, on either database."""
+    from webapp.services import derived
+    with app.app_context():
+        client = client_service.create_client({"short_name": "Ромашка", "status": "active"},
+                                              acting=db.session.get(User, manager.id))
+        db.session.commit()
+        client_service.update_client(client, saving.Edit({"address": "Москва, Тверская, 1"}, client.version),
+                                     acting=db.session.get(User, manager.id))
+        derived.lock_owner(client)
+        assert client.address == "Москва, Тверская, 1"
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Client, client.id).address == "Москва, Тверская, 1"
+
+
 def test_last_contact_is_the_newest_of_twenty_logged_at_once(app, manager):
     """When twenty people log contacts on one client at once, does the cadence follow the newest?"""
     wrong = []

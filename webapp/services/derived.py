@@ -36,13 +36,16 @@ Owner = TypeVar("Owner")
 def lock_owner(owner: Owner) -> Owner:
     """Lock ``owner``'s row for the rest of the transaction and reload it (see the module's docstring).
 
-    A record not yet in the database needs no lock: nobody else can see it. Reloading discards
-    unsaved changes of ``owner``, so call this before making any.
+    A record not yet in the database needs no lock: nobody else can see it. Changes this transaction
+    has made and not yet flushed are flushed first: the reload would otherwise drop them (on SQLite
+    the locking UPDATE flushed them; on PostgreSQL a second service locking the same owner in one
+    transaction lost the first one's change). Lock before changing the owner all the same.
     """
     state = sa.inspect(owner)
     if not state.has_identity:
         return owner
     session = object_session(owner) or db.session
+    session.flush()
     table = state.mapper.local_table
     if session.get_bind(state.mapper).dialect.name == "sqlite":
         # SQLite locks the whole database for a writer; the first write of a transaction takes it.

@@ -226,8 +226,9 @@ MUTATIONS = [
              '_todays_page(access.Viewer.of(user), day_start(globals().setdefault("_first_day", day)),',
              ("tests/test_meetings.py",)),
     Mutation("approvals-page-kept-past-its-day", "the kept list of waiting estimates is a new one each day",
-             "webapp/services/backlog.py", "query = _approvals_page(access.Viewer.of(user), day, limit)",
-             'query = _approvals_page(access.Viewer.of(user), globals().setdefault("_first_day", day), limit)',
+             "webapp/services/backlog.py", "query = _first_rows(_approvals_query, access.Viewer.of(user), day, limit=limit)",
+             'query = _first_rows(_approvals_query, access.Viewer.of(user), globals().setdefault("_first_day", day), '
+             'limit=limit)',
              ("tests/test_backlog.py",)),
 ]
 

@@ -340,7 +340,6 @@ def test_overdue_stages_are_highlighted_and_listed(app, client, team, make_item,
 def test_overdue_stages_on_my_day_follow_new_items_and_the_next_days(app, client, clock, team, make_item):
     """The list's statement is kept per user and day (issue 9); what it lists is not: an item
     overdue since the last visit shows at once, a deadline still ahead shows once it has passed."""
-    import re
     manager, romashka = team
 
     def overdue_section() -> str:
@@ -363,7 +362,6 @@ def test_overdue_stages_on_my_day_follow_new_items_and_the_next_days(app, client
 
 def _open_summary(http, item_id: int) -> dict[str, str]:
     """The summary block's form as the browser would submit it unchanged."""
-    import re
     html = http.get(f"/backlog/{item_id}/edit/summary", htmx=True).get_data(as_text=True)
     data = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
     data.update(re.findall(r'<select[^>]*name="([^"]+)"[\s\S]*?<option[^>]*value="([^"]*)" selected', html))

@@ -1027,14 +1027,15 @@ def _approvals_query(user: User, day: date) -> sa.Select:
 
 
 def approvals_waiting(user: User, day: date, limit: int | None = None) -> list[Waiting]:
-    query = _approvals_page(access.Viewer.of(user), day, limit)
+    query = _first_rows(_approvals_query, access.Viewer.of(user), day, limit=limit)
     return [Waiting(item, (day - local(item.status_changed_at).date()).days) for item in db.session.scalars(query)]
 
 
-@functools.lru_cache(maxsize=256)
-def _approvals_page(viewer: access.Viewer, day: date, limit: int | None) -> sa.Select:
-    """Kept per user and day, as the badges are (``access.Viewer``)."""
-    return _approvals_query(viewer, day).limit(limit).options(*_LIST_ROW_UNASSIGNED)
+@functools.lru_cache(maxsize=512)
+def _first_rows(query, viewer: access.Viewer, *args, limit: int | None) -> sa.Select:
+    """The first ``limit`` items of ``query(viewer, *args)`` as «Мой день» lists them, kept per user
+    (and day, for a query that takes one), as the badges are (``access.Viewer``)."""
+    return query(viewer, *args).limit(limit).options(*_LIST_ROW_UNASSIGNED)
 
 
 def _my_items_query(user: User) -> sa.Select:
@@ -1045,15 +1046,9 @@ def _my_items_query(user: User) -> sa.Select:
 
 
 def my_items(user: User, day: date, limit: int | None = None) -> list[BacklogItem]:
-    items = list(db.session.scalars(_my_items_page(access.Viewer.of(user), limit)))
+    items = list(db.session.scalars(_first_rows(_my_items_query, access.Viewer.of(user), limit=limit)))
     attach_next_stages(items)
     return items
-
-
-@functools.lru_cache(maxsize=256)
-def _my_items_page(viewer: access.Viewer, limit: int | None) -> sa.Select:
-    """Kept per user: the statement does not depend on the day."""
-    return _my_items_query(viewer).limit(limit).options(*_LIST_ROW_UNASSIGNED)
 
 
 def _new_requests_query(user: User) -> sa.Select:
@@ -1064,13 +1059,7 @@ def _new_requests_query(user: User) -> sa.Select:
 
 
 def new_requests(user: User, day: date, limit: int | None = None) -> list[BacklogItem]:
-    return list(db.session.scalars(_new_requests_page(access.Viewer.of(user), limit)))
-
-
-@functools.lru_cache(maxsize=256)
-def _new_requests_page(viewer: access.Viewer, limit: int | None) -> sa.Select:
-    """Kept per user: the statement does not depend on the day."""
-    return _new_requests_query(viewer).limit(limit).options(*_LIST_ROW_UNASSIGNED)
+    return list(db.session.scalars(_first_rows(_new_requests_query, access.Viewer.of(user), limit=limit)))
 
 
 def _overdue_mine(user: User) -> bool:

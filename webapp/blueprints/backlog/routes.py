@@ -213,30 +213,36 @@ def choose_client():
 # --- the item ----------------------------------------------------------------------------------------
 
 
-def _item_context(item: BacklogItem, **extra) -> dict:
-    """What the item's blocks read: a block saved or shown alone is drawn from this (``_page_context``
-    adds what only the whole page draws)."""
+def _item_context(item: BacklogItem, block: str | None = None, **extra) -> dict:
+    """What the item's ``block`` reads, or every block for the whole page (``block=None``; ``_page_context``
+    adds what only the page draws): the item, the day and the user's rights, and a block's own forms
+    only for that block. The status moves (the terms in force, the approval) and the history's labels
+    are the page's alone: a stage's row built them all, 8 statements and 8.6 ms on the benchmark data."""
+    every = block is None
     day = today()
     can_edit = access.can_edit_item(current_user, item)
-    can_plan = access.can_plan_item(current_user, item)
-    can_log = access.can_log_time(current_user, item)
-    if "estimate_form" not in extra:
+    if (every or block == "estimate") and "estimate_form" not in extra:
         extra["estimate_form"] = EstimateForm(formdata=None, prefix="estimate")
-    if "approval_form" not in extra:
-        extra["approval_form"] = ApprovalForm(formdata=None, prefix="approval", data={"channel": ApprovalChannel.EMAIL.value})
-    extra["approval_form"].set_contacts(item.client.contacts)
-    if "link_form" not in extra:
-        extra["link_form"] = ApprovalLinkForm(formdata=None, prefix="link")
-    extra["link_form"].set_contacts(backlog_service.link_deciders(item.client))
-    if "time_form" not in extra:
+    if every or block == "approval":
+        if "approval_form" not in extra:
+            extra["approval_form"] = ApprovalForm(formdata=None, prefix="approval",
+                                                  data={"channel": ApprovalChannel.EMAIL.value})
+        extra["approval_form"].set_contacts(item.client.contacts)
+        if "link_form" not in extra:
+            extra["link_form"] = ApprovalLinkForm(formdata=None, prefix="link")
+        extra["link_form"].set_contacts(backlog_service.link_deciders(item.client))
+        extra["overrun"] = budget_service.approval_consequence(item) if can_edit else None
+    if (every or block == "time") and "time_form" not in extra:
         extra["time_form"] = TimeForm(formdata=None, prefix="time", data={"spent_on": day,
                                                            "billable": item.billing.value == "billable"})
-    if "stage_form" not in extra:
+    if (every or block == "stages") and "stage_form" not in extra:
         extra["stage_form"] = NewStageForm(formdata=None, prefix="new-stage")
-    return dict(item=item, client=item.client, today=day, can_edit=can_edit, can_plan=can_plan, can_log=can_log,
-                overrun=budget_service.approval_consequence(item) if can_edit else None,
-                can_move=access.can_move_item(current_user, item), moves=workflow.allowed_moves(item, current_user),
-                actions=audit_log.all_actions(), labels=audit_log.entity(BacklogItem.__tablename__).labels, **extra)
+    if every:
+        extra.update(moves=workflow.allowed_moves(item, current_user), actions=audit_log.all_actions(),
+                     labels=audit_log.entity(BacklogItem.__tablename__).labels)
+    return dict(item=item, client=item.client, today=day, can_edit=can_edit,
+                can_plan=access.can_plan_item(current_user, item), can_log=access.can_log_time(current_user, item),
+                can_move=access.can_move_item(current_user, item), **extra)
 
 
 def _similar(item: BacklogItem) -> list:
@@ -306,7 +312,7 @@ def edit_block(item_id: int, block: str):
         saving.arm(form, item)
     save = budget_service.set_item_block if block == "budget" else backlog_service.update_item
     outcome = submit(form, lambda: save(item, saving.edit_of(form), acting=current_user))
-    context = _item_context(item, form=form, conflict=outcome.conflict)
+    context = _item_context(item, block, form=form, conflict=outcome.conflict)
     if outcome.saved:
         response = htmx.render_fragment(DETAIL, f"{block}_view", **context)
         return htmx.trigger(response, "item-changed", {"item": item.id})
@@ -320,7 +326,7 @@ def show_block(item_id: int, block: str):
     item = _load(item_id)
     if block not in EDIT_BLOCKS:
         abort(404)
-    return htmx.render_fragment(DETAIL, f"{block}_view", **_item_context(item))
+    return htmx.render_fragment(DETAIL, f"{block}_view", **_item_context(item, block))
 
 
 @bp.post("/backlog/<int:item_id>/status")
@@ -347,7 +353,7 @@ def estimate(item_id: int):
         flash(f"Оценка {outcome.result.number}: {outcome.result.hours} ч.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#estimate")
     return htmx.render_fragment(DETAIL, "estimate", status=outcome.status,
-                                **_item_context(item, estimate_form=form, similar=_similar(item)))
+                                **_item_context(item, "estimate", estimate_form=form, similar=_similar(item)))
 
 
 @bp.post("/backlog/<int:item_id>/approval")
@@ -366,7 +372,8 @@ def approve(item_id: int):
     if outcome.saved:
         flash("Согласование записано.", "success")
         return htmx.redirect(url_for("backlog.detail", item_id=item.id) + "#approval")
-    return htmx.render_fragment(DETAIL, "approval", status=outcome.status, **_item_context(item, approval_form=form))
+    return htmx.render_fragment(DETAIL, "approval", status=outcome.status,
+                                **_item_context(item, "approval", approval_form=form))
 
 
 @bp.post("/backlog/<int:item_id>/approval-link")
@@ -397,9 +404,9 @@ def log_time(item_id: int):
         item, spent_on=form.spent_on.data, hours=form.hours.data, comment=form.comment.data or "",
         billable=form.billable.data, acting=current_user))
     if outcome.saved:
-        response = htmx.render_fragment(DETAIL, "time", **_item_context(item, time_logged=True))
+        response = htmx.render_fragment(DETAIL, "time", **_item_context(item, "time", time_logged=True))
         return htmx.trigger(response, "item-changed", {"item": item.id})
-    return htmx.render_fragment(DETAIL, "time", status=outcome.status, **_item_context(item, time_form=form))
+    return htmx.render_fragment(DETAIL, "time", status=outcome.status, **_item_context(item, "time", time_form=form))
 
 
 # --- stages ------------------------------------------------------------------------------------------------
@@ -416,8 +423,9 @@ def add_stage(item_id: int):
                                                              acting=current_user))
     if outcome.saved:
         db.session.refresh(item, ["stages"])
-        return htmx.render_fragment(DETAIL, "stages", **_item_context(item))
-    return htmx.render_fragment(DETAIL, "stages", status=outcome.status, **_item_context(item, stage_form=form))
+        return htmx.render_fragment(DETAIL, "stages", **_item_context(item, "stages"))
+    return htmx.render_fragment(DETAIL, "stages", status=outcome.status,
+                                **_item_context(item, "stages", stage_form=form))
 
 
 @bp.route("/backlog/<int:item_id>/stages/<int:stage_id>", methods=["GET", "POST"])
@@ -428,14 +436,14 @@ def stage(item_id: int, stage_id: int):
     record = backlog_service.get_stage(item, stage_id)
     editing = request.method == "POST" or request.args.get("edit") == "1"
     if not editing:
-        return htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record))
+        return htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, "stage", stage=record))
     access.require(access.can_plan_item(current_user, item), "Этапы ведут команда клиента и руководитель производства.")
     form = StageForm(obj=record, prefix=f"stage{record.id}")
     return saving.row_edit(
         form, record, lambda edit: backlog_service.update_stage(record, edit, acting=current_user),
-        saved=lambda: htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, stage=record)),
+        saved=lambda: htmx.render_fragment(DETAIL, "stage_row", **_item_context(item, "stage", stage=record)),
         drawn=lambda outcome: htmx.render_fragment(DETAIL, "stage_form_row", status=outcome.status, **_item_context(
-            item, stage=record, form=form, conflict=outcome.conflict)))
+            item, "stage", stage=record, form=form, conflict=outcome.conflict)))
 
 
 @bp.post("/backlog/<int:item_id>/stages/<int:stage_id>/done")
@@ -459,4 +467,4 @@ def stage_done(item_id: int, stage_id: int):
         db.session.rollback()
         message, code = error.message, error.status
     return htmx.render_fragment(DETAIL, "stage_row", status=code,
-                                **_item_context(item, stage=record, stage_message=message))
+                                **_item_context(item, "stage", stage=record, stage_message=message))

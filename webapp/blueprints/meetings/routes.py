@@ -445,11 +445,14 @@ def action_to_backlog(meeting_id: int, action_id: int):
 @bp.get("/meetings/<int:meeting_id>/actions/<int:action_id>/history")
 @allow()
 def action_history(meeting_id: int, action_id: int):
-    """The meetings an action item passed through."""
+    """The meetings an action item passed through: in place, the block alone reads the chain; the
+    whole page (a link opened in a new tab) everything else."""
     meeting = _load(meeting_id)
     action = meeting_service.get_action(meeting, action_id)
-    return htmx.render(DETAIL, block="action_history", **_detail_context(
-        meeting, action=action, chain=meeting_service.action_history(action)))
+    chain = meeting_service.action_history(action)
+    if htmx.is_partial():
+        return htmx.render_fragment(DETAIL, "action_history", action=action, chain=chain)
+    return htmx.render(DETAIL, **_detail_context(meeting, action=action, chain=chain))
 
 
 # --- decisions through the backlog -----------------------------------------------------------------

@@ -227,6 +227,13 @@ def _billed_items(client: Client) -> sa.Select:
             .where(Act.client_id == client.id, ActLine.item_id.is_not(None), Act.status != ActStatus.CANCELLED))
 
 
+# What an offered item's checkbox and its act line read (``line_for``): not its request and spec, and
+# not its client joined again per row (it is the client at hand, found in the session by its key).
+_CANDIDATE = (sa.orm.load_only(BacklogItem.id, BacklogItem.client_id, BacklogItem.number, BacklogItem.title,
+                               BacklogItem.spent_hours, BacklogItem.estimate_cost, BacklogItem.status_changed_at),
+              lazyload(BacklogItem.client), lazyload(BacklogItem.requester), lazyload(BacklogItem.assignee))
+
+
 def candidates(client: Client, period_to: date) -> list[BacklogItem]:
     """The client's done billable items not yet on an act, finished by the period's end."""
     until = from_local(datetime.combine(period_to + timedelta(days=1), time()))
@@ -234,8 +241,7 @@ def candidates(client: Client, period_to: date) -> list[BacklogItem]:
         sa.select(BacklogItem).where(BacklogItem.client_id == client.id, BacklogItem.billing == Billing.BILLABLE,
                                      BacklogItem.status.in_((ItemStatus.DONE, ItemStatus.ACCEPTED)),
                                      BacklogItem.status_changed_at < until, BacklogItem.id.not_in(_billed_items(client)))
-        .options(lazyload(BacklogItem.requester), lazyload(BacklogItem.assignee))
-        .order_by(BacklogItem.status_changed_at, BacklogItem.id)))
+        .options(*_CANDIDATE).order_by(BacklogItem.status_changed_at, BacklogItem.id)))
 
 
 def line_for(item: BacklogItem, rate: Decimal) -> dict[str, Any]:

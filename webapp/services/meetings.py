@@ -64,12 +64,22 @@ def _mine(user: User) -> sa.ColumnElement:
     return sa.or_(Meeting.client_id.in_(clients), Meeting.id.in_(attending))
 
 
+# What a row of the week's list shows (``meetings/index.html``): the time, the place, the status, the
+# client's name and its manager's; not every column of the client (its notes, its search text) with
+# its deputy and the chair, three whole users a row.
+_WEEK_ROW = (sa.orm.load_only(Meeting.id, Meeting.client_id, Meeting.status, Meeting.starts_at, Meeting.place),
+             lazyload(Meeting.chair),
+             sa.orm.joinedload(Meeting.client, innerjoin=True).load_only(Client.id, Client.short_name, Client.manager_id),
+             sa.orm.defaultload(Meeting.client).lazyload(Client.deputy),
+             sa.orm.defaultload(Meeting.client).joinedload(Client.manager, innerjoin=True).load_only(User.id, User.full_name))
+
+
 def week_meetings(user: User, day: date, *, everyone: bool = False) -> sa.Select:
     """The week's meetings (Monday to Sunday around ``day``), in time order: the user's own, or
     everyone's (a page at a time: a large department holds hundreds a week)."""
     start, end = week_bounds(day)
     query = (access.visible_meetings(user).where(Meeting.starts_at >= start, Meeting.starts_at < end)
-             .options(sa.orm.joinedload(Meeting.client).joinedload(Client.manager)))
+             .options(*_WEEK_ROW))
     if not everyone:
         query = query.where(_mine(user))
     return query.order_by(Meeting.starts_at, Meeting.id)

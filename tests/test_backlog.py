@@ -337,6 +337,22 @@ def test_overdue_stages_are_highlighted_and_listed(app, client, team, make_item,
     assert "Согласовать объём: срок" in overview and item.key in overview
 
 
+def test_lists_show_items_without_reading_their_texts(app, client, team, make_item, count_queries):
+    """The lists of items (all clients', the client's, «Мой день»'s sections) show keys, titles and
+    states: none reads the request or the spec, which may run to pages (issue 9), and none pays a
+    query per row for them."""
+    manager, romashka = team
+    item = make_item(romashka, manager, title="Отчёт по остаткам",
+                     received_at=datetime(2026, 1, 12, 7, tzinfo=timezone.utc))
+    client.login(manager)
+    for url in ("/backlog/", f"/clients/{romashka.id}/backlog/", "/"):
+        with count_queries() as statements:
+            page = client.get(url).get_data(as_text=True)
+        assert item.key in page and "Отчёт по остаткам" in page, url
+        items = [s for s in statements if "FROM backlog_items" in s or "JOIN backlog_items" in s]
+        assert items and not [s for s in items if "request_text" in s or "acceptance_criteria" in s], url
+
+
 def test_overdue_stages_on_my_day_follow_new_items_and_the_next_days(app, client, clock, team, make_item):
     """The list's statement is kept per user and day (issue 9); what it lists is not: an item
     overdue since the last visit shows at once, a deadline still ahead shows once it has passed."""

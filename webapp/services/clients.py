@@ -329,7 +329,7 @@ class ManagerDue:
 def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[ManagerDue]:
     """«Мой день» for an admin: per manager, how many clients are due, overdue and critical, and
     the most neglected of them — two queries, however large the company."""
-    counted, ranked = _by_manager_statements(access.Viewer.of(user), today, per_manager)
+    counted, ranked = _by_manager_statements(access.Viewer.of(user), today, per_manager, db.engine.dialect.name)
     counts: dict[int, dict[str, int]] = {}
     for manager_id, value, count in db.session.execute(counted):
         counts.setdefault(manager_id, {})[value] = count
@@ -347,19 +347,31 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
 
 
 @functools.lru_cache(maxsize=64)
-def _by_manager_statements(viewer: access.Viewer, today: date, per_manager: int) -> tuple[sa.Select, sa.Select]:
+def _by_manager_statements(viewer: access.Viewer, today: date, per_manager: int,
+                           dialect: str) -> tuple[sa.Select, sa.Select]:
     """The counts by manager and cadence state, and each manager's ``per_manager`` most neglected
-    clients: kept per user and day (``access.Viewer``), as the rest of «Мой день»."""
+    clients: kept per user and day (``access.Viewer``), as the rest of «Мой день».
+
+    PostgreSQL ranks every client due a call in one window (1,500 on the benchmark data: a scan and a
+    sort, 1.2–2.5 ms; a LATERAL walk per manager measured no better). SQLite's window cost 3–5 ms
+    there, so SQLite walks each manager's clients (their index) to the first few instead: 1.6–1.8 ms.
+    Not PostgreSQL's way too: it runs that correlated IN for every pair of user and client (seconds).
+    One statement per dialect, kept apart by the cache's key."""
     attention = (access.visible_clients(viewer)
                  .where(Client.status.in_(CONTACTED_STATUSES),
                         *Client.cadence_condition("attention", today)))
     state = Client.cadence_case(today)
     counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
+    order = (Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.id)
+    if dialect == "sqlite":
+        walk = attention.where(Client.manager_id == User.id).order_by(*order).limit(per_manager)
+        shown = sa.orm.aliased(Client)
+        return counted, (sa.select(shown.id, shown.short_name, shown.manager_id)
+                         .select_from(User).join(shown, shown.id.in_(walk.with_only_columns(Client.id)))
+                         .order_by(shown.manager_id, shown.due_on, shown.last_contact_at.asc().nulls_first(), shown.id))
     ranked = attention.with_only_columns(
         Client.id, Client.short_name, Client.manager_id,
-        sa.func.row_number().over(partition_by=Client.manager_id,
-                                  order_by=(Client.due_on, Client.last_contact_at.asc().nulls_first(),
-                                            Client.id)).label("rank"),
+        sa.func.row_number().over(partition_by=Client.manager_id, order_by=order).label("rank"),
     ).subquery()
     return counted, (sa.select(ranked.c.id, ranked.c.short_name, ranked.c.manager_id)
                      .where(ranked.c.rank <= per_manager).order_by(ranked.c.manager_id, ranked.c.rank))

@@ -141,6 +141,10 @@ class Client(Versioned, Audited, db.Model):
         # One client per ИНН + КПП (a branch shares the ИНН with a КПП of its own); many without an ИНН.
         sa.Index("uq_clients_inn_kpp", "inn", "kpp", unique=True,
                  sqlite_where=sa.text("inn <> ''"), postgresql_where=sa.text("inn <> ''")),
+        # The clients due a call, with what the admin's «Мой день» counts of them per manager and
+        # cadence state (status, manager, the overdue and critical days): read from the index alone,
+        # not from 1,500 rows of the table on the benchmark data (1.9 → 1.0 ms of SQLite).
+        sa.Index("ix_clients_due_cadence", "due_on", "status", "manager_id", "overdue_on", "critical_on"),
     )
     # Bookkeeping recomputed by services: never makes a user's open form stale.
     __unversioned__ = frozenset({"last_contact_at", "next_contact_on", "due_on", "overdue_on",
@@ -188,7 +192,7 @@ class Client(Versioned, Audited, db.Model):
     # Kept by services.clients in the same transaction as the change that moves them.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     next_contact_on: Mapped[date | None] = mapped_column(sa.Date)
-    due_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    due_on: Mapped[date | None] = mapped_column(sa.Date)
     overdue_on: Mapped[date | None] = mapped_column(sa.Date)
     critical_on: Mapped[date | None] = mapped_column(sa.Date)
     search_text: Mapped[str] = mapped_column(sa.Text, default="")

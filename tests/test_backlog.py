@@ -480,6 +480,39 @@ def test_a_stages_row_is_drawn_from_the_item_and_the_users_rights_alone(app, cli
     assert 'hx-post="/backlog/%d/status"' % item.id in page or f"/backlog/{item.id}/status" in page
 
 
+# A route draws these blocks of backlog/detail.html from ``_item_context(item, block)``; the names a
+# route passes itself (or that a block reads only when given) are the rest.
+_BLOCKS_DRAWN_ALONE = {"summary": ("summary_view",), "budget": ("budget_view",), "request": ("request_view",),
+                       "spec": ("spec_view",), "estimate": ("estimate",), "approval": ("approval",),
+                       "time": ("time",), "stages": ("stages",), "stage": ("stage_row",)}
+_PASSED_BY_THE_ROUTE = {"stage", "stage_message", "time_logged", "link_outcome", "similar", "form", "conflict",
+                        "workflow_message"}
+
+
+def test_each_block_drawn_alone_gets_every_name_it_reads(app, team, make_item):
+    """A block drawn alone gets only its own part of the item's context (issue 9); a name a block
+    reads and that part lacks would print as nothing, silently. Every block's free names, read from
+    the template itself, are in its part."""
+    from flask_login import login_user
+    from jinja2 import meta, nodes
+
+    from webapp.blueprints.backlog import routes
+
+    manager, romashka = team
+    item_id = make_item(romashka, manager).id
+    env = app.jinja_env
+    blocks = {block.name: block for block in env.parse(env.loader.get_source(env, routes.DETAIL)[0]).find_all(nodes.Block)}
+    with app.test_request_context():
+        login_user(db.session.get(User, manager.id))
+        item = db.session.get(BacklogItem, item_id)
+        for block, drawn in _BLOCKS_DRAWN_ALONE.items():
+            given = set(routes._item_context(item, block))
+            for name in drawn:
+                body = nodes.Template(blocks[name].body, lineno=1).set_environment(env)
+                read = meta.find_undeclared_variables(body) - set(env.globals) - _PASSED_BY_THE_ROUTE
+                assert read <= given, (block, name, read - given)
+
+
 def test_new_request_offers_the_clients_whose_requests_i_take(app, client, make_user, make_client, count_queries):
     """«Новая заявка» asks «Чья заявка?» among the clients I lead or stand in for (an admin: all of
     them), in alphabetical order, with no query per client (issue 9: it loaded every client)."""

@@ -394,17 +394,22 @@ def test_client_block_save_without_version_is_refused(client, login_as, make_cli
 # --- the contact log ------------------------------------------------------------------------------
 
 
-def test_logging_a_contact_puts_the_client_back_on_schedule(client, login_as, make_client, app):
-    """After «Связался», is an overdue client on schedule and the summary on its timeline?"""
+def test_logging_a_contact_puts_the_client_back_on_schedule(client, login_as, make_client, app, count_queries):
+    """After «Связался», is an overdue client on schedule and the summary on its timeline? The client's
+    new last contact and cadence dates are written in one UPDATE (issue 9: the terms' query in between
+    flushed them in two)."""
     me = login_as(Role.MANAGER)
     mine = make_client(me, days_ago=15, contacts=[{"full_name": "Жуков Олег Петрович"}])
     assert reload(app, Client, mine.id).cadence(today()) == CadenceState.CRITICAL
     with app.app_context():
         contact_id = db.session.scalar(sa.text("SELECT id FROM contacts WHERE client_id = :c"), {"c": mine.id})
-    response = client.post(f"/clients/{mine.id}/touchpoints", data={
-        f"c{mine.id}-channel": "visit", f"c{mine.id}-summary": "Обсудили приоритеты задач",
-        f"c{mine.id}-next_step": "Выслать оценку", f"c{mine.id}-contact_ids": str(contact_id)}, htmx=True)
+    with count_queries() as statements:
+        response = client.post(f"/clients/{mine.id}/touchpoints", data={
+            f"c{mine.id}-channel": "visit", f"c{mine.id}-summary": "Обсудили приоритеты задач",
+            f"c{mine.id}-next_step": "Выслать оценку", f"c{mine.id}-contact_ids": str(contact_id)}, htmx=True)
     assert response.status_code == 200
+    [written] = [s for s in statements if s.startswith("UPDATE clients SET") and "SET version=" not in s]
+    assert "last_contact_at" in written and "due_on" in written and "critical_on" in written
     page = _html(response)
     assert "Контакт записан." in page and "Обсудили приоритеты задач" in page and "Жуков Олег Петрович" in page
     assert 'id="timeline" hx-swap-oob="true"' in page and "в графике" in page

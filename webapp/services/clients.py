@@ -29,11 +29,12 @@ from webapp.services import NotFound, ServiceError, access, as_id, dashboard, de
 # --- cadence and search bookkeeping ----------------------------------------------------------
 
 
-def refresh_cadence(client: Client) -> None:
+def refresh_cadence(client: Client, interval: int | None = None) -> None:
     """Recompute the dates on which the client becomes due, overdue and critical; the interval is
-    the one the terms in force give (``terms.effective_terms``)."""
+    the one the terms in force give (``terms.effective_terms``), unless the caller read it already."""
     base = local(client.last_contact_at or client.created_at or utcnow()).date()
-    interval = terms.effective_terms(client).contact_cadence_days
+    if interval is None:
+        interval = terms.effective_terms(client).contact_cadence_days
     dates = cadence_dates(base, interval, client.next_contact_on)
     client.due_on, client.overdue_on, client.critical_on = dates.due_on, dates.overdue_on, dates.critical_on
 
@@ -78,9 +79,12 @@ def _refresh_last_contact(client: Client) -> None:
     newest = db.session.execute(
         sa.select(Touchpoint.occurred_at, Touchpoint.next_contact_on).where(Touchpoint.client_id == client.id)
         .order_by(Touchpoint.occurred_at.desc(), Touchpoint.id.desc()).limit(1)).first()
+    # The terms are read before the client changes: read after, their query flushed the last contact
+    # in an UPDATE of its own, and the cadence's dates in a second one.
+    interval = terms.effective_terms(client).contact_cadence_days
     client.last_contact_at = newest.occurred_at if newest else None
     client.next_contact_on = newest.next_contact_on if newest else None
-    refresh_cadence(client)
+    refresh_cadence(client, interval)
 
 
 # --- clients ------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ test-deps:
 
 ## test: every test (unit, HTTP, browser) on SQLite, and on PostgreSQL where TEST_DATABASE_URL names one
 test: install test-deps
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --durations=15
 
 ## bench-deps: wrk, the load generator of the concurrent run (root installs Debian's; others are told how)
 bench-deps:

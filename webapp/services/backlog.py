@@ -108,11 +108,9 @@ def _overdue_stage_items(day: date) -> sa.Select:
 
 
 # A row of a list of items shows the item, its client's name and code and its assignee: not the
-# requester, nor the client's team (``named_client``), which the model joins by default.
-# A list row shows an item's key, title, states, people, hours and money, never its texts: the request
-# and the four parts of the spec stay in the database (read for 50 rows of /backlog/, they were half
-# of its statement's time in SQLite). A row that reads one would cost a query per row: the
-# query-count tests would show it.
+# requester, nor the client's team (``named_client``), which the model joins by default; and never
+# the item's texts: the request and the four parts of the spec, which may run to pages, stay in the
+# database (a row that read one would cost a query per row: the query-count tests would show it).
 _TEXTS = tuple(sa.orm.defer(column) for column in (
     BacklogItem.request_text, BacklogItem.goal, BacklogItem.current_behaviour, BacklogItem.required_behaviour,
     BacklogItem.acceptance_criteria))

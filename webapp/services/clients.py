@@ -350,6 +350,11 @@ def due_by_manager(user: User, today: date, *, per_manager: int = 3) -> list[Man
     return sorted(rows.values(), key=lambda row: row.manager.full_name)
 
 
+def _most_neglected_first(client=Client) -> tuple:
+    """The admin's order of a manager's clients: due first, then the longest without a contact."""
+    return client.due_on, client.last_contact_at.asc().nulls_first(), client.id
+
+
 @functools.lru_cache(maxsize=64)
 def _by_manager_statements(viewer: access.Viewer, today: date, per_manager: int,
                            dialect: str) -> tuple[sa.Select, sa.Select]:
@@ -366,16 +371,15 @@ def _by_manager_statements(viewer: access.Viewer, today: date, per_manager: int,
                         *Client.cadence_condition("attention", today)))
     state = Client.cadence_case(today)
     counted = attention.with_only_columns(Client.manager_id, state, sa.func.count()).group_by(Client.manager_id, state)
-    order = (Client.due_on, Client.last_contact_at.asc().nulls_first(), Client.id)
     if dialect == "sqlite":
-        walk = attention.where(Client.manager_id == User.id).order_by(*order).limit(per_manager)
+        walk = attention.where(Client.manager_id == User.id).order_by(*_most_neglected_first()).limit(per_manager)
         shown = sa.orm.aliased(Client)
         return counted, (sa.select(shown.id, shown.short_name, shown.manager_id)
                          .select_from(User).join(shown, shown.id.in_(walk.with_only_columns(Client.id)))
-                         .order_by(shown.manager_id, shown.due_on, shown.last_contact_at.asc().nulls_first(), shown.id))
+                         .order_by(shown.manager_id, *_most_neglected_first(shown)))
     ranked = attention.with_only_columns(
         Client.id, Client.short_name, Client.manager_id,
-        sa.func.row_number().over(partition_by=Client.manager_id, order_by=order).label("rank"),
+        sa.func.row_number().over(partition_by=Client.manager_id, order_by=_most_neglected_first()).label("rank"),
     ).subquery()
     return counted, (sa.select(ranked.c.id, ranked.c.short_name, ranked.c.manager_id)
                      .where(ranked.c.rank <= per_manager).order_by(ranked.c.manager_id, ranked.c.rank))

@@ -69,9 +69,9 @@ def _mine(user: User) -> sa.ColumnElement:
 # its deputy and the chair, three whole users a row.
 _WEEK_ROW = (sa.orm.load_only(Meeting.id, Meeting.client_id, Meeting.status, Meeting.starts_at, Meeting.place),
              lazyload(Meeting.chair),
-             sa.orm.joinedload(Meeting.client, innerjoin=True).load_only(Client.id, Client.short_name, Client.manager_id),
-             sa.orm.defaultload(Meeting.client).lazyload(Client.deputy),
-             sa.orm.defaultload(Meeting.client).joinedload(Client.manager, innerjoin=True).load_only(User.id, User.full_name))
+             sa.orm.joinedload(Meeting.client, innerjoin=True).options(
+                 sa.orm.load_only(Client.id, Client.short_name, Client.manager_id), lazyload(Client.deputy),
+                 sa.orm.joinedload(Client.manager, innerjoin=True).load_only(User.id, User.full_name)))
 
 
 def week_meetings(user: User, day: date, *, everyone: bool = False) -> sa.Select:

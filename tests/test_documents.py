@@ -3,6 +3,7 @@ every document shares (templates, overrides, hostile text, file names)."""
 
 import dataclasses
 import enum
+import importlib.util
 import io
 import os
 import re
@@ -603,3 +604,19 @@ def test_a_column_loop_widens_the_table_grid_and_a_plain_table_keeps_its_own(tmp
     source = tmp_path / "plain.docx"
     plain_only.save(source)
     assert grid_and_rows(render._render(render._prepared_package(source), {"title": "Т"})) == [(3, [3])]
+
+
+def test_shipped_templates_carry_only_the_styles_they_use():
+    """python-docx's default template brings 168 styles (0.35 MB of XML) that every print unpacked
+    and packed again: a shipped template keeps the styles its parts use, ours and the defaults
+    (the build's ``prune_styles``, which finds nothing more to drop in it)."""
+    spec = importlib.util.spec_from_file_location("build_templates", TEMPLATE_DIR / "build_templates.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    for path in sorted(TEMPLATE_DIR.glob("*.docx")):
+        document = Document(str(path))
+        shipped = [style.style_id for style in document.styles]
+        build.prune_styles(document)
+        assert [style.style_id for style in document.styles] == shipped, path.name
+        assert {"Normal", "Title"} <= set(shipped), path.name
+        assert len(zipfile.ZipFile(path).read("word/styles.xml")) < 50_000, path.name

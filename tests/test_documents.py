@@ -30,8 +30,8 @@ from webapp.documents.regulation import (
     render_regulation,
 )
 from webapp.documents.render import (
-    TEMPLATE_DIR, DocumentTemplateError, _normalise_zip, check_template, content_disposition,
-    render_docx,
+    TEMPLATE_DIR, DocumentTemplateError, _DocxTemplate, _normalise_zip, check_template,
+    content_disposition, render_docx,
 )
 from webapp.requisites import make_inn, make_ogrn, with_account_key
 
@@ -620,3 +620,17 @@ def test_shipped_templates_carry_only_the_styles_they_use():
         assert [style.style_id for style in document.styles] == shipped, path.name
         assert {"Normal", "Title"} <= set(shipped), path.name
         assert len(zipfile.ZipFile(path).read("word/styles.xml")) < 50_000, path.name
+
+
+def test_text_breaks_become_word_breaks_and_a_drawings_line_breaks_stay_as_they_are():
+    """A newline or tab in a printed value becomes Word's break or tab; the newlines between the
+    tags of a drawing (an invoice's QR code) are no text, and a part with only those is left as
+    it is rather than cut up by docxtpl's regular expressions."""
+    drawing = ('<w:p><w:r><w:t xml:space="preserve">Счёт</w:t></w:r><w:r><w:drawing>\n'
+               '  <wp:inline>\n    <a:graphic/>\n  </wp:inline>\n</w:drawing></w:r></w:p>')
+    template = _DocxTemplate(None)
+    assert template.resolve_listing(drawing) is drawing
+    text = '<w:p><w:r><w:t xml:space="preserve">Москва,\nул. Тверская\t1</w:t></w:r></w:p>'
+    resolved = template.resolve_listing(drawing + text)
+    assert resolved.startswith(drawing)
+    assert "<w:br/>" in resolved and "<w:tab/>" in resolved and "\n" not in resolved[len(drawing):]

@@ -68,7 +68,11 @@ def test_seed_demo_loads_once(app, runner):
 
 def test_seed_demo_names_the_port_flask_run_serves(app, runner, monkeypatch):
     """Does the login hint name the port `make run` serves (FLASK_RUN_PORT), and, not knowing it,
-    say where to look instead of printing a guessed 5000?"""
+    say where to look instead of printing a guessed 5000? (A database with a user already: the
+    hint is printed whether or not the demo loads, and loading it is the other test's.)"""
+    runner.invoke(args=["create-user", "admin@example.com", "--name", "Админ", "--role", "admin"],
+                  input="long-enough-password\nlong-enough-password\n")
+    assert count(app, User) == 1
     monkeypatch.setenv("FLASK_RUN_HOST", "127.0.0.1")
     monkeypatch.setenv("FLASK_RUN_PORT", "8123")
     told = runner.invoke(args=["seed-demo"]).output

@@ -238,6 +238,32 @@ def test_the_list_and_its_export_read_what_their_rows_show(app, client, books, m
     assert exported[:3] == ["2026-0001", "25.11.2026", "Ромашка"] and exported[5] == "Выставлен"
 
 
+def test_the_export_prints_every_column_of_an_issued_and_a_draft_act(app, client, books, make_done_item,
+                                                                    make_act, clock):
+    """A partly paid act past its due date exports its money, what is left to pay and «Просрочена
+    оплата»; a draft exports as «черновик» with no payment state (the export reads the acts'
+    columns, not the acts: 6,000 of them cost 0.19 s of CPU built as objects)."""
+    make_done_item(books, title="Первая")
+    issued = make_act(books, issue=True)
+    make_done_item(books, title="Вторая")
+    make_act(books)
+    clock.shift(days=60)
+    with app.app_context():
+        act_service.add_payment(db.session.get(Act, issued), paid_on=date(2027, 1, 10), amount=Decimal("1000.50"),
+                                acting=db.session.get(User, books.accountant.id))
+        db.session.commit()
+        act = db.session.get(Act, issued)
+        money = [f"{amount:f}".replace(".", ",") for amount in
+                 (act.net_amount, act.vat_amount, act.total_amount, Decimal("1000.50"), act.total_amount - Decimal("1000.50"))]
+        expected = [act.number, act.act_date.strftime("%d.%m.%Y"), "Ромашка", "01.11.2026", "30.11.2026", "Выставлен",
+                    *money, act.due_on.strftime("%d.%m.%Y"), "Просрочена оплата"]
+    client.login(books.accountant)
+    lines = client.get("/acts/export.csv").data.decode("utf-8-sig").splitlines()
+    rows = {line.split(";")[0]: line.split(";") for line in lines[1:]}
+    assert len(lines) == 3 and rows[expected[0]] == expected
+    assert rows["черновик"][2:6] == ["Ромашка", "01.11.2026", "30.11.2026", "Черновик"] and rows["черновик"][-1] == ""
+
+
 def test_new_act_offers_done_items_by_what_their_lines_need(app, client, books, make_done_item, count_queries):
     """«Новый акт» lists the done items by key, title and hours, and a draft bills them: the offer
     reads the columns a line needs, not each item's request, spec and its client joined again per

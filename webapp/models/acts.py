@@ -102,6 +102,20 @@ ACT_WORKFLOW = Workflow(ActStatus, [
 ], checks_version=True)
 
 
+
+def paid_state(status: ActStatus, total: Decimal, paid: Decimal, due_on: date | None,
+               today: date) -> PaidState | None:
+    """An act's payment state from its columns (``Act.paid_state``; the export reads columns, not
+    acts)."""
+    if status not in BILLED:
+        return None
+    if paid >= total:
+        return PaidState.PAID
+    if due_on is not None and due_on < today:
+        return PaidState.OVERDUE
+    return PaidState.PARTLY if paid > 0 else PaidState.UNPAID
+
+
 class Act(Versioned, Audited, db.Model):
     __tablename__ = "acts"
     __audit_name__ = "Акт"
@@ -192,13 +206,7 @@ class Act(Versioned, Audited, db.Model):
 
     def paid_state(self, today: date) -> PaidState | None:
         """Unpaid / partly paid / paid / overdue; None for a draft or a cancelled act."""
-        if not self.is_billed:
-            return None
-        if self.paid_amount >= self.total_amount:
-            return PaidState.PAID
-        if self.due_on is not None and self.due_on < today:
-            return PaidState.OVERDUE
-        return PaidState.PARTLY if self.paid_amount > 0 else PaidState.UNPAID
+        return paid_state(self.status, self.total_amount, self.paid_amount, self.due_on, today)
 
     def awaits_signature(self, today: date) -> bool:
         """Issued, not signed back, and the acceptance period is over."""

@@ -29,7 +29,7 @@ from webapp.extensions import db
 from webapp.formatting import from_local, long_date, money, number, today
 from webapp.models import (Act, ActCounter, ActLine, ActStatus, AuditEvent, BacklogItem, Billing, Channel, Client,
                            CompanyProfile, ItemStatus, PaidState, Payment, SignedHow, User)
-from webapp.models.acts import BILLED, DUE_SOON_DAYS
+from webapp.models.acts import BILLED, DUE_SOON_DAYS, paid_state
 from webapp.models.audit import tag_action
 from webapp.models.clients import named_client
 from webapp.models.types import utcnow
@@ -676,14 +676,21 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+# What the export reads: columns, not acts (6,000 acts built as objects cost two thirds of it).
+_EXPORT_COLUMNS = (Act.number, Act.act_date, Client.short_name, Act.period_from, Act.period_to, Act.status,
+                   Act.net_amount, Act.vat_amount, Act.total_amount, Act.paid_amount, Act.due_on)
+
+
 def export_rows(user: User, filters: ActFilters, day: date, limit: int = 50_000) -> list[list[Any]]:
-    query = acts_query(user, filters, day).limit(limit)
+    """The export's rows, in the list's order: the columns of ``EXPORT_HEADERS``."""
+    query = (_filtered(access.visible_acts(user), filters, day).with_only_columns(*_EXPORT_COLUMNS)
+             .join(Client, Client.id == Act.client_id)
+             .order_by(Act.act_date.desc().nulls_first(), Act.id.desc()).limit(limit))
     rows = []
-    for act in db.session.scalars(query):
-        state = act.paid_state(day)
-        rows.append([act.number or "черновик", act.act_date, act.client.short_name, act.period_from, act.period_to,
-                     act.status.label, act.net_amount, act.vat_amount, act.total_amount, act.paid_amount,
-                     act.balance, act.due_on, state.label if state else ""])
+    for number, act_date, client, since, until, status, net, vat, total, paid, due_on in db.session.execute(query):
+        state = paid_state(status, total, paid, due_on, day)
+        rows.append([number or "черновик", act_date, client, since, until, status.label, net, vat, total, paid,
+                     max(Decimal("0.00"), total - paid), due_on, state.label if state else ""])
     return rows
 
 
@@ -691,16 +698,22 @@ def export_csv(rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(EXPORT_HEADERS)
+    dates: dict[date, str] = {}  # a few hundred days recur over thousands of acts
     for row in rows:
-        writer.writerow([neutralise(_csv_value(v)) for v in row])
+        writer.writerow([_csv_value(value, dates) for value in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel reads UTF-8 Cyrillic
 
 
-def _csv_value(value: Any) -> Any:
+def _csv_value(value: Any, dates: dict[date, str]) -> Any:
+    """A cell: text ``neutralise``d, money with a decimal comma, a date as 26.11.2026."""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+        if value not in dates:
+            dates[value] = value.strftime("%d.%m.%Y")
+        return dates[value]
     return "" if value is None else value
 
 

@@ -66,7 +66,9 @@ from webapp.benchdata import BENCH_PASSWORD  # noqa: E402
 WARMUP = 3  # untimed requests per page and per gunicorn worker (templates compile per process)
 CONNECTIONS = 4  # concurrent connections of the wrk run
 # p99 targets at 4 connections on SQLite (ms), by kind of request; and in-process for a 50-row list.
-TARGET_P99 = {"page": 30.0, "fragment": 30.0, "save": 15.0, "health": 5.0}
+# An export is every row of a table as a file (the CSV of 6,000 acts is 1 MB): its cost follows the
+# rows, not a page's, and a person waits for a download, not a page; its target is its own.
+TARGET_P99 = {"page": 30.0, "fragment": 30.0, "save": 15.0, "health": 5.0, "export": 250.0}
 TARGET_INPROCESS_LIST = 8.0
 HTTP_TIMEOUT = 30  # seconds, per request
 SERVER_START_TIMEOUT = 30  # seconds until /healthz answers
@@ -106,7 +108,7 @@ class Page:
     name: str
     role: str  # the Role value of the user who requests it: "manager", "admin", …
     path: str | Callable[[Ctx], str]
-    kind: str = "page"  # "page", "fragment", "save" or "health"
+    kind: str = "page"  # "page", "fragment", "save", "health" or "export"
     form: Callable[[Ctx], str] | None = None
     edit: Callable[[Browser, str, str], tuple[list[dict[str, str]], str]] | None = None
     list_of_50: bool = False  # a 50-row list: its in-process time has a target of its own
@@ -307,7 +309,7 @@ PAGES = [
     Page("Встреча: история поручения (htmx)", "manager",
          lambda ctx: f"/meetings/{held_meeting(ctx)}/actions/{first_action(ctx)}/history", kind="fragment"),
     Page("Регламент: DOCX", "manager", lambda ctx: f"/regulations/{edition(ctx, 'signed')}.docx"),
-    Page("Акты: выгрузка CSV", "admin", "/acts/export.csv"),
+    Page("Акты: выгрузка CSV", "admin", "/acts/export.csv", kind="export"),
     Page("Новый пользователь", "admin", "/admin/users/new"),
     # Saves last: they add rows (a contact logged) that the pages above would otherwise show.
     Page("Сохранить: контакт записан", "manager", lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints",
@@ -897,7 +899,8 @@ def report(args: argparse.Namespace, host: dict[str, str], counts: dict[str, int
            "tables": counts, "runs": {}}
     for label, results in runs.items():
         print(f"\n{label}: p99 targets at {CONNECTIONS} connections: page/fragment {TARGET_P99['page']:g} ms, "
-              f"save {TARGET_P99['save']:g} ms, /healthz {TARGET_P99['health']:g} ms; in-process 50-row list "
+              f"save {TARGET_P99['save']:g} ms, /healthz {TARGET_P99['health']:g} ms, export "
+              f"{TARGET_P99['export']:g} ms; in-process 50-row list "
               f"{TARGET_INPROCESS_LIST:g} ms («!» = missed)")
         header = (f"{'page':<28} {'path':<30} {'p50':>6} {'p95':>6} {'q':>5} {'rows':>4} │ "
                   f"{'c4 p50':>7} {'c4 p99':>7} {'req/s':>6} │ {'in-proc':>7}")

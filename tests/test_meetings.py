@@ -166,6 +166,24 @@ def test_an_estimate_is_approved_at_the_meeting_only_by_an_attending_decision_ma
         assert db.session.get(BacklogItem, item.id).status == ItemStatus.APPROVED
 
 
+def test_the_meeting_offers_the_clients_estimates_waiting_for_approval(app, team, plan, make_item, client):
+    """«Согласовать оценку» lists the client's items waiting for approval by key and title, and no
+    other item."""
+    waiting = make_item(team.client, team.manager, title="Отчёт по складу", hours=Decimal("8"))
+    make_item(team.client, team.manager, title="Ещё не оценена", hours=Decimal("2"))
+    meeting_id = plan(team)
+    with app.app_context():
+        stored = db.session.get(BacklogItem, waiting.id)
+        for status in (ItemStatus.ESTIMATE, ItemStatus.APPROVAL):
+            workflow.change_status(stored, status.value, acting=_acting(team.manager), shown_status=stored.status.value)
+        db.session.commit()
+        key = stored.key
+    client.login(team.manager)
+    page = client.get(f"/meetings/{meeting_id}").get_data(as_text=True)
+    offered = re.search(r'<select[^>]*name="approve-item_id"[^>]*>(.*?)</select>', page, re.S).group(1)
+    assert re.findall(r"<option[^>]*>([^<]*)</option>", offered) == ["— выберите —", f"{key} Отчёт по складу"]
+
+
 def test_an_action_item_becomes_a_backlog_item_once(app, team, plan, client):
     """«В бэклог»: a request of the client with the channel «планёрка», linked from the action item."""
     meeting_id = plan(team)

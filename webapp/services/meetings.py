@@ -110,12 +110,14 @@ def item_keys(meeting: Meeting) -> dict[int, str]:
     return {item_id: f"{meeting.client.code}-{n}" for item_id, n in rows}
 
 
-def approvable_items(meeting: Meeting) -> list[BacklogItem]:
-    """The client's estimates waiting for approval: what the meeting may approve."""
+def approvable_items(meeting: Meeting) -> list[tuple[int, str]]:
+    """The client's estimates waiting for approval, what the meeting may approve: (id, «ROMASHKA-42
+    title»), read as columns (whole items came with their client, requester and texts)."""
     from webapp.models import ItemStatus
-    return list(db.session.scalars(sa.select(BacklogItem).where(
+    rows = db.session.execute(sa.select(BacklogItem.id, BacklogItem.number, BacklogItem.title).where(
         BacklogItem.client_id == meeting.client_id, BacklogItem.status == ItemStatus.APPROVAL)
-        .order_by(BacklogItem.rank, BacklogItem.id).limit(50)))
+        .order_by(BacklogItem.rank, BacklogItem.id).limit(50))
+    return [(item_id, f"{meeting.client.code}-{number} {title}") for item_id, number, title in rows]
 
 
 def deciders_present(meeting: Meeting) -> list[Contact]:

@@ -127,8 +127,7 @@ def _detail_context(meeting: Meeting, **extra) -> dict:
         action_form = ActionForm(formdata=None, prefix="action")
         action_form.who.choices = context["who_choices"]
         approve_form = ApproveForm(formdata=None, prefix="approve")
-        approve_form.item_id.choices = [("", "— выберите —")] + [
-            (i.id, f"{i.key} {i.title}") for i in meeting_service.approvable_items(meeting)]
+        approve_form.item_id.choices = [("", "— выберите —"), *meeting_service.approvable_items(meeting)]
         approve_form.contact_id.choices = [("", "— выберите —")] + [
             (c.id, c.full_name) for c in meeting_service.deciders_present(meeting)]
         priorities_form = PrioritiesForm(formdata=None, prefix="priorities")

@@ -895,7 +895,6 @@ def build_minutes(path: Path) -> None:
     save(document, path)
 
 
-
 # -- saving -----------------------------------------------------------------------------------
 
 STYLED_HERE = ("Normal", "Title", "Heading 1", "Heading 2", "Header", "Footer")  # _style_headings
@@ -926,11 +925,10 @@ def prune_styles(document) -> None:
     pending = list(wanted)
     while pending:
         style = by_id.get(pending.pop())
-        for tag in _STYLE_LINKS:
-            link = style.find(qn(tag)) if style is not None else None
-            if link is not None and link.get(qn("w:val")) not in wanted:
-                wanted.add(link.get(qn("w:val")))
-                pending.append(link.get(qn("w:val")))
+        links = [] if style is None else [style.find(qn(tag)) for tag in _STYLE_LINKS]
+        for linked in {link.get(qn("w:val")) for link in links if link is not None} - wanted:
+            wanted.add(linked)
+            pending.append(linked)
     for style_id, style in by_id.items():
         if style_id not in wanted:
             styles.remove(style)

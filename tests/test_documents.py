@@ -634,3 +634,18 @@ def test_text_breaks_become_word_breaks_and_a_drawings_line_breaks_stay_as_they_
     resolved = template.resolve_listing(drawing + text)
     assert resolved.startswith(drawing)
     assert "<w:br/>" in resolved and "<w:tab/>" in resolved and "\n" not in resolved[len(drawing):]
+
+
+def test_clean_strips_what_xml_cannot_hold_and_keeps_the_rest_as_it_is():
+    """User text loses XML-invalid characters and carriage returns, a Markup becomes plain text
+    (escaped when printed), and an enum keeps its label through dicts, lists and tuples."""
+    from markupsafe import Markup
+
+    from webapp.documents.render import clean
+    from webapp.models import ActStatus
+
+    cleaned = clean({"text": "Строка 1\r\nСтрока 2\rСтрока 3\x0b\x00", "plain": "ООО «Ромашка»",
+                     "markup": Markup("<b>x</b>"), "rows": [(ActStatus.ISSUED, "a\ud800b")]})
+    assert cleaned["text"] == "Строка 1\nСтрока 2\nСтрока 3" and cleaned["plain"] == "ООО «Ромашка»"
+    assert type(cleaned["markup"]) is str and type(cleaned["plain"]) is str
+    assert cleaned["rows"] == [(ActStatus.ISSUED, "ab")] and cleaned["rows"][0][0].label == ActStatus.ISSUED.label

@@ -33,8 +33,14 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def analyze() -> None:
-    """Fresh planner statistics after a bulk load (the demo, the benchmark data):
-    SQLite has none until asked; PostgreSQL's autovacuum would get there, later."""
+    """Fresh planner statistics after a bulk load (the demo, the benchmark data): SQLite has none
+    until asked. PostgreSQL's autovacuum would get there later, and also vacuum, which marks the
+    loaded pages all-visible so that an index answers alone: just after a load, «Мой день»'s
+    count of overdue stages read 4,000 heap rows it did not need (7.4 → 5.0 ms)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(sa.text("VACUUM ANALYZE"))  # not allowed inside a transaction
+        return
     with db.engine.begin() as connection:
         connection.execute(sa.text("ANALYZE"))
 

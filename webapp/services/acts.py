@@ -140,19 +140,21 @@ def _filtered(query: sa.Select, filters: ActFilters, day: date) -> sa.Select:
     return query
 
 
-# What a row of the acts list and of its export shows: not the frozen parties and hours detail (JSON
-# decoded for every row), nor the client's requisites: a sixth of the export's 6,000 rows' cost.
+# What a row of the acts list shows: not the frozen parties and hours detail (JSON decoded for every
+# row), nor the client's requisites (the export reads its columns alone: ``_EXPORT_COLUMNS``).
 _LIST_ROW = (sa.orm.load_only(Act.id, Act.client_id, Act.status, Act.number, Act.act_date, Act.period_from,
                               Act.period_to, Act.net_amount, Act.vat_amount, Act.total_amount, Act.paid_amount,
                               Act.due_on, Act.version),
              *named_client(Act.client), sa.orm.defaultload(Act.client).load_only(Client.id, Client.short_name))
 
 
+_NEWEST_FIRST = (Act.act_date.desc().nulls_first(), Act.id.desc())  # the list's and the export's order
+
+
 def acts_query(user: User, filters: ActFilters, day: date) -> sa.Select:
     """The accountant's list: scoped, filtered, the newest first (drafts, which have no date yet, on
     top); a row names its client (``named_client``)."""
-    query = _filtered(access.visible_acts(user), filters, day).options(*_LIST_ROW)
-    return query.order_by(Act.act_date.desc().nulls_first(), Act.id.desc())
+    return _filtered(access.visible_acts(user), filters, day).options(*_LIST_ROW).order_by(*_NEWEST_FIRST)
 
 
 @dataclass
@@ -685,7 +687,7 @@ def export_rows(user: User, filters: ActFilters, day: date, limit: int = 50_000)
     """The export's rows, in the list's order: the columns of ``EXPORT_HEADERS``."""
     query = (_filtered(access.visible_acts(user), filters, day).with_only_columns(*_EXPORT_COLUMNS)
              .join(Client, Client.id == Act.client_id)
-             .order_by(Act.act_date.desc().nulls_first(), Act.id.desc()).limit(limit))
+             .order_by(*_NEWEST_FIRST).limit(limit))
     rows = []
     for number, act_date, client, since, until, status, net, vat, total, paid, due_on in db.session.execute(query):
         state = paid_state(status, total, paid, due_on, day)
@@ -707,7 +709,7 @@ def export_csv(rows: list[list[Any]]) -> bytes:
 def _csv_value(value: Any, dates: dict[date, str]) -> Any:
     """A cell: text ``neutralise``d, money with a decimal comma, a date as 26.11.2026."""
     if isinstance(value, str):
-        return "'" + value if value.startswith(_FORMULA_START) else value
+        return neutralise(value)
     if isinstance(value, Decimal):
         return format(value, "f").replace(".", ",")
     if isinstance(value, date):

@@ -209,6 +209,11 @@ def held_meeting(ctx: Ctx) -> int:
     return ctx.scalar("SELECT min(id) FROM meetings WHERE client_id = :c AND status = 'held'", c=my_client(ctx))
 
 
+def first_contact(ctx: Ctx) -> int:
+    """The first contact of the manager's first client."""
+    return ctx.scalar("SELECT min(id) FROM contacts WHERE client_id = :c", c=my_client(ctx))
+
+
 def first_action(ctx: Ctx) -> int:
     """An action item of ``held_meeting``."""
     return ctx.scalar("SELECT min(id) FROM action_items WHERE meeting_id = :m", m=held_meeting(ctx))
@@ -311,6 +316,10 @@ PAGES = [
     Page("Регламент: DOCX", "manager", lambda ctx: f"/regulations/{edition(ctx, 'signed')}.docx"),
     Page("Акты: выгрузка CSV", "admin", "/acts/export.csv", kind="export"),
     Page("Новый пользователь", "admin", "/admin/users/new"),
+    Page("Вход через каталог (LDAP)", "admin", "/admin/directory"),
+    Page("Встреча: в календарь (ICS)", "manager", lambda ctx: f"/meetings/{held_meeting(ctx)}.ics"),
+    Page("Контакт: форма (htmx)", "manager",
+         lambda ctx: f"/clients/{my_client(ctx)}/contacts/{first_contact(ctx)}?edit=1", kind="fragment"),
     # Saves last: they add rows (a contact logged) that the pages above would otherwise show.
     Page("Сохранить: контакт записан", "manager", lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints",
          kind="save", form=lambda ctx: f"/clients/{my_client(ctx, 1)}/touchpoints/new?origin=dashboard",

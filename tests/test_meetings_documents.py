@@ -257,3 +257,22 @@ def test_minutes_nobody_objected_to_count_as_accepted_after_the_regulations_peri
     clock.shift(days=14)
     client.login(team.manager)  # the session of two weeks ago has ended
     assert "Принят: возражений не поступило" in client.get(f"/meetings/{held}").get_data(as_text=True)
+
+
+def test_every_ics_carries_the_zone_as_icalendar_would_add_it(app, client, team, plan):
+    """Two meetings' files each hold one VTIMEZONE of Europe/Moscow before the event, the same as
+    icalendar's own ``add_missing_timezones`` gives, though the zone is built once per process and
+    shared by the calendars."""
+    from icalendar import Event
+
+    first = plan(team, starts_at=datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    second = plan(team, starts_at=datetime(2027, 7, 1, 7, 0, tzinfo=UTC))
+    client.login(team.manager)
+    calendars = [_calendar(client.get(f"/meetings/{meeting_id}.ics").data) for meeting_id in (first, second)]
+    for calendar in calendars:
+        assert [component.name for component in calendar.subcomponents] == ["VTIMEZONE", "VEVENT"]
+        assert calendar.subcomponents[0]["tzid"] == "Europe/Moscow"
+        expected = Calendar()
+        expected.add_component(Event.from_ical(calendar.subcomponents[1].to_ical()))
+        expected.add_missing_timezones()
+        assert calendar.subcomponents[0].to_ical() == expected.subcomponents[0].to_ical()

@@ -5,9 +5,10 @@ a UID that never changes, a SEQUENCE that the service raises on every reschedule
 a cancelled meeting as STATUS:CANCELLED, so Outlook and Thunderbird update the same event.
 """
 
+import functools
 from datetime import timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, Timezone
 
 from webapp.extensions import db
 from webapp.formatting import local
@@ -47,9 +48,21 @@ def _event(meeting: Meeting) -> Event:
 def _ics(calendar: Calendar, meetings: list[Meeting]) -> bytes:
     for meeting in meetings:
         calendar.add_component(_event(meeting))
-    if meetings:
-        calendar.add_missing_timezones()
+    # What ``calendar.add_missing_timezones()`` does, with each zone built once per process
+    zones = [zone for zone in map(_timezone, sorted(calendar.get_missing_tzids())) if zone is not None]
+    calendar.subcomponents[:0] = zones  # before the events that name them
     return calendar.to_ical()
+
+
+@functools.lru_cache(maxsize=8)
+def _timezone(tzid: str) -> Timezone | None:
+    """The VTIMEZONE of ``tzid`` (None for a zone icalendar does not know). Building it walks the
+    zone's transitions from 1970 to 2038: 10 of a meeting's .ics 11 ms, and icalendar's own advice
+    is to cache it. Shared by every calendar, which only serializes it."""
+    try:
+        return Timezone.from_tzid(tzid)
+    except ValueError:
+        return None
 
 
 def meeting_calendar(meeting: Meeting, *, method: str | None = None) -> bytes:

@@ -910,7 +910,7 @@ def save(document, path: Path) -> None:
 
 def prune_styles(document) -> None:
     """Keep the styles a part uses, the defaults, ours (custom or styled here) and what they are
-    based on, follow or link to; drop the rest of python-docx's default template: 150 of its 168
+    based on, follow or link to; drop the rest of python-docx's default template: 115 of its 168
     styles, 0.33 MB of a 0.35 MB ``styles.xml`` that every render unpacked and packed again. Word
     still offers its built-in styles (the latent styles stay) and adds one when it is applied."""
     styles = document.styles.element

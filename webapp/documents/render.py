@@ -60,9 +60,10 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 LANGUAGE = "ru-RU"
 
 # XML 1.0 allows tab, newline and carriage return below 0x20, and no surrogates or U+FFFE/U+FFFF.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_INVALID_CHARACTERS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_XML_INVALID = re.compile(f"[{_INVALID_CHARACTERS}]")
 _CARRIAGE_RETURN = re.compile(r"\r\n?")
-_NEEDS_CLEANING = re.compile("[\x00-\x08\x0b\x0c\r\x0e-\x1f\ud800-\udfff\ufffe\uffff]")  # the two above
+_NEEDS_CLEANING = re.compile(f"[{_INVALID_CHARACTERS}\r]")  # what either of the two above would change
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # What docxtpl's resolve_listing turns into markup, where it looks: inside a text run's <w:t>. A
 # drawing's XML (an invoice's QR code) breaks its lines between tags, which it does not touch.

@@ -103,6 +103,11 @@ ACT_WORKFLOW = Workflow(ActStatus, [
 
 
 
+def balance(total: Decimal, paid: Decimal) -> Decimal:
+    """What remains to be paid of ``total`` (``Act.balance``; the export reads columns)."""
+    return max(Decimal("0.00"), total - paid)
+
+
 def paid_state(status: ActStatus, total: Decimal, paid: Decimal, due_on: date | None,
                today: date) -> PaidState | None:
     """An act's payment state from its columns (``Act.paid_state``; the export reads columns, not
@@ -202,7 +207,7 @@ class Act(Versioned, Audited, db.Model):
     @property
     def balance(self) -> Decimal:
         """What remains to be paid."""
-        return max(Decimal("0.00"), (self.total_amount or Decimal(0)) - (self.paid_amount or Decimal(0)))
+        return balance(self.total_amount or Decimal(0), self.paid_amount or Decimal(0))
 
     def paid_state(self, today: date) -> PaidState | None:
         """Unpaid / partly paid / paid / overdue; None for a draft or a cancelled act."""

@@ -147,6 +147,11 @@ class StageKind(enum.StrEnum):
 # --- the status machine -----------------------------------------------------------------------
 
 
+def item_key(code: str, number: int) -> str:
+    """An item's key, its client's code and its number: «ROMASHKA-42»."""
+    return f"{code}-{number}"
+
+
 def _has_estimate(item: "BacklogItem") -> str | None:
     return None if item.estimate_hours is not None else "Сначала оцените задачу: часы и стоимость."
 
@@ -294,7 +299,7 @@ class BacklogItem(Versioned, Audited, db.Model):
 
     @property
     def key(self) -> str:
-        return f"{self.client.code}-{self.number}" if self.client else str(self.number)
+        return item_key(self.client.code, self.number) if self.client else str(self.number)
 
     @property
     def audit_label(self) -> str:

@@ -29,7 +29,7 @@ from webapp.extensions import db
 from webapp.formatting import from_local, long_date, money, number, today
 from webapp.models import (Act, ActCounter, ActLine, ActStatus, AuditEvent, BacklogItem, Billing, Channel, Client,
                            CompanyProfile, ItemStatus, PaidState, Payment, SignedHow, User)
-from webapp.models.acts import BILLED, DUE_SOON_DAYS, paid_state
+from webapp.models.acts import BILLED, DUE_SOON_DAYS, balance, paid_state
 from webapp.models.audit import tag_action
 from webapp.models.clients import named_client
 from webapp.models.types import utcnow
@@ -692,7 +692,7 @@ def export_rows(user: User, filters: ActFilters, day: date, limit: int = 50_000)
     for number, act_date, client, since, until, status, net, vat, total, paid, due_on in db.session.execute(query):
         state = paid_state(status, total, paid, due_on, day)
         rows.append([number or "черновик", act_date, client, since, until, status.label, net, vat, total, paid,
-                     max(Decimal("0.00"), total - paid), due_on, state.label if state else ""])
+                     balance(total, paid), due_on, state.label if state else ""])
     return rows
 
 

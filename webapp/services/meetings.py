@@ -26,6 +26,7 @@ from webapp.formatting import date_time, day_start, from_local, local, long_date
 from webapp.models import (ActionItem, ActionStatus, AgendaPoint, ApprovalChannel, Attendee, BacklogItem, Channel,
                            Client, Contact, IntakeChannel, Meeting, MeetingKind, MeetingStatus, MinutesCounter,
                            User)
+from webapp.models.backlog import item_key
 from webapp.models.types import utcnow
 from webapp.saving import Edit
 from webapp.services import (NotFound, ServiceError, access, agenda, dashboard, links, mail, terms, timeline,
@@ -107,7 +108,7 @@ def item_keys(meeting: Meeting) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(sa.select(BacklogItem.id, BacklogItem.number).where(BacklogItem.id.in_(ids)))
-    return {item_id: f"{meeting.client.code}-{n}" for item_id, n in rows}
+    return {item_id: item_key(meeting.client.code, n) for item_id, n in rows}
 
 
 def approvable_items(meeting: Meeting) -> list[tuple[int, str]]:
@@ -117,7 +118,7 @@ def approvable_items(meeting: Meeting) -> list[tuple[int, str]]:
     rows = db.session.execute(sa.select(BacklogItem.id, BacklogItem.number, BacklogItem.title).where(
         BacklogItem.client_id == meeting.client_id, BacklogItem.status == ItemStatus.APPROVAL)
         .order_by(BacklogItem.rank, BacklogItem.id).limit(50))
-    return [(item_id, f"{meeting.client.code}-{number} {title}") for item_id, number, title in rows]
+    return [(item_id, f"{item_key(meeting.client.code, number)} {title}") for item_id, number, title in rows]
 
 
 def deciders_present(meeting: Meeting) -> list[Contact]:

@@ -40,7 +40,7 @@ from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.package import Unmarshaller
-from docx.opc.part import Part, PartFactory
+from docx.opc.part import Part, PartFactory, XmlPart
 from docx.opc.parts.coreprops import CorePropertiesPart
 from docx.opc.pkgreader import PackageReader
 from docx.oxml import OxmlElement
@@ -240,8 +240,8 @@ def _keeps(xml) -> bool:
 
 
 class _DocxTemplate(DocxTemplate):
-    """docxtpl's template, opened with its styles as bytes (``_open``) and with its clean-up of a
-    part's XML for Jinja remembered (``_patched``)."""
+    """docxtpl's template, opened with the parts a render leaves alone as bytes (``_open``) and
+    with its clean-up of a part's XML for Jinja remembered (``_patched``)."""
 
     def init_docx(self, reload: bool = True) -> None:
         if not self.docx or (self.is_rendered and reload):  # docxtpl's condition
@@ -326,20 +326,23 @@ def _compiled(source: str) -> CodeType:
     return _environment().compile(source)
 
 
-class _StylesAsBytes(PartFactory):
+class _UntouchedAsBytes(PartFactory):
     """python-docx's choice of a class for each part (registered when ``docx`` was imported),
-    except that the styles stay bytes."""
+    except that the styles, settings and numbering stay bytes: nothing in a render reads or
+    changes them, and each was parsed at every render and written back as it was."""
 
-    part_type_for = {**PartFactory.part_type_for, CT.WML_STYLES: Part}
+    part_type_for = {**PartFactory.part_type_for, CT.WML_STYLES: Part, CT.WML_SETTINGS: Part,
+                     CT.WML_NUMBERING: Part}
 
 
 def _open(package: bytes):
     """``docx.Document`` of a package made by ``_prepare`` (``docx.opc.package.OpcPackage.open``),
-    with its styles kept as the bytes they are (``_StylesAsBytes``): ``_prepare`` has set their
-    language, nothing in a render reads them, and parsing and writing back the shipped templates'
-    0.35 MB of them took 8 ms. The package is read from its zip once (``_read``)."""
+    with its styles, settings and numbering kept as the bytes they are (``_UntouchedAsBytes``):
+    ``_prepare`` has set their language, nothing in a render reads them, and parsing and writing
+    back the shipped templates' 0.35 MB of styles took 8 ms. The package is read from its zip once
+    (``_read``)."""
     opened = Package()
-    Unmarshaller.unmarshal(_read(package), opened, _StylesAsBytes)
+    Unmarshaller.unmarshal(_read(package), opened, _UntouchedAsBytes)
     return opened.main_document_part.document
 
 
@@ -373,9 +376,53 @@ def _render(package: bytes, context: dict, images: dict[str, tuple[bytes, float]
             f"Ошибка при подстановке данных в шаблон ({type(exc).__name__}: {exc}).") from exc
     # the time of rendering; the rest of the metadata is the template's, as _prepare left it
     template.docx.core_properties.modified = datetime.now(timezone.utc).replace(microsecond=0)
+    if (written := _written_over(package, template.docx)) is not None:
+        return written
     buffer = io.BytesIO()
     template.save(buffer)
     return _normalise_zip(buffer.getvalue())
+
+
+def _written_over(package: bytes, document) -> bytes | None:
+    """The rendered ``document`` as the template ``package`` with the parts a render rewrites
+    (the body, headers, footers, core properties: python-docx's XML parts) replaced — when it has
+    the template's parts and relationships, as every render does that adds no picture. Otherwise
+    None, and python-docx writes the package.
+
+    python-docx's writer builds the content types and every relationship file anew and writes
+    each part through its own layer, for files that come out as the template has them: writing
+    over the template took the render of a meeting's minutes from 3.3 to 2.7 ms. The entries
+    keep the template's order, ``[Content_Types].xml`` first, each once.
+    """
+    template = _template_parts(package)
+    parts = {part.partname: part for part in document.part.package.iter_parts()}
+    if parts.keys() != template.relationships.keys() or any(
+            part.rels.keys() != template.relationships[name] for name, part in parts.items()):
+        return None
+    rewritten = {name.membername: part.blob for name, part in parts.items() if isinstance(part, XmlPart)}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in template.entries:
+            target.writestr(name, rewritten.get(name, data))
+    return buffer.getvalue()
+
+
+@dataclasses.dataclass(frozen=True)
+class _TemplateParts:
+    entries: tuple[tuple[str, bytes], ...]  # every file of the package, in its order
+    relationships: dict  # PackURI of each part → the ids of its relationships
+
+
+@functools.lru_cache(maxsize=_PREPARED_KEPT)
+def _template_parts(package: bytes) -> _TemplateParts:
+    reader = _read(package)
+    relationships = {partname: set() for partname, *_ in reader.iter_sparts()}
+    for source, relationship in reader.iter_srels():
+        if source in relationships:  # not the package's own
+            relationships[source].add(relationship.rId)
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        entries = tuple((name, archive.read(name)) for name in archive.namelist())
+    return _TemplateParts(entries, relationships)
 
 
 def _repair_core_properties_relationship(document) -> None:

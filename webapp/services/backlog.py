@@ -107,14 +107,18 @@ def _overdue_stage_items(day: date) -> sa.Select:
     return sa.select(Stage.item_id).where(Stage.done_at.is_(None), Stage.due_on < day)
 
 
-# A row of a list of items shows the item, its client's name and code and its assignee: not the
-# requester, nor the client's team (``named_client``), which the model joins by default; and never
-# the item's texts: the request and the four parts of the spec, which may run to pages, stay in the
-# database (a row that read one would cost a query per row: the query-count tests would show it).
+# A row of a list of items shows the item, its client's name and code and its assignee's name: not the
+# requester, nor the client's team (``named_client``), which the model joins by default, nor the rest of the
+# client's and the assignee's columns (the client's 37, dates and sums among them, were half of what loading
+# the all-clients page cost); and never the item's texts: the request and the four parts of the spec, which may
+# run to pages, stay in the database (a row that read one would cost a query per row: the query-count tests
+# would show it).
 _TEXTS = tuple(sa.orm.defer(column) for column in (
     BacklogItem.request_text, BacklogItem.goal, BacklogItem.current_behaviour, BacklogItem.required_behaviour,
     BacklogItem.acceptance_criteria))
-_LIST_ROW = (lazyload(BacklogItem.requester), *named_client(BacklogItem.client), *_TEXTS)
+_LIST_ROW = (lazyload(BacklogItem.requester), *named_client(BacklogItem.client),
+             sa.orm.defaultload(BacklogItem.client).load_only(Client.id, Client.short_name, Client.code),
+             sa.orm.defaultload(BacklogItem.assignee).load_only(User.id, User.full_name), *_TEXTS)
 _LIST_ROW_UNASSIGNED = (*_LIST_ROW, lazyload(BacklogItem.assignee))  # «Мой день»: no assignee shown
 
 

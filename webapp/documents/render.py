@@ -46,6 +46,7 @@ from docx.opc.pkgreader import PackageReader
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.package import Package
+from docx.parts.document import DocumentPart
 from docx.shared import Mm
 from docxtpl import DocxTemplate, InlineImage
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, UndefinedError, nodes, pass_environment
@@ -260,7 +261,7 @@ class _DocxTemplate(DocxTemplate):
         self.cells_may_change = _changes_cells(xml)
         return self.render_xml_part(xml, self.docx._part, context, jinja_env)
 
-    body_xml: str | None = None  # the rendered body, when it is kept as text (``fix_tables``)
+    keeps_body_as_text = True  # see ``fix_tables``
 
     def fix_tables(self, xml: str):
         """docxtpl's correction of each table's grid to the cells its rows got from ``{%tc …%}``,
@@ -268,31 +269,43 @@ class _DocxTemplate(DocxTemplate):
         and ``map_tree``.
 
         A body without such tags keeps the grid it was drawn with (walking every cell of a
-        60-line act took 1.5 ms). If it also holds no picture (whose ids ``fix_docpr_ids``
-        renumbers) and parses as it is, it is kept as the text Jinja made (``body_xml``, None
-        returned): moving the parsed body into the document and serialising the document back
-        cost a 60-line act 1.6 ms, and ``_written_over`` puts the text in the template's place.
-        Otherwise it is parsed as docxtpl parses it, mending what it can (``recover``).
+        60-line act took 1.5 ms). If it also parses as it is, it is kept as the text Jinja made,
+        its pictures numbered there as ``fix_docpr_ids`` numbers them (``_numbered_pictures``),
+        and the document part writes it in place of the template's body (``_DocumentPart``;
+        None is returned): moving the parsed body into the document and serialising the
+        document back cost a 60-line act 1.6 ms. Otherwise it is parsed as docxtpl parses it,
+        mending what it can (``recover``).
         """
         if self.cells_may_change:
             return super().fix_tables(xml)
-        if "docPr" not in xml:
-            try:
-                etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True,
-                                                              load_dtd=False))
-            except etree.XMLSyntaxError:
-                pass
-            else:
-                self.body_xml = xml
+        main = self.docx.part
+        if self.keeps_body_as_text and isinstance(main, _DocumentPart) and main.takes_text:
+            numbered = self._numbered_pictures(xml)
+            if numbered is not None and _parses(numbered):
+                main.body_xml = numbered
                 return None
         return etree.fromstring(xml, parser=etree.XMLParser(recover=True))
 
+    def _numbered_pictures(self, xml: str) -> str | None:
+        """docxtpl's ``fix_docpr_ids`` done on the text: every picture's id renumbered from
+        ``docx_ids_index`` on, in the order they come; None if a picture is written in a way the
+        pattern does not know (another prefix, no id), which the parsed body then handles."""
+        if "docPr" not in xml:
+            return xml
+
+        def next_id(found: re.Match) -> str:
+            self.docx_ids_index += 1
+            return f"{found[1]}{self.docx_ids_index}{found[2]}"
+
+        numbered, count = _PICTURE_ID.subn(next_id, xml)
+        return numbered if count == len(_PICTURE.findall(xml)) else None
+
     def fix_docpr_ids(self, tree) -> None:
-        if tree is not None:  # a body kept as text holds no picture
+        if tree is not None:  # a body kept as text has its pictures numbered already
             super().fix_docpr_ids(tree)
 
     def map_tree(self, tree) -> None:
-        if tree is not None:  # a body kept as text is written by ``_written_over``
+        if tree is not None:  # a body kept as text is written by the document part
             super().map_tree(tree)
 
     def render_xml_part(self, src_xml, part, context, jinja_env=None) -> str:
@@ -330,6 +343,17 @@ def _patched(xml: str) -> str:
 
 
 _PARAGRAPH = re.compile(r"<w:p([ >])")
+_PICTURE = re.compile(r"<[\w.-]+:docPr[\s/>]")  # a picture's properties, whatever the prefix
+_PICTURE_ID = re.compile(r'(<wp:docPr\s(?:[^>]*?\s)?id=")[^"]*(")')
+
+
+def _parses(xml: str) -> bool:
+    """Whether ``xml`` is well-formed as it is (no entity resolved, nothing fetched)."""
+    try:
+        etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False))
+    except etree.XMLSyntaxError:
+        return False
+    return True
 
 
 def _one_line_each(xml: str) -> str:
@@ -352,13 +376,46 @@ def _compiled(source: str) -> CodeType:
     return _environment().compile(source)
 
 
+class _DocumentPart(DocumentPart):
+    """python-docx's main part of a document, whose body a render may give as the text Jinja made
+    (``body_xml``, see ``_DocxTemplate.fix_tables``): its XML is then the template's with that
+    text in place of the template's body, whichever writer asks for it."""
+
+    body_xml: str | None = None
+
+    @classmethod
+    def load(cls, partname, content_type, blob, package):
+        part = super().load(partname, content_type, blob, package)
+        part.template_xml = blob
+        return part
+
+    @property
+    def takes_text(self) -> bool:
+        """Whether the template spells its body so that the text can take its place."""
+        return _around_body(self.template_xml) is not None
+
+    @property
+    def blob(self) -> bytes:
+        if self.body_xml is None:
+            return super().blob
+        before, after = _around_body(self.template_xml)
+        return b"".join((before, _in_document(self.body_xml, before), after))
+
+
+@functools.lru_cache(maxsize=_PREPARED_KEPT)
+def _around_body(xml: bytes) -> tuple[bytes, bytes] | None:
+    """A document part's XML before and after its ``<w:body>``, if it is written so."""
+    start, end = xml.find(b"<w:body"), xml.rfind(b"</w:body>")
+    return (xml[:start], xml[end + len(b"</w:body>"):]) if 0 <= start < end else None
+
+
 class _UntouchedAsBytes(PartFactory):
     """python-docx's choice of a class for each part (registered when ``docx`` was imported),
     except that the styles, settings and numbering stay bytes: nothing in a render reads or
     changes them, and each was parsed at every render and written back as it was."""
 
     part_type_for = {**PartFactory.part_type_for, CT.WML_STYLES: Part, CT.WML_SETTINGS: Part,
-                     CT.WML_NUMBERING: Part}
+                     CT.WML_NUMBERING: Part, CT.WML_DOCUMENT_MAIN: _DocumentPart}
 
 
 def _open(package: bytes):
@@ -404,8 +461,6 @@ def _render(package: bytes, context: dict, images: dict[str, tuple[bytes, float]
     template.docx.core_properties.modified = datetime.now(timezone.utc).replace(microsecond=0)
     if (written := _written_over(package, template)) is not None:
         return written
-    if template.body_xml is not None:  # python-docx writes the document's tree: the body goes in
-        template.map_tree(etree.fromstring(template.body_xml))
     buffer = io.BytesIO()
     template.save(buffer)
     return _normalise_zip(buffer.getvalue())
@@ -415,8 +470,7 @@ def _written_over(package: bytes, rendered: _DocxTemplate) -> bytes | None:
     """The ``rendered`` template as its ``package`` with the parts a render rewrites (the body,
     headers, footers, core properties: python-docx's XML parts) replaced — when it has the
     template's parts and relationships, as every render does that adds no picture. Otherwise
-    None, and python-docx writes the package. A body kept as text (``fix_tables``) takes the
-    place of the template's in its document part.
+    None, and python-docx writes the package.
 
     python-docx's writer builds the content types and every relationship file anew and writes
     each part through its own layer, for files that come out as the template has them: writing
@@ -424,18 +478,11 @@ def _written_over(package: bytes, rendered: _DocxTemplate) -> bytes | None:
     keep the template's order, ``[Content_Types].xml`` first, each once.
     """
     template = _template_parts(package)
-    main = rendered.docx.part
-    parts = {part.partname: part for part in main.package.iter_parts()}
+    parts = {part.partname: part for part in rendered.docx.part.package.iter_parts()}
     if parts.keys() != template.relationships.keys() or any(
             part.rels.keys() != template.relationships[name] for name, part in parts.items()):
         return None
-    rewritten = {name.membername: part.blob for name, part in parts.items()
-                 if isinstance(part, XmlPart) and not (part is main and rendered.body_xml is not None)}
-    if rendered.body_xml is not None:
-        if template.around_body is None:
-            return None
-        before, after = template.around_body
-        rewritten[main.partname.membername] = b"".join((before, _in_document(rendered.body_xml, before), after))
+    rewritten = {name.membername: part.blob for name, part in parts.items() if isinstance(part, XmlPart)}
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in template.entries:
@@ -465,7 +512,6 @@ def _declared(before: bytes) -> frozenset[tuple[str, str]]:
 class _TemplateParts:
     entries: tuple[tuple[str, bytes], ...]  # every file of the package, in its order
     relationships: dict  # PackURI of each part → the ids of its relationships
-    around_body: tuple[bytes, bytes] | None  # the main part's XML before and after its <w:body>
 
 
 @functools.lru_cache(maxsize=_PREPARED_KEPT)
@@ -477,12 +523,7 @@ def _template_parts(package: bytes) -> _TemplateParts:
             relationships[source].add(relationship.rId)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         entries = tuple((name, archive.read(name)) for name in archive.namelist())
-    main = next(partname for partname, content_type, *_ in reader.iter_sparts()
-                if content_type == CT.WML_DOCUMENT_MAIN)
-    xml = dict(entries)[main.membername]
-    start, end = xml.find(b"<w:body"), xml.rfind(b"</w:body>")
-    around = (xml[:start], xml[end + len(b"</w:body>"):]) if 0 <= start < end else None
-    return _TemplateParts(entries, relationships, around)
+    return _TemplateParts(entries, relationships)
 
 
 def _repair_core_properties_relationship(document) -> None:

@@ -43,6 +43,7 @@ from docx.opc.package import Unmarshaller
 from docx.opc.part import Part, PartFactory, XmlPart
 from docx.opc.parts.coreprops import CorePropertiesPart
 from docx.opc.pkgreader import PackageReader
+from docx.opc.spec import default_content_types
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.package import Package
@@ -468,26 +469,62 @@ def _render(package: bytes, context: dict, images: dict[str, tuple[bytes, float]
 
 def _written_over(package: bytes, rendered: _DocxTemplate) -> bytes | None:
     """The ``rendered`` template as its ``package`` with the parts a render rewrites (the body,
-    headers, footers, core properties: python-docx's XML parts) replaced — when it has the
-    template's parts and relationships, as every render does that adds no picture. Otherwise
-    None, and python-docx writes the package.
+    headers, footers, core properties: python-docx's XML parts) replaced, and what it adds (a
+    picture, with its relationship and content type) written after them; None when a render
+    took something away, and python-docx writes the package.
 
     python-docx's writer builds the content types and every relationship file anew and writes
-    each part through its own layer, for files that come out as the template has them: writing
-    over the template took the render of a meeting's minutes from 3.3 to 2.7 ms. The entries
-    keep the template's order, ``[Content_Types].xml`` first, each once.
+    each part through its own layer, for files that mostly come out as the template has them:
+    writing over the template took the render of a meeting's minutes from 3.3 to 2.7 ms. The
+    entries keep the template's order, ``[Content_Types].xml`` first, each once.
     """
     template = _template_parts(package)
     parts = {part.partname: part for part in rendered.docx.part.package.iter_parts()}
-    if parts.keys() != template.relationships.keys() or any(
-            part.rels.keys() != template.relationships[name] for name, part in parts.items()):
+    if not template.relationships.keys() <= parts.keys() or any(
+            not template.relationships[name] <= part.rels.keys()
+            for name, part in parts.items() if name in template.relationships):
         return None
     rewritten = {name.membername: part.blob for name, part in parts.items() if isinstance(part, XmlPart)}
+    added = [part for name, part in parts.items() if name not in template.relationships]
+    for part in added:
+        rewritten[part.partname.membername] = part.blob
+    for name, part in parts.items():
+        if part.rels and part.rels.keys() != template.relationships.get(name):
+            rewritten[part.partname.rels_uri.membername] = part.rels.xml
+    if added:
+        rewritten[_CONTENT_TYPES] = _with_content_types(dict(template.entries)[_CONTENT_TYPES], added)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
         for name, data in template.entries:
-            target.writestr(name, rewritten.get(name, data))
+            target.writestr(name, rewritten.pop(name, data))
+        for name, data in rewritten.items():
+            target.writestr(name, data)
     return buffer.getvalue()
+
+
+_CONTENT_TYPES = "[Content_Types].xml"
+_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+
+def _with_content_types(types_xml: bytes, added: list[Part]) -> bytes:
+    """The package's ``[Content_Types].xml`` naming the type of every part in ``added`` too, the
+    way python-docx does: by its extension where the type is the usual one for it (a PNG),
+    otherwise by its name."""
+    types = etree.fromstring(types_xml)
+    extensions = {element.get("Extension", "").lower() for element in types.iter(f"{_TYPES}Default")}
+    for part in added:
+        extension = part.partname.ext.lower()
+        if (extension, part.content_type) in default_content_types:
+            if extension not in extensions:
+                extensions.add(extension)
+                etree.SubElement(types, f"{_TYPES}Default", Extension=extension, ContentType=part.content_type)
+        else:
+            etree.SubElement(types, f"{_TYPES}Override", PartName=str(part.partname),
+                             ContentType=part.content_type)
+    # python-docx's order: the defaults by extension, then the overrides by name
+    types[:] = sorted(types, key=lambda element: (element.tag != f"{_TYPES}Default",
+                                                  element.get("Extension") or element.get("PartName")))
+    return etree.tostring(types, encoding="UTF-8", xml_declaration=True, standalone=True)
 
 
 _DECLARATION = re.compile(r'\s+xmlns:(\w+)="([^"]*)"')

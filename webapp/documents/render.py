@@ -494,7 +494,8 @@ def _written_over(package: bytes, rendered: _DocxTemplate) -> bytes | None:
     if added:
         rewritten[_CONTENT_TYPES] = _with_content_types(dict(template.entries)[_CONTENT_TYPES], added)
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+    # zlib's fastest level: a 60-line act of 19 KB instead of 17, for 0.6 of its 6 ms
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
         for name, data in template.entries:
             target.writestr(name, rewritten.pop(name, data))
         for name, data in rewritten.items():

@@ -964,8 +964,12 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
                                    "из данных: так документ не печатается.")
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 -- jinja's signature
-        """Every call in a template: a macro, a method, ``range``, ``loop(...)``."""
+        """Every call in a template: a macro, a method, ``range``, ``loop(...)``; and the
+        ``guard_loop`` every ``{% for %}`` goes through, whose iterable is not measured: nothing
+        is made of it, and measuring walked an act's 60 lines at every loop (0.3 ms)."""
         __self.check_time()
+        if __obj == __self.guard_loop:
+            return __obj(*args)
         if sum(_size(arg) for arg in (*args, *kwargs.values())) > MAX_TEXT:
             raise _too_big()
         target = getattr(__obj, "__wrapped__", __obj)  # str.format comes wrapped by the sandbox

@@ -66,3 +66,21 @@ def test_whole_fields_are_drawn_as_wtforms_draws_them(monkeypatch):
     assert _references_to_original()  # really drawn with the original now
     assert draw() == ours
     assert 'selected value="2"' in ours[0] and "&#34;Петров&#34;" in ours[0]
+
+
+@pytest.mark.parametrize("chosen", ["u:2", "", None, 7, "7", "нет такого"])
+def test_option_tags_draw_what_a_loop_of_options_draws(chosen):
+    """A select's options from ``option_tags`` (tags kept per list of options) are the loop's
+    markup to the byte, whichever option is chosen, with text and values escaped."""
+    from jinja2 import Environment
+
+    options = [("", "— не назначен —"), ("u:2", 'ООО «Ромашка» & "Ко" <script>'), (7, "Семь"),
+               ("c:<1>", Markup("уже &amp; размечено"))]
+    loop = Environment(autoescape=True).from_string(
+        '{% set chosen = value | string %}{% for option_value, option_text in options %}<option value="'
+        '{{ option_value }}"{% if option_value | string == chosen %} selected{% endif %}>{{ option_text }}'
+        '</option>{% endfor %}')
+    drawn = forms.option_tags(options, chosen)
+    assert isinstance(drawn, Markup)
+    assert drawn == loop.render(options=options, value=chosen)
+    assert drawn.count(" selected") == (1 if str(chosen) in {"u:2", "", "7"} else 0)

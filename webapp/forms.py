@@ -2,6 +2,7 @@
 validators for requisites, and the version field that guards against lost updates (the saving
 itself is ``webapp.saving``)."""
 
+import functools
 import re
 import unicodedata
 from datetime import date, datetime
@@ -289,6 +290,26 @@ class EmailAddress:
         field.data = (field.data or "").strip()
         if field.data and not _EMAIL.match(field.data):
             raise ValidationError("Неверный адрес e-mail.")
+
+
+def option_tags(options, chosen) -> Markup:
+    """The ``<option>``s of a select of (value, text) pairs with ``chosen`` (compared as text)
+    selected: what a Jinja loop over them writes, from tags made once per process for each list of
+    options. A meeting draws the same sixty colleagues and contacts in the select of every action
+    item; the loop cost some 4 µs an option."""
+    chosen = str(chosen)
+    return Markup("".join(selected if value == chosen else plain
+                          for value, plain, selected in _option_tags(tuple(options))))
+
+
+@functools.lru_cache(maxsize=256)
+def _option_tags(options: tuple) -> tuple[tuple[str, str, str], ...]:
+    tags = []
+    for value, text in options:
+        value = str(value)
+        start, end = f'<option value="{escape(value)}"', f">{escape(text)}</option>"
+        tags.append((value, start + end, start + " selected" + end))
+    return tuple(tags)
 
 
 def csrf_field() -> Markup:

@@ -11,7 +11,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from webapp import formatting, urls
-from webapp.forms import DATE_MAX, DATE_MIN, csrf_field
+from webapp.forms import DATE_MAX, DATE_MIN, csrf_field, option_tags
 
 MACRO_FOLDER = "_macros/"
 
@@ -81,6 +81,7 @@ def register(app: Flask) -> None:
     environment.filters.update(formatting.FILTERS)
     # No roles or states here: templates get ``can_*`` flags and the models' labels, and decide nothing.
     environment.globals.update(plural=formatting.plural, today=formatting.today, csrf_field=csrf_field,
+                               option_tags=option_tags,
                                date_min=DATE_MIN.isoformat(), date_max=DATE_MAX.isoformat(),
                                url_for=urls.url_for)
     environment.trim_blocks = True

@@ -360,7 +360,7 @@ def _parses(xml: str) -> bool:
     try:
         etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True,
                                                       load_dtd=False))
-    except etree.XMLSyntaxError:
+    except (etree.XMLSyntaxError, ValueError):  # ValueError: text that declares an encoding
         return False
     return True
 

@@ -648,7 +648,7 @@ def act_doc(act: Act):
         contractor, customer = both_parties(act.client)
         contract_number, contract_date = act.client.contract_number or "", act.client.contract_date
     company = CompanyProfile.cached()
-    # the printed columns, not the lines as records: 60 of them loaded whole cost 1 ms of a 7 ms document
+    # the printed columns, not the lines as audited records (60 of them loaded whole: 0.5 ms of the act's DOCX)
     lines = db.session.execute(
         sa.select(ActLine.item_id, ActLine.name, ActLine.quantity, ActLine.unit, ActLine.price, ActLine.amount)
         .where(ActLine.act_id == act.id).order_by(ActLine.position, ActLine.id)).all()

@@ -109,10 +109,10 @@ def _overdue_stage_items(day: date) -> sa.Select:
 
 # A row of a list of items shows the item, its client's name and code and its assignee's name: not the
 # requester, nor the client's team (``named_client``), which the model joins by default, nor the rest of the
-# client's and the assignee's columns (the client's 37, dates and sums among them, were half of what loading
-# the all-clients page cost); and never the item's texts: the request and the four parts of the spec, which may
-# run to pages, stay in the database (a row that read one would cost a query per row: the query-count tests
-# would show it).
+# client's and the assignee's columns (the client's 37, dates and sums among them: a fifth of loading the
+# all-clients page's 50 rows); and never the item's texts: the request and the four parts of the spec, which
+# may run to pages, stay in the database (a row that read one would cost a query per row: the query-count
+# tests would show it).
 _TEXTS = tuple(sa.orm.defer(column) for column in (
     BacklogItem.request_text, BacklogItem.goal, BacklogItem.current_behaviour, BacklogItem.required_behaviour,
     BacklogItem.acceptance_criteria))

@@ -98,3 +98,29 @@ def test_text_typed_before_the_scripts_ran_is_saved(app, page, login, team, plan
     expect(point.locator(".save-state", has=page.locator("input")).nth(1)).to_contain_text("сохранено")
     with app.app_context():
         assert load_meeting(meeting_id).points[0].decision == "Решение, набранное до загрузки скриптов."
+
+
+def test_taking_a_point_off_the_agenda_asks_first(app, page, login, team, plan, console):
+    """«убрать» on a point asks «Убрать пункт из повестки?»: declined, the point stays; accepted, it
+    goes (every button with ``data-confirm`` asks its question before acting)."""
+    meeting_id = plan(team, starts_at=datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc))
+    login(page, team.manager)
+    page.goto(f"/meetings/{meeting_id}")
+    points = page.locator(".agenda-point")
+    count = points.count()
+    page.locator("#point-title").fill("Сверка остатков")
+    page.get_by_role("button", name="Добавить вопрос").click()
+    expect(points).to_have_count(count + 1)
+    remove = page.get_by_role("button", name="убрать пункт Сверка остатков")
+
+    asked = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    remove.click()
+    page.wait_for_timeout(300)
+    assert asked == ["Убрать пункт из повестки?"]
+    expect(points).to_have_count(count + 1)
+
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    remove.click()
+    expect(points).to_have_count(count)
+    assert len(asked) == 2

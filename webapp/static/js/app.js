@@ -91,6 +91,16 @@
     return false;
   }
 
+  // Buttons that ask before acting: data-confirm="Убрать пункт из повестки?". Declined, the click goes
+  // no further (neither the form nor htmx sees it); a keyboard's Enter or Space is a click too.
+  document.addEventListener("click", function (event) {
+    var el = event.target.closest && event.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  }, true);
+
   // A form being sent does not count as unsaved work about to be lost.
   var sending = null;
   document.addEventListener("submit", function (event) { sending = event.target; }, true);

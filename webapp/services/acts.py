@@ -705,23 +705,28 @@ def export_csv(rows: list[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(EXPORT_HEADERS)
-    dates: dict[date, str] = {}  # a few hundred days recur over thousands of acts
-    for row in rows:
-        writer.writerow([_csv_value(value, dates) for value in row])
+    day = _DayFormat()  # a few hundred days recur over thousands of acts
+    # each column written by what it holds (``export_rows``): 78,000 cells asked their type one by one cost a
+    # third of the export
+    writer.writerows((neutralise(number), day[act_date], neutralise(client), day[since], day[until], state,
+                      _csv_money(net), _csv_money(vat), _csv_money(total), _csv_money(paid), _csv_money(rest),
+                      day[due_on], paid_label)
+                     for number, act_date, client, since, until, state, net, vat, total, paid, rest, due_on, paid_label
+                     in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel reads UTF-8 Cyrillic
 
 
-def _csv_value(value: Any, dates: dict[date, str]) -> Any:
-    """A cell: text ``neutralise``d, money with a decimal comma, a date as 26.11.2026."""
-    if isinstance(value, str):
-        return neutralise(value)
-    if isinstance(value, Decimal):
-        return format(value, "f").replace(".", ",")
-    if isinstance(value, date):
-        if value not in dates:
-            dates[value] = value.strftime("%d.%m.%Y")
-        return dates[value]
-    return "" if value is None else value
+class _DayFormat(dict):
+    """A day as 26.11.2026 (none as an empty cell), each formatted once."""
+
+    def __missing__(self, day: date | None) -> str:
+        text = self[day] = "" if day is None else day.strftime("%d.%m.%Y")
+        return text
+
+
+def _csv_money(amount: Decimal | None) -> str:
+    """An amount with a decimal comma, as a Russian spreadsheet reads it."""
+    return "" if amount is None else format(amount, "f").replace(".", ",")
 
 
 def export_xlsx(rows: list[list[Any]]) -> bytes:

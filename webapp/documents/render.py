@@ -13,7 +13,7 @@ parse without a DTD or entity declarations, and a render is bounded in time and 
 What depends on a template file alone is done once per process and content, not at every render:
 the package check, the language and the core-properties repair (``_prepared_package``, keyed by
 the SHA-256 of the file, so a replaced file counts as new), python-docx's reading of the package
-(``_read``, ``_template_parts``), and docxtpl's clean-up and Jinja's compilation of each part
+(``_template_parts``), and docxtpl's clean-up and Jinja's compilation of each part
 (``_patched``, ``_compiled``, keyed by the part's text). Only bytes, strings and code are kept:
 each render opens its own document and runs in its own bounded environment.
 
@@ -40,6 +40,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 from types import CodeType
+from typing import NamedTuple
 from urllib.parse import quote
 
 from docx import Document
@@ -355,11 +356,16 @@ _PICTURE = re.compile(r"<[\w.-]+:docPr[\s/>]")  # a picture's properties, whatev
 _PICTURE_ID = re.compile(r'(<wp:docPr\s(?:[^>]*?\s)?id=")[^"]*(")')
 
 
+def _strict_parser() -> etree.XMLParser:
+    """A parser that resolves no entity, fetches nothing and loads no DTD; one per call, as lxml's
+    parsers are not shared between threads."""
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
 def _parses(xml: str) -> bool:
-    """Whether ``xml`` is well-formed as it is (no entity resolved, nothing fetched)."""
+    """Whether ``xml`` is well-formed as it is."""
     try:
-        etree.fromstring(xml, parser=etree.XMLParser(resolve_entities=False, no_network=True,
-                                                      load_dtd=False))
+        etree.fromstring(xml, parser=_strict_parser())
     except (etree.XMLSyntaxError, ValueError):  # ValueError: text that declares an encoding
         return False
     return True
@@ -407,15 +413,24 @@ class _DocumentPart(DocumentPart):
     def blob(self) -> bytes:
         if self.body_xml is None:
             return super().blob
-        before, after = _around_body(self.template_xml)
-        return b"".join((before, _in_document(self.body_xml, before), after))
+        around = _around_body(self.template_xml)
+        return b"".join((around.before, _in_document(self.body_xml, around.declared), around.after))
+
+
+class _AroundBody(NamedTuple):
+    before: bytes  # the document part's XML up to its <w:body>
+    after: bytes  # and after its </w:body>
+    declared: frozenset[tuple[str, str]]  # the (prefix, namespace) pairs ``before`` declares
 
 
 @functools.lru_cache(maxsize=_PREPARED_KEPT)
-def _around_body(xml: bytes) -> tuple[bytes, bytes] | None:
-    """A document part's XML before and after its ``<w:body>``, if it is written so."""
+def _around_body(xml: bytes) -> _AroundBody | None:
+    """What surrounds a document part's body, if it is written ``<w:body …</w:body>``."""
     start, end = xml.find(b"<w:body"), xml.rfind(b"</w:body>")
-    return (xml[:start], xml[end + len(b"</w:body>"):]) if 0 <= start < end else None
+    if not 0 <= start < end:
+        return None
+    before = xml[:start]
+    return _AroundBody(before, xml[end + len(b"</w:body>"):], frozenset(_DECLARATION.findall(before.decode())))
 
 
 class _UntouchedAsBytes(PartFactory):
@@ -432,18 +447,10 @@ def _open(package: bytes):
     with its styles, settings and numbering kept as the bytes they are (``_UntouchedAsBytes``):
     ``_prepare`` has set their language, nothing in a render reads them, and parsing and writing
     back the shipped templates' 0.35 MB of styles took 8 ms. The package is read from its zip once
-    (``_read``)."""
+    (``_template_parts``)."""
     opened = Package()
-    Unmarshaller.unmarshal(_read(package), opened, _UntouchedAsBytes)
+    Unmarshaller.unmarshal(_template_parts(package).reader, opened, _UntouchedAsBytes)
     return opened.main_document_part.document
-
-
-@functools.lru_cache(maxsize=_PREPARED_KEPT)
-def _read(package: bytes) -> PackageReader:
-    """python-docx's reading of a package: its parts unzipped as bytes with their content types
-    and relationships. Nothing in it changes afterwards (each render parses the parts' bytes into
-    its own trees), so one per prepared package serves every render: 1.2 of an act's 10 ms."""
-    return PackageReader.from_file(io.BytesIO(package))
 
 
 def _render(package: bytes, context: dict, images: dict[str, tuple[bytes, float]] | None = None) -> bytes:
@@ -542,24 +549,24 @@ def _with_content_types(types_xml: bytes, added: list[Part]) -> bytes:
 _DECLARATION = re.compile(r'\s+xmlns:(\w+)="([^"]*)"')
 
 
-def _in_document(body: str, before: bytes) -> bytes:
+def _in_document(body: str, declared: frozenset[tuple[str, str]]) -> bytes:
     """The body as docxtpl serialised it alone, ready to stand in its document: without the
-    namespace declarations its start tag repeats from the document's (``before``), as python-docx
-    writes it, so that a reader sees each namespace declared once."""
+    namespace declarations its start tag repeats from the document's (``declared``), as
+    python-docx writes it, so that a reader sees each namespace declared once."""
     start = body.index(">") + 1
-    declared = _declared(before)
     kept = _DECLARATION.sub(lambda found: "" if (found[1], found[2]) in declared else found[0],
                             body[:start])
     return (kept + body[start:]).encode()
 
 
-@functools.lru_cache(maxsize=_PREPARED_KEPT)
-def _declared(before: bytes) -> frozenset[tuple[str, str]]:
-    return frozenset(_DECLARATION.findall(before.decode()))
-
-
 @dataclasses.dataclass(frozen=True)
 class _TemplateParts:
+    """What a render reads of its template's package, once per prepared package. python-docx's
+    reader holds its parts unzipped as bytes with their content types and relationships, which
+    nothing changes (each render parses the bytes into its own trees): reading it at every render
+    was 1.2 of an act's 10 ms."""
+
+    reader: PackageReader
     entries: tuple[tuple[str, bytes], ...]  # every file of the package, in its order
     relationships: dict  # PackURI of each part → the ids of its relationships
     package_relationships: set  # the ids of the package's own (to the document, its properties)
@@ -567,14 +574,14 @@ class _TemplateParts:
 
 @functools.lru_cache(maxsize=_PREPARED_KEPT)
 def _template_parts(package: bytes) -> _TemplateParts:
-    reader = _read(package)
+    reader = PackageReader.from_file(io.BytesIO(package))
     relationships = {partname: set() for partname, *_ in reader.iter_sparts()}
     package_relationships = set()
     for source, relationship in reader.iter_srels():
         relationships.get(source, package_relationships).add(relationship.rId)
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         entries = tuple((name, archive.read(name)) for name in archive.namelist())
-    return _TemplateParts(entries, relationships, package_relationships)
+    return _TemplateParts(reader, entries, relationships, package_relationships)
 
 
 def _repair_core_properties_relationship(document) -> None:
@@ -742,10 +749,7 @@ def _check_xml(name: str, data: bytes) -> None:
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
         raise DocumentTemplateError(declared)
     try:
-        # no entity expanded, nothing fetched, no DTD loaded; a parser per call, as lxml's are not
-        # shared between threads
-        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True,
-                                                      load_dtd=False, huge_tree=False))
+        root = etree.fromstring(data, _strict_parser())
     except etree.XMLSyntaxError as exc:
         line, column = exc.position
         raise DocumentTemplateError(

@@ -102,7 +102,6 @@ ACT_WORKFLOW = Workflow(ActStatus, [
 ], checks_version=True)
 
 
-
 def balance(total: Decimal, paid: Decimal) -> Decimal:
     """What remains to be paid of ``total`` (``Act.balance``; the export reads columns)."""
     return max(Decimal("0.00"), total - paid)

@@ -2,7 +2,7 @@
 
 import gc
 
-from webapp import create_app, gcfreeze
+from webapp import collector, create_app
 
 app = create_app()
 
@@ -10,5 +10,5 @@ app = create_app()
 # objects) lives as long as the worker. Frozen, the cyclic collector stops walking it on each full
 # collection, a pause of tens of milliseconds that showed as the p99 of every page.
 gc.freeze()
-# and what the first requests load, once they have (webapp/gcfreeze.py)
-gcfreeze.install(app)
+# and what the first requests load, once they have (webapp/collector.py)
+collector.install(app)

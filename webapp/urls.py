@@ -12,20 +12,24 @@ each time, as before.
 
 import functools
 
-from flask import current_app, has_request_context, request
 from flask import url_for as flask_url_for
+from flask.globals import _cv_request
 
 KEPT = 16_384  # links kept per process (a few MB); the least recently drawn go first
 
 
 def url_for(endpoint: str, **values) -> str:
-    """Flask's ``url_for``, remembered for relative links with plain values (the templates' ``url_for``)."""
-    if not has_request_context() or current_app.url_default_functions:
+    """Flask's ``url_for``, remembered for relative links with plain values (the templates' ``url_for``).
+
+    The request's context is read from its context variable, as ``has_request_context`` reads it:
+    ``current_app`` and ``request`` are proxies that look it up again each (~1 µs a link)."""
+    context = _cv_request.get(None)
+    if context is None or context.app.url_default_functions:
         return flask_url_for(endpoint, **values)
     for key, value in values.items():
         if key[0] == "_" or (type(value) is not int and type(value) is not str):
             return flask_url_for(endpoint, **values)
-    return _built(request.script_root, endpoint, tuple(values.items()))
+    return _built(context.request.script_root, endpoint, tuple(values.items()))
 
 
 @functools.lru_cache(maxsize=KEPT)

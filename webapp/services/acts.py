@@ -767,7 +767,13 @@ def _reminder_queries(user: User, day: date) -> tuple[sa.Select, sa.Select]:
     return unsigned, unpaid
 
 
-_REMINDER_ROW = named_client(Act.client)  # a reminder names the client
+# A reminder names its act and client and says what is due: not the frozen parties and hours detail (JSON
+# decoded for every row) nor the client's requisites; the client's team says who may mark it reminded.
+_REMINDER_ROW = (sa.orm.load_only(Act.id, Act.client_id, Act.status, Act.number, Act.total_amount, Act.paid_amount,
+                                  Act.due_on, Act.accept_by, Act.reminded_at, Act.version),
+                 *named_client(Act.client),
+                 sa.orm.defaultload(Act.client).load_only(Client.id, Client.short_name, Client.manager_id,
+                                                          Client.deputy_id))
 
 
 @functools.lru_cache(maxsize=256)

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import webapp
-from webapp import benchdata, cache, create_app, templating
+from webapp import benchdata, cache, create_app, escaping
 from webapp.extensions import db
 from webapp.models import (ActLine, BacklogItem, Budget, Channel, Client, Meeting, Regulation, RegulationStatus, Role,
                            User)
@@ -231,8 +231,8 @@ def test_client_list_rows_call_macros_without_a_python_layer_of_ours(app, client
     few, wrapped_few = _calls_while(page("/clients/?q=%D1%80%D0%BE%D0%BC%D0%B0%D1%88%D0%BA%D0%B0%20%D0%BB"))
     many, wrapped_many = _calls_while(page("/clients/"))
     assert wrapped_few == wrapped_many == []
-    machinery = {"templating.py", "htmx.py"}
-    printing = "templating.py:escape"  # markupsafe.escape's stand-in: once per printed value, as that was
+    machinery = {"templating.py", "escaping.py", "htmx.py"}
+    printing = "escaping.py:escape"  # markupsafe.escape's stand-in: once per printed value, as that was
     per_row = {name: (few.get(name, 0), count) for name, count in many.items()
                if name.split(":")[0] in machinery and name != printing and count > few.get(name, 0)}
     assert per_row == {}
@@ -259,19 +259,19 @@ class _Text(str):
                  st.sampled_from([_Shown(), _Level.HIGH, 1.5, ["<a>"]])))
 def test_the_cheaper_escape_gives_what_markupsafe_gives(value):
     """For text, markup, numbers, enums, objects that print themselves: the same safe text?"""
-    ours, theirs = templating.escape(value), markupsafe.escape(value)
+    ours, theirs = escaping.escape(value), markupsafe.escape(value)
     assert (type(ours), str(ours)) == (type(theirs), str(theirs))
 
 
 def test_templates_print_through_the_cheaper_escape(app):
-    """Does every template of the application print its values through ``templating.escape``, and
+    """Does every template of the application print its values through ``escaping.escape``, and
     does Jinja's compiled code still look the name up where it is replaced (a Jinja upgrade that
     renamed it would leave pages on the slower one, and fail here)?"""
     with app.test_request_context():
         environment = app.jinja_env
         for name in ("base.html", "_macros/clients.html", "clients/list.html"):
             template = environment.get_template(name)
-            assert template.root_render_func.__globals__["escape"] is templating.escape, name
+            assert template.root_render_func.__globals__["escape"] is escaping.escape, name
         page = environment.from_string("<p title=\"{{ title }}\">{{ text }} {{ count }}</p>")
         assert "escape" in page.root_render_func.__code__.co_names
         assert page.render(title='"x" & y', text="<script>", count=3) == (

@@ -8,7 +8,7 @@ template's top-level imports, but globals are always there, so page and fragment
 from flask import Flask, current_app
 
 from webapp import formatting, urls
-from webapp.escaping import Template, escape  # noqa: F401 (escape: what the pages print through)
+from webapp.escaping import Template
 from webapp.forms import DATE_MAX, DATE_MIN, csrf_field, option_tags
 
 MACRO_FOLDER = "_macros/"

@@ -34,7 +34,7 @@ def html_params(**kwargs) -> Markup:
     """WTForms' ``html_params`` to the byte, without its ``Markup.format`` per attribute: every input
     and every ``<option>`` of every form goes through it, and formatting through ``string.Formatter``
     cost about 8 µs an attribute (a card drew 190 of them, a meeting with its selects of colleagues
-    several hundred). Installed in place of the original below; a test compares the two."""
+    several hundred). Installed in place of the original (``_install_on_wtforms``); a test compares the two."""
     params = []
     for key, value in sorted(kwargs.items()):
         key = escape(wtforms.widgets.core.clean_key(key))
@@ -47,22 +47,20 @@ def html_params(**kwargs) -> Markup:
 
 
 ORIGINAL_HTML_PARAMS = wtforms.widgets.core.html_params
+ORIGINAL_RENDER_OPTION = wtforms.widgets.core.Select.render_option
 
 
-def _install_html_params() -> None:
-    """WTForms reaches ``html_params`` three ways: a global of ``wtforms.widgets.core`` (select,
-    option, textarea), the package's name (labels) and a static method of ``Input`` and ``Button``
-    (every input). A test fails if a fourth appears."""
+def _install_on_wtforms() -> None:
+    """Our ``html_params`` and ``render_option`` in place of WTForms' own. WTForms reaches
+    ``html_params`` three ways: a global of ``wtforms.widgets.core`` (select, option, textarea), the
+    package's name (labels) and a static method of ``Input`` and ``Button`` (every input). A test
+    fails if a fourth appears."""
     core = wtforms.widgets.core
     core.html_params = wtforms.widgets.html_params = html_params
     for widget in vars(core).values():
         if isinstance(widget, type) and "html_params" in vars(widget):
             widget.html_params = staticmethod(html_params)
-
-
-_install_html_params()
-
-ORIGINAL_RENDER_OPTION = wtforms.widgets.core.Select.render_option
+    core.Select.render_option = staticmethod(render_option)
 
 
 def render_option(choice, **kwargs) -> Markup:
@@ -70,7 +68,7 @@ def render_option(choice, **kwargs) -> Markup:
     meeting draws the same sixty colleagues in two selects and a card its managers, each option
     a dictionary, a sort of its attributes and an escape (~4 µs). Options with attributes of their
     own, or values that cannot be a key, are drawn each time. Installed on WTForms' ``Select``
-    below; a test compares it with the original."""
+    (``_install_on_wtforms``); a test compares it with the original."""
     value, label = choice.value, choice.label
     if kwargs or choice.render_kw:
         return ORIGINAL_RENDER_OPTION(choice, **kwargs)
@@ -85,7 +83,7 @@ def _option(_value_type, value, _label_type, label, selected: bool) -> Markup:
     return ORIGINAL_RENDER_OPTION(wtforms.fields.choices.Choice(value, label, selected, None))
 
 
-wtforms.widgets.core.Select.render_option = staticmethod(render_option)
+_install_on_wtforms()
 
 
 def strip_value(value):

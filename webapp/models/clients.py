@@ -247,13 +247,15 @@ class Client(Versioned, Audited, db.Model):
         return next((c for c in self.contacts if c.id == self.signatory_contact_id), None)
 
 
-def named_client(path) -> tuple:
+def named_client(path, *columns) -> tuple:
     """Loader options for rows that show their client's name or code (``path``: ``Act.client``,
-    ``BacklogItem.client``) but not its team: the manager and deputy that ``Client`` joins by
-    default are two users more per row and, on PostgreSQL, most of the planning of a ten-row query.
-    Loaded lazily if a row ever asks."""
+    ``BacklogItem.client``) but not its team: the client's id and ``columns`` only (not its 37
+    columns, dates and sums among them), and not the manager and deputy that ``Client`` joins by
+    default, two users more per row and, on PostgreSQL, most of the planning of a ten-row query.
+    What a row asks for besides is loaded lazily; the query-count tests would show it."""
     client = sa.orm.defaultload(path)
-    return client.lazyload(Client.manager), client.lazyload(Client.deputy)
+    return (client.lazyload(Client.manager), client.lazyload(Client.deputy),
+            client.load_only(Client.id, *columns))
 
 
 _CODE_LETTERS = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюя",

@@ -145,7 +145,7 @@ def _filtered(query: sa.Select, filters: ActFilters, day: date) -> sa.Select:
 _LIST_ROW = (sa.orm.load_only(Act.id, Act.client_id, Act.status, Act.number, Act.act_date, Act.period_from,
                               Act.period_to, Act.net_amount, Act.vat_amount, Act.total_amount, Act.paid_amount,
                               Act.due_on, Act.version),
-             *named_client(Act.client), sa.orm.defaultload(Act.client).load_only(Client.id, Client.short_name))
+             *named_client(Act.client, Client.short_name))
 
 
 _NEWEST_FIRST = (Act.act_date.desc().nulls_first(), Act.id.desc())  # the list's and the export's order
@@ -694,9 +694,10 @@ def export_rows(user: User, filters: ActFilters, day: date, limit: int = 50_000)
              .join(Client, Client.id == Act.client_id)
              .order_by(*_NEWEST_FIRST).limit(limit))
     rows = []
-    for number, act_date, client, since, until, status, net, vat, total, paid, due_on in db.session.execute(query):
+    for row in db.session.execute(query):
+        act_number, act_date, client, since, until, status, net, vat, total, paid, due_on = row
         state = paid_state(status, total, paid, due_on, day)
-        rows.append([number or "черновик", act_date, client, since, until, status.label, net, vat, total, paid,
+        rows.append([act_number or "черновик", act_date, client, since, until, status.label, net, vat, total, paid,
                      balance(total, paid), due_on, state.label if state else ""])
     return rows
 
@@ -708,11 +709,11 @@ def export_csv(rows: list[list[Any]]) -> bytes:
     day = _DayFormat()  # a few hundred days recur over thousands of acts
     # each column written by what it holds (``export_rows``): 78,000 cells asked their type one by one cost a
     # third of the export
-    writer.writerows((neutralise(number), day[act_date], neutralise(client), day[since], day[until], state,
+    writer.writerows((neutralise(act_number), day[act_date], neutralise(client), day[since], day[until], state,
                       _csv_money(net), _csv_money(vat), _csv_money(total), _csv_money(paid), _csv_money(rest),
                       day[due_on], paid_label)
-                     for number, act_date, client, since, until, state, net, vat, total, paid, rest, due_on, paid_label
-                     in rows)
+                     for (act_number, act_date, client, since, until, state, net, vat, total, paid, rest, due_on,
+                          paid_label) in rows)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # the BOM: Excel reads UTF-8 Cyrillic
 
 
@@ -771,9 +772,7 @@ def _reminder_queries(user: User, day: date) -> tuple[sa.Select, sa.Select]:
 # decoded for every row) nor the client's requisites; the client's team says who may mark it reminded.
 _REMINDER_ROW = (sa.orm.load_only(Act.id, Act.client_id, Act.status, Act.number, Act.total_amount, Act.paid_amount,
                                   Act.due_on, Act.accept_by, Act.reminded_at, Act.version),
-                 *named_client(Act.client),
-                 sa.orm.defaultload(Act.client).load_only(Client.id, Client.short_name, Client.manager_id,
-                                                          Client.deputy_id))
+                 *named_client(Act.client, Client.short_name, Client.manager_id, Client.deputy_id))
 
 
 @functools.lru_cache(maxsize=256)

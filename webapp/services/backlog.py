@@ -116,8 +116,7 @@ def _overdue_stage_items(day: date) -> sa.Select:
 _TEXTS = tuple(sa.orm.defer(column) for column in (
     BacklogItem.request_text, BacklogItem.goal, BacklogItem.current_behaviour, BacklogItem.required_behaviour,
     BacklogItem.acceptance_criteria))
-_LIST_ROW = (lazyload(BacklogItem.requester), *named_client(BacklogItem.client),
-             sa.orm.defaultload(BacklogItem.client).load_only(Client.id, Client.short_name, Client.code),
+_LIST_ROW = (lazyload(BacklogItem.requester), *named_client(BacklogItem.client, Client.short_name, Client.code),
              sa.orm.defaultload(BacklogItem.assignee).load_only(User.id, User.full_name), *_TEXTS)
 _LIST_ROW_UNASSIGNED = (*_LIST_ROW, lazyload(BacklogItem.assignee))  # «Мой день»: no assignee shown
 
